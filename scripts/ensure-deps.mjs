@@ -16,6 +16,7 @@ const lock = join(root, 'package-lock.json');
 /** Native builds that must exist after install: [package dir in node_modules, artifact]. */
 const nativeArtifacts = [
   ['better-sqlite3', 'build/Release/better_sqlite3.node'],
+  ['@keymesh/cdc-native', 'build/Release/keymesh_cdc.node'],
 ];
 
 function mtime(p) {
