@@ -1,0 +1,77 @@
+import { describe, it, expect } from '@jest/globals';
+import fc from 'fast-check';
+import { decodeEntry, encodeEntry, entryHash, signEntry, verifyEntry } from './entry.js';
+import { pureCrypto } from './crypto/pure.js';
+import { nodeCrypto } from './crypto/node.js';
+import { ProtocolError } from './errors.js';
+import { TestSite, memberBody, testKey } from './testing.js';
+import type { AnyEntry } from './schemas/entry.js';
+
+const site = new TestSite();
+const admin = site.admins[0]!;
+const entry = admin.write('member.put', memberBody('ada', { contact: 'ada@example.org', validUntil: 1_800_000_000_000 }));
+const wire = encodeEntry(entry);
+
+/** Decode then verify, as a replica does with bytes from the network. */
+function accepts(text: string): boolean {
+  let e: AnyEntry;
+  try {
+    e = decodeEntry(text);
+  } catch {
+    return false;
+  }
+  return verifyEntry(e).ok;
+}
+
+describe('entries', () => {
+  it('sign in Node, verify in the browser provider, and the other way round', () => {
+    expect(verifyEntry(entry, pureCrypto)).toEqual({ ok: true, hash: entryHash(entry) });
+    const browserKey = testKey(42, pureCrypto);
+    const { entry: e2, hash } = signEntry(browserKey, { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'member.put', deps: [], body: memberBody('bob') }, pureCrypto);
+    expect(verifyEntry(e2, nodeCrypto)).toEqual({ ok: true, hash });
+    expect(signEntry(testKey(42, nodeCrypto), { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'member.put', deps: [], body: memberBody('bob') }, nodeCrypto).entry.sig).toBe(e2.sig);
+  });
+
+  it('decodes its own canonical encoding', () => {
+    expect(decodeEntry(wire)).toEqual(entry);
+    expect(accepts(wire)).toBe(true);
+  });
+
+  it('changing any byte of a signed entry makes it fail verification', () => {
+    fc.assert(
+      fc.property(fc.nat(wire.length - 1), fc.integer({ min: 1, max: 255 }), (pos, delta) => {
+        const bytes = new TextEncoder().encode(wire);
+        bytes[pos] = (bytes[pos]! + delta) & 0xff;
+        const text = new TextDecoder().decode(bytes); // invalid UTF-8 becomes U+FFFD: still a change
+        expect(text).not.toBe(wire);
+        expect(accepts(text)).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('refuses bytes that are not canonical even when the content is', () => {
+    const spaced = JSON.stringify(JSON.parse(wire), null, 1);
+    expect(() => decodeEntry(spaced)).toThrow(ProtocolError);
+    expect(() => decodeEntry(spaced)).toThrow(/canonical/);
+    const reordered = JSON.stringify({ sig: entry.sig, ...JSON.parse(wire) });
+    expect(() => decodeEntry(reordered)).toThrow(/canonical/);
+  });
+
+  it('names the field that is wrong', () => {
+    const bad = { ...entry, body: { ...entry.body, status: 'gone' } };
+    expect(verifyEntry(bad)).toMatchObject({ ok: false, code: 'SCHEMA', reason: expect.stringContaining('body.status') });
+    expect(verifyEntry({ ...entry, prev: null })).toMatchObject({ ok: false, code: 'SCHEMA', reason: expect.stringContaining('prev') });
+    expect(verifyEntry({ ...entry, extra: 1 })).toMatchObject({ ok: false, code: 'SCHEMA' });
+    expect(verifyEntry({ ...entry, deps: ['f'.repeat(64), 'a'.repeat(64)] })).toMatchObject({ ok: false, reason: expect.stringContaining('sorted') });
+  });
+
+  it('refuses oversized input before parsing it', () => {
+    expect(() => decodeEntry('x'.repeat(70_000))).toThrow(/larger than allowed/);
+  });
+
+  it('a signature from another key does not verify', () => {
+    const other = signEntry(testKey(9), { site: site.site, seq: entry.seq, prev: entry.prev, hlc: entry.hlc, type: entry.type, deps: entry.deps, body: entry.body });
+    expect(verifyEntry({ ...entry, sig: other.entry.sig })).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * Bodies of every ledger entry type of the first release. Objects are strict: an unknown
+ * field is an error, so no field can ride along unsigned-in-spirit or change the hash unseen.
+ */
+import { z } from 'zod';
+import { CardUid, CertId, HashHex, Id, MemberId, Millis, PublicKeyHex, ResourceId, SignatureHex, Text, UntilSeq } from './common.js';
+
+const MAX_LIST = 256;
+
+export const SiteGenesis = z.strictObject({
+  name: Text(100).min(1),
+  admins: z.array(PublicKeyHex).min(1).max(64),
+  quorum: z.number().int().min(1).max(64),
+}).refine((b) => b.quorum <= new Set(b.admins).size, { message: 'quorum cannot exceed the number of distinct admins' });
+
+export const AdminGrant = z.strictObject({ key: PublicKeyHex, until: UntilSeq });
+
+/** Another admin's approval of an admin-set change: a signature over `adminsChangeDigest(...)`. */
+export const Approval = z.strictObject({ key: PublicKeyHex, sig: SignatureHex });
+
+export const AdminsChange = z.strictObject({
+  /** The whole new admin set. A removed admin stays listed with `until`: its entries up to that seq keep counting. */
+  admins: z.array(AdminGrant).min(1).max(64),
+  quorum: z.number().int().min(1).max(64),
+  approvals: z.array(Approval).max(64),
+});
+
+export const NodeRole = z.enum(['edge', 'coordinator']);
+export const NodeEnrol = z.strictObject({
+  node: PublicKeyHex,
+  name: Text(100).min(1),
+  role: NodeRole,
+  /** Resources this node controls; it may record events and panel certifications only for these. */
+  resources: z.array(ResourceId).max(MAX_LIST),
+});
+export const NodeRetire = z.strictObject({
+  node: PublicKeyHex,
+  /** Entries of the node's feed after this seq are no longer trusted (0: none of them). The dashboard fills in the node's head as it knows it. */
+  lastSeq: z.number().int().nonnegative().max(2 ** 40),
+  reason: Text(500),
+});
+
+export const MemberStatus = z.enum(['active', 'suspended']);
+export const MemberPut = z.strictObject({
+  member: MemberId,
+  name: Text(200).min(1),
+  contact: Text(200),
+  status: MemberStatus,
+  /** Membership paid up to (ms since epoch); null: no expiry. */
+  validUntil: Millis.nullable(),
+  /** The member's signing keys (trainers and admins sign with them); `until` withdraws one without voiding its past. */
+  keys: z.array(z.strictObject({ key: PublicKeyHex, until: UntilSeq })).max(16),
+  /** Certifications this member may grant as a trainer; `until` is the last seq of the granting key that still counts. */
+  trainerFor: z.array(z.strictObject({ cert: CertId, until: UntilSeq })).max(MAX_LIST),
+});
+
+export const CardBind = z.strictObject({ card: CardUid, member: MemberId });
+export const CardUnbind = z.strictObject({ card: CardUid, reason: Text(500) });
+
+/** Weekly opening windows in the resource's time zone; minutes from local midnight, [from, to). */
+export const ScheduleWindow = z.strictObject({
+  days: z.array(z.number().int().min(0).max(6)).min(1).max(7), // 0 = Sunday
+  from: z.number().int().min(0).max(1439),
+  to: z.number().int().min(1).max(1440),
+}).refine((w) => w.from < w.to, { message: 'window must end after it starts (split windows that cross midnight in two)' });
+const knownZones = new Map<string, boolean>();
+function isTimeZone(tz: string): boolean {
+  let ok = knownZones.get(tz);
+  if (ok === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    knownZones.set(tz, ok);
+  }
+  return ok;
+}
+
+export const Schedule = z.strictObject({
+  timezone: z.string().min(1).max(64).refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC'),
+  windows: z.array(ScheduleWindow).max(64),
+});
+export type Schedule = z.infer<typeof Schedule>;
+
+export const ResourceKind = z.enum(['door', 'machine']);
+export const ResourcePut = z.strictObject({
+  resource: ResourceId,
+  name: Text(100).min(1),
+  kind: ResourceKind,
+  requiredCerts: z.array(CertId).max(32),
+  /** null: always open to whoever passes the other checks. */
+  schedule: Schedule.nullable(),
+  unlockSeconds: z.number().int().min(1).max(600),
+  /** Machines: end the session after this much idle time; null: no idle timeout. */
+  idleTimeoutSeconds: z.number().int().min(1).max(86400).nullable(),
+  /** How long this resource may decide on rules not refreshed by sync; null: no limit. */
+  maxStaleHours: z.number().int().min(1).max(24 * 365).nullable(),
+  /** high: past maxStaleHours only admins may use it; normal: keeps working on the last rules (doors). */
+  risk: z.enum(['normal', 'high']),
+});
+
+export const CertGrant = z.strictObject({
+  member: MemberId,
+  cert: CertId,
+  /** The trainer who certified (null when an admin grants directly). */
+  grantedBy: MemberId.nullable(),
+  note: Text(500),
+});
+export const CertRevoke = z.strictObject({
+  member: MemberId,
+  cert: CertId,
+  revokedBy: MemberId.nullable(),
+  reason: Text(500),
+});
+
+export const Credential = z.strictObject({ kind: z.literal('card'), uid: CardUid });
+export type Credential = z.infer<typeof Credential>;
+
+export const AccessDecision = z.strictObject({
+  resource: ResourceId,
+  credential: Credential,
+  allow: z.boolean(),
+  reason: z.string().max(40),
+  member: MemberId.nullable(),
+  at: Millis,
+});
+
+export const DoorEvent = z.strictObject({
+  resource: ResourceId,
+  event: z.enum(['opened', 'closed', 'held_open', 'forced', 'unlocked', 'locked', 'exit_request']),
+  at: Millis,
+});
+
+export const MachineSession = z.strictObject({
+  resource: ResourceId,
+  session: Id,
+  member: MemberId,
+  event: z.enum(['start', 'end']),
+  at: Millis,
+  /** On end: seconds the machine was powered for this session. */
+  seconds: z.number().int().nonnegative().nullable(),
+  endReason: z.enum(['tap_out', 'idle_timeout', 'badge_removed', 'admin', 'shutdown']).nullable(),
+});
+
+/** Entry type → body schema. Adding a type is adding a line here and its rules in policy/. */
+export const BODY_SCHEMAS = {
+  'site.genesis': SiteGenesis,
+  'admins.change': AdminsChange,
+  'node.enrol': NodeEnrol,
+  'node.retire': NodeRetire,
+  'member.put': MemberPut,
+  'card.bind': CardBind,
+  'card.unbind': CardUnbind,
+  'resource.put': ResourcePut,
+  'cert.grant': CertGrant,
+  'cert.revoke': CertRevoke,
+  'access.decision': AccessDecision,
+  'door.event': DoorEvent,
+  'machine.session': MachineSession,
+} as const;
+
+export type EntryType = keyof typeof BODY_SCHEMAS;
+export const ENTRY_TYPES = Object.keys(BODY_SCHEMAS) as EntryType[];
+export type BodyOf<T extends EntryType> = z.infer<(typeof BODY_SCHEMAS)[T]>;
+export type AnyBody = { [T in EntryType]: BodyOf<T> }[EntryType];
+
+/** Access events form a grow-only set; every other type changes a policy register. */
+export const EVENT_TYPES = new Set<EntryType>(['access.decision', 'door.event', 'machine.session']);
+export function isEventType(t: EntryType): boolean {
+  return EVENT_TYPES.has(t);
+}
+
+export { HashHex };

@@ -1,0 +1,45 @@
+/** MQTT sync and status messages (DESIGN §7). Every payload is parsed with these before use. */
+import { z } from 'zod';
+import { Hlc } from '../hlc.js';
+import { HashHex, Millis, PublicKeyHex, ResourceId, MemberId, Seq } from './common.js';
+
+/** Feed heads: author → highest contiguous seq held. */
+export const Heads = z.record(PublicKeyHex, Seq).refine((h) => Object.keys(h).length <= 100_000, 'too many feeds');
+export type Heads = z.infer<typeof Heads>;
+
+export const HaveMessage = z.strictObject({ kind: z.literal('have'), node: PublicKeyHex, heads: Heads });
+export const SeqRange = z.strictObject({ author: PublicKeyHex, from: Seq, to: Seq }).refine((r) => r.from <= r.to, 'range must have from <= to');
+export type SeqRange = z.infer<typeof SeqRange>;
+export const WantMessage = z.strictObject({ kind: z.literal('want'), node: PublicKeyHex, ranges: z.array(SeqRange).max(10_000) });
+/** Entries travel as their canonical encodings, so the receiver can check the bytes. */
+export const BatchMessage = z.strictObject({ kind: z.literal('batch'), node: PublicKeyHex, entries: z.array(z.string()).max(10_000) });
+
+export const HeadMessage = z.strictObject({ author: PublicKeyHex, seq: Seq, hash: HashHex, hlc: Hlc });
+
+export const NodeStatus = z.strictObject({
+  node: PublicKeyHex,
+  online: z.boolean(),
+  versions: z.record(z.string().max(64), z.string().max(64)),
+  /** Age of the newest rules this node holds, in ms (null: has never synced). */
+  rulesAgeMs: z.number().int().nonnegative().nullable(),
+  /** Entries this node knows it is missing. */
+  syncLag: z.number().int().nonnegative(),
+  at: Millis,
+});
+
+export const NodeState = z.strictObject({
+  node: PublicKeyHex,
+  resource: ResourceId,
+  kind: z.enum(['door', 'machine']),
+  state: z.enum(['locked', 'unlocked', 'open', 'held_open', 'forced', 'idle', 'in_use', 'locked_out']),
+  member: MemberId.nullable(),
+  at: Millis,
+});
+
+export const SyncMessage = z.discriminatedUnion('kind', [HaveMessage, WantMessage, BatchMessage]);
+export type SyncMessage = z.infer<typeof SyncMessage>;
+export type HaveMessage = z.infer<typeof HaveMessage>;
+export type WantMessage = z.infer<typeof WantMessage>;
+export type BatchMessage = z.infer<typeof BatchMessage>;
+export type NodeStatus = z.infer<typeof NodeStatus>;
+export type NodeState = z.infer<typeof NodeState>;
