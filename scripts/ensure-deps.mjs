@@ -44,13 +44,9 @@ const stale = !existsSync(marker) ||
   mtime(lock) > mtime(marker) ||
   manifests().some((m) => mtime(m) > mtime(marker));
 
-if (stale) {
-  if (!existsSync(join(root, 'node_modules')) && existsSync(lock)) {
-    run('npm ci --no-audit --no-fund');
-  } else {
-    run('npm install --no-audit --no-fund');
-  }
-}
+// `npm install`, not `npm ci`: npm 11's lockfile can miss optional platform packages
+// (@unrs/resolver-binding-*), which makes `npm ci` refuse a fresh clone.
+if (stale) run('npm install --no-audit --no-fund');
 
 for (const [pkg, artifact] of nativeArtifacts) {
   const dir = join(root, 'node_modules', pkg);

@@ -4,7 +4,7 @@
  * signed entries. Exported as `@keymesh/protocol/testing`; not used by production code.
  */
 import { keyPairFromSeed, type KeyPair } from './keys.js';
-import { signEntry } from './entry.js';
+import { entryHash, signEntry } from './entry.js';
 import { HybridClock } from './hlc.js';
 import { PolicyState } from './policy/state.js';
 import { policyKeyOf } from './policy/keys.js';
@@ -32,6 +32,7 @@ export function testKey(n: number, crypto: CryptoProvider = defaultCrypto): KeyP
 export class Writer {
   readonly state: PolicyState;
   readonly feed: AnyEntry[] = [];
+  private readonly seen = new Map<string, AnyEntry>();
   private readonly hashes: string[] = [];
   private readonly clock: HybridClock;
 
@@ -60,6 +61,7 @@ export class Writer {
     this.feed.push(entry as AnyEntry);
     this.hashes.push(hash);
     this.state.add(entry as AnyEntry, hash);
+    this.seen.set(hash, entry as AnyEntry);
     return entry as AnyEntry;
   }
 
@@ -69,18 +71,21 @@ export class Writer {
     this.feed.push(entry);
     this.hashes.push(hash);
     this.state.add(entry, hash);
+    this.seen.set(hash, entry);
   }
 
   receive(entries: Iterable<AnyEntry>): void {
     for (const e of entries) {
       this.clock.receive(e.hlc);
-      this.state.add(e);
+      const hash = entryHash(e, this.crypto);
+      this.state.add(e, hash);
+      this.seen.set(hash, e);
     }
   }
 
   /** Every entry this writer holds (its own and received). */
   known(): AnyEntry[] {
-    return [...this.state.entries()];
+    return [...this.seen.values()];
   }
 }
 

@@ -57,6 +57,14 @@ export interface PolicyView {
   isAdminMember(member: string): boolean;
 }
 
+/** What the reducer keeps of an access event: enough to judge whether it counts. */
+export interface EventRef {
+  hash: string;
+  author: string;
+  seq: number;
+  resource: string;
+}
+
 export interface StoredEntry {
   hash: string;
   entry: AnyEntry;
@@ -68,7 +76,8 @@ export class PolicyState implements PolicyView {
   private readonly byKey = new Map<string, Set<string>>();
   private readonly seqs = new Map<string, Map<number, string[]>>();
   private readonly forkAt = new Map<string, number>();
-  private readonly eventHashes = new Set<string>();
+  /** Access events are kept compactly (a replica may hold hundreds of thousands). */
+  private readonly eventIndex = new Map<string, EventRef>();
 
   private readonly regCache = new Map<string, Register<unknown> | null>();
   private readonly certCache = new Map<string, Register<CertValue> | null>();
@@ -79,10 +88,14 @@ export class PolicyState implements PolicyView {
 
   /** Adds one verified entry (schema and signature already checked). */
   add(entry: AnyEntry, hash: string = entryHash(entry, this.crypto)): AddOutcome {
-    if (this.all.has(hash)) return 'duplicate';
+    if (this.all.has(hash) || this.eventIndex.has(hash)) return 'duplicate';
     if (entry.type === 'site.genesis' ? hash !== this.site : entry.site !== this.site) return 'wrong-site';
     const key = policyKeyOf(entry);
-    this.all.set(hash, { hash, entry, key });
+    if (key === null) {
+      this.eventIndex.set(hash, { hash, author: entry.author, seq: entry.seq, resource: (entry.body as { resource: string }).resource });
+    } else {
+      this.all.set(hash, { hash, entry, key });
+    }
 
     let bySeq = this.seqs.get(entry.author);
     if (!bySeq) this.seqs.set(entry.author, (bySeq = new Map()));
@@ -96,10 +109,7 @@ export class PolicyState implements PolicyView {
       bySeq.set(entry.seq, [hash]);
     }
 
-    if (key === null) {
-      this.eventHashes.add(hash);
-      return 'added';
-    }
+    if (key === null) return 'added';
     let set = this.byKey.get(key);
     if (!set) this.byKey.set(key, (set = new Set()));
     set.add(hash);
@@ -119,13 +129,14 @@ export class PolicyState implements PolicyView {
     return this.all.get(hash)?.entry;
   }
 
-  /** Every entry held, effective or not, in no particular order. */
+  /** Every policy entry held (not access events), effective or not, in no particular order. */
   *entries(): IterableIterator<AnyEntry> {
     for (const s of this.all.values()) yield s.entry;
   }
 
+  /** Entries held, access events included. */
   get size(): number {
-    return this.all.size;
+    return this.all.size + this.eventIndex.size;
   }
 
   private invalidateAll(): void {
@@ -149,7 +160,7 @@ export class PolicyState implements PolicyView {
 
   // ---- authority -------------------------------------------------------------------------
 
-  private forkedOut(e: AnyEntry): boolean {
+  private forkedOut(e: { author: string; seq: number }): boolean {
     const at = this.forkAt.get(e.author);
     return at !== undefined && e.seq >= at;
   }
@@ -186,7 +197,7 @@ export class PolicyState implements PolicyView {
       case 'cert.revoke':
         return this.isAdminKey(e.author, e.seq) || this.trainerMayCertify(e);
       default:
-        return this.eventIsTrusted(e);
+        return this.eventIsTrusted(e.author, e.seq, (e.body as { resource: string }).resource);
     }
   }
 
@@ -204,9 +215,11 @@ export class PolicyState implements PolicyView {
     return node.resources.some((r) => this.resource(r)?.requiredCerts.includes(e.body.cert));
   }
 
-  private eventIsTrusted(e: AnyEntry): boolean {
-    const node = this.nodeTrusted(e.author, e.seq);
-    return !!node && node.resources.includes((e.body as { resource: string }).resource);
+  /** Does an access event by `author` (entry `seq`) about `resource` count? */
+  eventIsTrusted(author: string, seq: number, resource: string): boolean {
+    if (this.forkedOut({ author, seq })) return false;
+    const node = this.nodeTrusted(author, seq);
+    return !!node && node.resources.includes(resource);
   }
 
   private adminChangeIsValid(hash: string, depth = 0): boolean {
@@ -381,11 +394,11 @@ export class PolicyState implements PolicyView {
   }
 
   /** Access events that count (their node was trusted for that resource), sorted by hash. */
-  events(): StoredEntry[] {
-    const out: StoredEntry[] = [];
-    for (const h of [...this.eventHashes].sort()) {
-      const s = this.all.get(h)!;
-      if (!this.forkedOut(s.entry) && this.eventIsTrusted(s.entry)) out.push(s);
+  events(): EventRef[] {
+    const out: EventRef[] = [];
+    for (const h of [...this.eventIndex.keys()].sort()) {
+      const ev = this.eventIndex.get(h)!;
+      if (this.eventIsTrusted(ev.author, ev.seq, ev.resource)) out.push(ev);
     }
     return out;
   }
