@@ -97,24 +97,35 @@ export class PolicyState implements PolicyView {
       this.all.set(hash, { hash, entry, key });
     }
 
-    let bySeq = this.seqs.get(entry.author);
-    if (!bySeq) this.seqs.set(entry.author, (bySeq = new Map()));
-    const same = bySeq.get(entry.seq);
-    if (same) {
-      same.push(hash);
-      const at = this.forkAt.get(entry.author);
-      if (at === undefined || entry.seq < at) this.forkAt.set(entry.author, entry.seq);
-      this.invalidateAll(); // trust in that author's feed changed
-    } else {
-      bySeq.set(entry.seq, [hash]);
-    }
-
+    this.trackSeq(entry.author, entry.seq, hash);
     if (key === null) return 'added';
     let set = this.byKey.get(key);
     if (!set) this.byKey.set(key, (set = new Set()));
     set.add(hash);
     this.invalidateFor(key);
     return 'added';
+  }
+
+  /** Adds an access event known only by reference (a replica loading its store). */
+  addEventRef(ref: EventRef): AddOutcome {
+    if (this.eventIndex.has(ref.hash)) return 'duplicate';
+    this.eventIndex.set(ref.hash, ref);
+    this.trackSeq(ref.author, ref.seq, ref.hash);
+    return 'added';
+  }
+
+  private trackSeq(author: string, seq: number, hash: string): void {
+    let bySeq = this.seqs.get(author);
+    if (!bySeq) this.seqs.set(author, (bySeq = new Map()));
+    const same = bySeq.get(seq);
+    if (!same) {
+      bySeq.set(seq, [hash]);
+      return;
+    }
+    same.push(hash);
+    const at = this.forkAt.get(author);
+    if (at === undefined || seq < at) this.forkAt.set(author, seq);
+    this.invalidateAll(); // trust in that author's feed changed
   }
 
   addAll(entries: Iterable<AnyEntry>): void {

@@ -1,0 +1,36 @@
+/** Ledger error codes and their meaning; messages add the specifics and the fix. */
+import { KeymeshError } from '@keymesh/protocol';
+
+export const LEDGER_ERRORS = {
+  LEDGER_CORRUPT: 'the database file is damaged',
+  LEDGER_NOT_A_DATABASE: 'the file is not a Keymesh ledger database',
+  LEDGER_WRONG_SITE: 'the database belongs to another site',
+  LEDGER_TOO_NEW: 'the database was written by a newer Keymesh',
+  LEDGER_CLOSED: 'the ledger is closed',
+  SELF_FEED_BEHIND: "this node's own feed is further ahead elsewhere",
+  SELF_FORK: "this node's own feed has forked",
+  BAD_ENTRY: 'the entry to append is invalid',
+} as const;
+
+export type LedgerErrorCode = keyof typeof LEDGER_ERRORS;
+
+export class LedgerError extends KeymeshError<LedgerErrorCode> {
+  constructor(code: LedgerErrorCode, detail: string, details?: Record<string, unknown>) {
+    super(code, `${LEDGER_ERRORS[code]}: ${detail}`, details);
+    this.name = 'LedgerError';
+  }
+}
+
+/** Why an incoming entry was refused (kept in the quarantine table with the reason). */
+export const REJECT_REASONS = {
+  BAD_JSON: 'not valid JSON',
+  NOT_CANONICAL_BYTES: 'bytes are not the canonical encoding',
+  TOO_LARGE: 'larger than an entry may be',
+  SCHEMA: 'does not match the entry schema',
+  NON_CANONICAL: 'content cannot be canonically encoded',
+  WRONG_SITE: 'belongs to another site',
+  BAD_SIGNATURE: 'signature does not verify',
+  CHAIN_MISMATCH: "prev does not match the author's previous entry (a fork)",
+  CLOCK_AHEAD: 'stamped too far in the future',
+} as const;
+export type RejectCode = keyof typeof REJECT_REASONS;

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './schema.js';
+export * from './ledger.js';
+export * from './sync.js';

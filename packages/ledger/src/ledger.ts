@@ -1,0 +1,757 @@
+/**
+ * The durable replica (DESIGN §4–7, §10): one SQLite file holding every feed, the materialised
+ * policy state, the access log, the quarantine and the fork proofs.
+ *
+ * Durability: WAL with `synchronous = FULL` by default. An entry must be durable before it is
+ * published (DESIGN §4): with NORMAL, a power cut can roll back the last commits, the node would
+ * then re-sign seqs it already published and fork its own feed. FULL costs one fsync of the WAL
+ * per commit; batch appends (appendMany, ingest) share it. `synchronous: 'normal'` is offered
+ * for hosts with a battery-backed disk; a kill -9 loses nothing in either mode.
+ *
+ * The policy reducer of @keymesh/protocol runs in memory (policy entries in full, access events
+ * by reference) and its values are written to the `policy` table in the same transaction as the
+ * entries that changed them, so the file always holds entries and state that agree.
+ */
+import Database from 'better-sqlite3';
+import { basename } from 'node:path';
+import {
+  Entry, HybridClock, PolicyState, canonicalString, decodeEntry, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
+  fromHex, isEventType, policyKeyOf, signEntry, signingMessage, toHex, DEFAULT_MAX_DRIFT_MS,
+  type AnyEntry, type BodyOf, type CryptoProvider, type EntryType, type Heads, type KeyPair, type SeqRange,
+  type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue,
+} from '@keymesh/protocol';
+import { LedgerError, REJECT_REASONS, type RejectCode } from './errors.js';
+import { migrate, SCHEMA_VERSION } from './schema.js';
+
+export interface LedgerOptions {
+  /** Site id (hash of the genesis entry). A ledger trusts nothing that does not chain to it. */
+  site: string;
+  crypto?: CryptoProvider;
+  /** Wall clock (ms); tests pass their own. */
+  now?: () => number;
+  synchronous?: 'full' | 'normal';
+  /** Entries stamped further than this ahead of local time are quarantined. */
+  maxDriftMs?: number;
+}
+
+export type VerifyMode = 'each' | 'batch';
+
+export interface IngestOptions {
+  /**
+   * 'each' checks every signature. 'batch' checks every hash link of a contiguous run of one
+   * feed and the signature of its newest entry only, which commits to the whole run (DESIGN §4):
+   * fast catch-up after an outage. In 'batch' mode a damaged signature field of an inner entry
+   * (not its content, which the links protect) can go unnoticed; `verify()` finds it.
+   */
+  verify?: VerifyMode;
+}
+
+export interface Rejected {
+  author: string | null;
+  seq: number | null;
+  code: RejectCode;
+  reason: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  /** Entries stored but waiting for their predecessor (not dropped: they apply when it arrives). */
+  waiting: number;
+  rejected: Rejected[];
+  /** Equivocations found: two different signed entries for one (author, seq). */
+  forks: Array<{ author: string; seq: number }>;
+}
+
+export interface AccessLogQuery {
+  member?: string;
+  resource?: string;
+  /** ms, inclusive */
+  from?: number;
+  /** ms, exclusive */
+  to?: number;
+  limit?: number;
+  /** Cursor from a previous page. */
+  before?: string;
+}
+
+export interface AccessLogRow {
+  author: string;
+  seq: number;
+  hash: string;
+  type: EntryType;
+  resource: string;
+  member: string | null;
+  at: number;
+  allow: boolean | null;
+  detail: Record<string, unknown>;
+}
+
+export interface Alarm {
+  kind: 'fork' | 'conflict' | 'quarantine';
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+interface Parsed {
+  entry: AnyEntry;
+  json: string;
+  hash: Uint8Array;
+}
+
+const h8 = (hash: Uint8Array): bigint => Buffer.from(hash.buffer, hash.byteOffset, 8).readBigInt64BE(0);
+
+export class Ledger {
+  readonly site: string;
+  readonly path: string;
+  readonly crypto: CryptoProvider;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly clock: HybridClock;
+  private state: PolicyState;
+  private closed = false;
+  private readonly stmt;
+
+  private constructor(path: string, db: Database.Database, opts: LedgerOptions) {
+    this.path = path;
+    this.db = db;
+    this.site = opts.site;
+    this.crypto = opts.crypto ?? defaultCrypto;
+    this.now = opts.now ?? Date.now;
+    const last = db.prepare('SELECT hlc_wall AS wall, hlc_logical AS logical FROM entries ORDER BY hlc_wall DESC, hlc_logical DESC LIMIT 1').get() as { wall: number; logical: number } | undefined;
+    this.clock = new HybridClock(this.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, last ?? { wall: 0, logical: 0 });
+    this.stmt = {
+      insertEntry: db.prepare('INSERT INTO entries (author, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      upsertFeed: db.prepare('INSERT INTO feeds (author, seq, hash) VALUES (?, ?, ?) ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'),
+      feed: db.prepare('SELECT seq, hash FROM feeds WHERE author = ?'),
+      entryAt: db.prepare('SELECT hash, json FROM entries WHERE author = ? AND seq = ?'),
+      insertEvent: db.prepare('INSERT INTO events (author, seq, hash, type, resource, member, at, allow, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      upsertPolicy: db.prepare('INSERT INTO policy (pkey, value, heads) VALUES (?, ?, ?) ON CONFLICT (pkey) DO UPDATE SET value = excluded.value, heads = excluded.heads'),
+      deletePolicy: db.prepare('DELETE FROM policy WHERE pkey = ?'),
+      insertPending: db.prepare('INSERT OR IGNORE INTO pending (author, seq, hash, json, received_at) VALUES (?, ?, ?, ?, ?)'),
+      pendingFor: db.prepare('SELECT seq, hash, json FROM pending WHERE author = ? ORDER BY seq'),
+      deletePendingUpTo: db.prepare('DELETE FROM pending WHERE author = ? AND seq <= ?'),
+      insertQuarantine: db.prepare('INSERT INTO quarantine (received_at, author, seq, code, reason, raw) VALUES (?, ?, ?, ?, ?, ?)'),
+      insertFork: db.prepare('INSERT OR IGNORE INTO forks (author, seq, hash, json, detected_at) VALUES (?, ?, ?, ?, ?)'),
+      forksOf: db.prepare('SELECT seq FROM forks WHERE author = ? LIMIT 1'),
+      read: db.prepare('SELECT json FROM entries WHERE author = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+      peerHead: db.prepare('INSERT INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (node, author) DO UPDATE SET seq = max(seq, excluded.seq), seen_at = excluded.seen_at'),
+      maxRemote: db.prepare('SELECT max(seq) AS seq FROM peers WHERE author = ?'),
+    };
+    this.state = this.loadState();
+  }
+
+  /**
+   * Opens (creating if needed) the ledger file at `path` for `site`. A damaged or foreign file is
+   * refused with an error that names the file and what to do.
+   */
+  static open(path: string, opts: LedgerOptions): Ledger {
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+    } catch (err) {
+      throw Ledger.fileError(path, err);
+    }
+    try {
+      db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = OFF');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        throw new LedgerError('LEDGER_CORRUPT', `${path}: SQLite quick_check says "${String(check)}". Move the file aside and start the node with an empty ledger: it re-syncs every feed from its peers (entries live on their authors), or restore the last backup.`);
+      }
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new LedgerError('LEDGER_TOO_NEW', `${path} has schema version ${version}; this release knows up to ${SCHEMA_VERSION}. Upgrade Keymesh on this node.`);
+      }
+      migrate(db);
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'site'").get() as { value: string } | undefined;
+      if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('site', ?)").run(opts.site);
+      else if (row.value !== opts.site) {
+        throw new LedgerError('LEDGER_WRONG_SITE', `${path} holds site ${row.value.slice(0, 16)}…, not ${opts.site.slice(0, 16)}…. Point this node at its own database file.`);
+      }
+      const ledger = new Ledger(path, db, opts);
+      ledger.checkFeedsContiguous();
+      return ledger;
+    } catch (err) {
+      db.close();
+      if (err instanceof LedgerError) throw err;
+      throw Ledger.fileError(path, err);
+    }
+  }
+
+  private static fileError(path: string, err: unknown): LedgerError {
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB') {
+      return new LedgerError('LEDGER_NOT_A_DATABASE', `${path} is not an SQLite database (${(err as Error).message}). Check the path; if the file was damaged, move it aside and let the node re-sync.`);
+    }
+    if (code === 'SQLITE_CORRUPT') {
+      return new LedgerError('LEDGER_CORRUPT', `${path}: ${(err as Error).message}. Move ${basename(path)} aside (keep it for forensics) and start with an empty ledger to re-sync, or restore the last backup.`);
+    }
+    return new LedgerError('LEDGER_CORRUPT', `${path}: ${(err as Error).message}`);
+  }
+
+  /** Each feed must hold seq 1..head with no gap; anything else means the file was tampered with. */
+  private checkFeedsContiguous(): void {
+    const bad = this.db.prepare(`
+      SELECT f.author, f.seq, count(e.seq) AS n, max(e.seq) AS top FROM feeds f LEFT JOIN entries e ON e.author = f.author
+      GROUP BY f.author HAVING n != f.seq OR top != f.seq LIMIT 1`).get() as { author: string; seq: number; n: number } | undefined;
+    if (bad) {
+      throw new LedgerError('LEDGER_CORRUPT', `${this.path}: feed ${bad.author.slice(0, 12)}… should hold seq 1..${bad.seq} but holds ${bad.n} entries. Run \`keymesh-ledger verify ${this.path}\` for details; move the file aside to re-sync.`);
+    }
+  }
+
+  private loadState(): PolicyState {
+    const s = new PolicyState(this.site, this.crypto);
+    for (const row of this.db.prepare('SELECT hash, json FROM entries WHERE pkey IS NOT NULL').iterate() as Iterable<{ hash: Buffer; json: string }>) {
+      s.add(JSON.parse(row.json) as AnyEntry, row.hash.toString('hex'));
+    }
+    for (const row of this.db.prepare('SELECT author, seq, hash, resource FROM events').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; resource: string }>) {
+      s.addEventRef({ author: row.author, seq: row.seq, hash: row.hash.toString('hex'), resource: row.resource });
+    }
+    for (const row of this.db.prepare('SELECT hash, json FROM forks').iterate() as Iterable<{ hash: Buffer; json: string }>) {
+      s.add(JSON.parse(row.json) as AnyEntry, row.hash.toString('hex'));
+    }
+    return s;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private live(): void {
+    if (this.closed) throw new LedgerError('LEDGER_CLOSED', `${this.path} was closed; open it again`);
+  }
+
+  /** The in-memory policy state (read-only use: decide(), queries). */
+  get policy(): PolicyState {
+    return this.state;
+  }
+
+  // ---- writing ---------------------------------------------------------------------------
+
+  /** Appends, signs and commits one entry, and updates the state, in one transaction. */
+  append<T extends EntryType>(key: KeyPair, type: T, body: BodyOf<T>): { entry: AnyEntry; hash: string } {
+    return this.appendMany(key, [{ type, body }])[0]!;
+  }
+
+  /** Appends several entries by one author in a single transaction (one fsync). */
+  appendMany(key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown }>): Array<{ entry: AnyEntry; hash: string }> {
+    this.live();
+    const author = key.publicKey;
+    this.assertOwnFeedWritable(author);
+    return this.write(() => {
+      const head = this.stmt.feed.get(author) as { seq: number; hash: Buffer } | undefined;
+      let seq = head?.seq ?? 0;
+      let prev = head ? head.hash.toString('hex') : null;
+      const out: Array<{ entry: AnyEntry; hash: string }> = [];
+      const touched = new Set<string>();
+      for (const item of items) {
+        const probe = { type: item.type, body: item.body } as AnyEntry;
+        const pkey = policyKeyOf(probe);
+        const { entry, hash } = signEntry(key, {
+          site: this.site, seq: seq + 1, prev, hlc: this.clock.now(), type: item.type,
+          deps: pkey ? this.state.headHashes(pkey) : [], body: item.body as never,
+        }, this.crypto);
+        const checked = Entry.safeParse(entry);
+        if (!checked.success) throw new LedgerError('BAD_ENTRY', `${item.type}: ${describeZodError(checked.error)}. Nothing was written.`);
+        const hashBytes = fromHex(hash);
+        this.storeEntry({ entry: entry as AnyEntry, json: encodeEntry(entry), hash: hashBytes }, touched);
+        seq += 1;
+        prev = hash;
+        out.push({ entry: entry as AnyEntry, hash });
+      }
+      this.stmt.upsertFeed.run(author, seq, fromHex(prev!));
+      this.materialise(touched);
+      return out;
+    });
+  }
+
+  /** Refuses to extend a feed that is known to be ahead elsewhere or forked (DESIGN §4). */
+  private assertOwnFeedWritable(author: string): void {
+    const fork = this.stmt.forksOf.get(author) as { seq: number } | undefined;
+    if (fork) {
+      throw new LedgerError('SELF_FORK', `two different entries exist for seq ${fork.seq} of ${author.slice(0, 12)}…. This key must stop writing: give the node a new key and have an admin link it to the old feed (node.retire + node.enrol).`, { author, seq: fork.seq });
+    }
+    const behind = this.ownFeedBehind(author);
+    if (behind) {
+      throw new LedgerError('SELF_FEED_BEHIND', `the network has seq ${behind.remote} of ${author.slice(0, 12)}… but this database only ${behind.local} (restored from an old backup?). Sync first so the missing entries arrive; appending now would fork the feed.`, { author, ...behind });
+    }
+  }
+
+  /** Non-null when entries of `author` beyond the local head are known to exist. */
+  ownFeedBehind(author: string): { local: number; remote: number } | null {
+    const local = (this.stmt.feed.get(author) as { seq: number } | undefined)?.seq ?? 0;
+    const pend = this.db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?').get(author) as { seq: number | null };
+    const peer = this.stmt.maxRemote.get(author) as { seq: number | null };
+    const remote = Math.max(pend.seq ?? 0, peer.seq ?? 0);
+    return remote > local ? { local, remote } : null;
+  }
+
+  /** Records the heads a peer announced (sync lag, and the guard against re-signing old seqs). */
+  noteRemoteHeads(node: string, heads: Heads): void {
+    this.live();
+    const at = this.now();
+    this.db.transaction(() => {
+      for (const [author, seq] of Object.entries(heads)) this.stmt.peerHead.run(node, author, seq, at);
+    })();
+  }
+
+  /** Runs `fn` in a transaction; if it fails, the in-memory state is rebuilt from the file. */
+  private write<R>(fn: () => R): R {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      this.state = this.loadState();
+      throw err;
+    }
+  }
+
+  private storeEntry(p: Parsed, touched: Set<string>): void {
+    const e = p.entry;
+    const pkey = policyKeyOf(e);
+    this.stmt.insertEntry.run(e.author, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json);
+    const hash = toHex(p.hash);
+    this.state.add(e, hash);
+    if (pkey) touched.add(pkey);
+    else if (isEventType(e.type)) {
+      const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
+      const { resource, member, at, allow, ...detail } = b;
+      this.stmt.insertEvent.run(e.author, e.seq, p.hash, e.type, resource, member ?? null, at, allow === undefined ? null : allow ? 1 : 0, canonicalString(detail));
+    }
+  }
+
+  /**
+   * Writes the values of the policy keys an entry can have changed. Most entries touch one key;
+   * members, nodes and resources also grant authority over certifications, and the admin set or
+   * a fork can change everything, so those widen the set.
+   */
+  private materialise(touched: Set<string>, everything = false): void {
+    if (touched.size === 0 && !everything) return;
+    let keys: Iterable<string> = touched;
+    if (everything || touched.has('admins')) keys = this.state.keys();
+    else if ([...touched].some((k) => !k.startsWith('cert/') && !k.startsWith('card/'))) keys = new Set([...touched, ...this.state.keys('cert/')]);
+    for (const k of keys) {
+      const value = this.state.valueOf(k);
+      if (value === undefined) this.stmt.deletePolicy.run(k);
+      else this.stmt.upsertPolicy.run(k, canonicalString(value), canonicalString(this.state.headHashes(k)));
+    }
+    if (everything || touched.has('admins')) {
+      // keys whose every entry lost its authority
+      const live = new Set(this.state.keys());
+      for (const row of this.db.prepare('SELECT pkey FROM policy').all() as Array<{ pkey: string }>) {
+        if (!live.has(row.pkey) || this.state.valueOf(row.pkey) === undefined) this.stmt.deletePolicy.run(row.pkey);
+      }
+    }
+  }
+
+  /**
+   * Verifies and stores entries that arrived in any order: schema, canonical bytes, site,
+   * signature and chain. An entry whose predecessor is missing waits in `pending`; a fork is
+   * kept as proof and raises an alarm. Authority is not a reason to refuse an entry (it is part
+   * of its author's feed and the authority may arrive later); an entry without it simply never
+   * changes the state.
+   */
+  ingest(items: ReadonlyArray<AnyEntry | string>, opts: IngestOptions = {}): IngestResult {
+    this.live();
+    const result: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, rejected: [], forks: [] };
+    const byAuthor = new Map<string, Parsed[]>();
+    const receivedAt = this.now();
+    const quarantine: Array<[string | null, number | null, RejectCode, string, string]> = [];
+    const reject = (raw: string, author: string | null, seq: number | null, code: RejectCode, reason: string) => {
+      result.rejected.push({ author, seq, code, reason });
+      quarantine.push([author, seq, code, reason, raw]);
+    };
+
+    for (const item of items) {
+      const p = this.parse(item, reject);
+      if (!p) continue;
+      let list = byAuthor.get(p.entry.author);
+      if (!list) byAuthor.set(p.entry.author, (list = []));
+      list.push(p);
+    }
+
+    const forkRows: Parsed[] = [];
+    this.write(() => {
+      const touched = new Set<string>();
+      let everything = false;
+      for (const [author, list] of byAuthor) {
+        const head = this.stmt.feed.get(author) as { seq: number; hash: Buffer } | undefined;
+        let seq = head?.seq ?? 0;
+        let prev = head ? toHex(head.hash) : null;
+        const ahead = new Map<number, Parsed[]>();
+        for (const p of list) {
+          if (p.entry.seq <= seq) {
+            const have = this.stmt.entryAt.get(author, p.entry.seq) as { hash: Buffer; json: string };
+            if (Buffer.compare(have.hash, p.hash) === 0) result.duplicates++;
+            else forkRows.push(p);
+            continue;
+          }
+          const at = ahead.get(p.entry.seq);
+          if (!at) ahead.set(p.entry.seq, [p]);
+          else if (!at.some((q) => Buffer.compare(q.hash, p.hash) === 0)) at.push(p);
+          else result.duplicates++;
+        }
+        // Entries that waited for a predecessor join the run.
+        for (const row of this.stmt.pendingFor.all(author) as Array<{ seq: number; hash: Buffer; json: string }>) {
+          if (row.seq <= seq) continue;
+          const at = ahead.get(row.seq) ?? [];
+          if (!at.some((q) => Buffer.compare(q.hash, row.hash) === 0)) {
+            at.push({ entry: JSON.parse(row.json) as AnyEntry, json: row.json, hash: new Uint8Array(row.hash) });
+            ahead.set(row.seq, at);
+          }
+        }
+        // Walk the contiguous run from the head.
+        const run: Parsed[] = [];
+        for (;;) {
+          const cands = ahead.get(seq + 1);
+          if (!cands) break;
+          const next = cands.find((c) => c.entry.prev === prev);
+          for (const c of cands) {
+            if (c === next) continue;
+            // Another entry for the same seq on the same prev is a fork; on another prev, its
+            // chain does not meet ours.
+            if (c.entry.prev === prev) forkRows.push(c);
+            else reject(c.json, author, c.entry.seq, 'CHAIN_MISMATCH', `seq ${c.entry.seq} names prev ${String(c.entry.prev).slice(0, 12)}…, but the entry held for seq ${seq} has hash ${String(prev).slice(0, 12)}…`);
+          }
+          if (!next) break;
+          ahead.delete(seq + 1);
+          run.push(next);
+          seq += 1;
+          prev = toHex(next.hash);
+        }
+        const good = this.checkRun(run, opts.verify ?? 'each', reject);
+        for (const p of good) this.storeEntry(p, touched);
+        if (good.length) {
+          const last = good[good.length - 1]!;
+          this.stmt.upsertFeed.run(author, last.entry.seq, last.hash);
+          this.stmt.deletePendingUpTo.run(author, last.entry.seq);
+          result.accepted += good.length;
+        }
+        // What is left waits for its predecessor.
+        for (const [s, cands] of ahead) {
+          for (const c of cands) {
+            if (this.stmt.insertPending.run(author, s, c.hash, c.json, receivedAt).changes) result.waiting++;
+          }
+        }
+      }
+      for (const p of forkRows) {
+        // Only a validly signed second entry is proof; anything else would let a forger freeze a feed.
+        if (!this.signatureOk(p)) {
+          reject(p.json, p.entry.author, p.entry.seq, 'BAD_SIGNATURE', `a second entry for seq ${p.entry.seq} of ${p.entry.author.slice(0, 12)}… with a signature that does not verify`);
+          continue;
+        }
+        this.stmt.insertFork.run(p.entry.author, p.entry.seq, p.hash, p.json, receivedAt);
+        this.state.add(p.entry, toHex(p.hash));
+        result.forks.push({ author: p.entry.author, seq: p.entry.seq });
+        everything = true;
+      }
+      for (const q of quarantine) this.stmt.insertQuarantine.run(receivedAt, ...q);
+      this.materialise(touched, everything);
+    });
+    return result;
+  }
+
+  private parse(item: AnyEntry | string, reject: (raw: string, a: string | null, s: number | null, c: RejectCode, r: string) => void): Parsed | null {
+    let entry: AnyEntry;
+    let json: string;
+    if (typeof item === 'string') {
+      try {
+        entry = decodeEntry(item);
+      } catch (err) {
+        const code = ((err as { code?: string }).code ?? 'SCHEMA') as RejectCode;
+        const guess = safeHeader(item);
+        reject(item.slice(0, 65536), guess.author, guess.seq, code in REJECT_REASONS ? code : 'SCHEMA', (err as Error).message);
+        return null;
+      }
+      json = item;
+    } else {
+      const parsed = Entry.safeParse(item);
+      const raw = safeJson(item);
+      if (!parsed.success) {
+        reject(raw, (item as { author?: string }).author ?? null, (item as { seq?: number }).seq ?? null, 'SCHEMA', describeZodError(parsed.error));
+        return null;
+      }
+      entry = parsed.data as AnyEntry;
+      try {
+        json = encodeEntry(entry);
+      } catch (err) {
+        reject(raw, entry.author, entry.seq, 'NON_CANONICAL', (err as Error).message);
+        return null;
+      }
+    }
+    let hash: Uint8Array;
+    try {
+      hash = entryHashBytes(entry, this.crypto);
+    } catch (err) {
+      reject(json, entry.author, entry.seq, 'NON_CANONICAL', (err as Error).message);
+      return null;
+    }
+    const siteOk = entry.type === 'site.genesis' ? toHex(hash) === this.site : entry.site === this.site;
+    if (!siteOk) {
+      reject(json, entry.author, entry.seq, 'WRONG_SITE', `entry is for site ${(entry.site || toHex(hash)).slice(0, 16)}…, this ledger is ${this.site.slice(0, 16)}…`);
+      return null;
+    }
+    if (this.clock.isTooFarAhead(entry.hlc)) {
+      reject(json, entry.author, entry.seq, 'CLOCK_AHEAD', `stamped ${new Date(entry.hlc.wall).toISOString()}, more than ${this.clock.maxDriftMs / 1000} s ahead of this node's clock; check the author's clock (NTP)`);
+      return null;
+    }
+    return { entry, json, hash };
+  }
+
+  /** Signature checks for a contiguous run of one feed; returns the prefix that passed. */
+  private checkRun(run: Parsed[], mode: VerifyMode, reject: (raw: string, a: string | null, s: number | null, c: RejectCode, r: string) => void): Parsed[] {
+    if (run.length === 0) return run;
+    const sigOk = (p: Parsed) => this.signatureOk(p);
+    if (mode === 'batch' && sigOk(run[run.length - 1]!)) {
+      this.absorb(run[run.length - 1]!.entry.hlc);
+      return run;
+    }
+    for (let i = 0; i < run.length; i++) {
+      const p = run[i]!;
+      if (!sigOk(p)) {
+        reject(p.json, p.entry.author, p.entry.seq, 'BAD_SIGNATURE', `signature of seq ${p.entry.seq} by ${p.entry.author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
+        return run.slice(0, i);
+      }
+      this.absorb(p.entry.hlc);
+    }
+    return run;
+  }
+
+  /** Moves the clock past a received stamp (its drift was checked on arrival). */
+  private absorb(hlc: { wall: number; logical: number }): void {
+    if (!this.clock.isTooFarAhead(hlc)) this.clock.receive(hlc);
+  }
+
+  private signatureOk(p: Parsed): boolean {
+    return this.crypto.verify(fromHex(p.entry.author), signingMessage(p.hash), fromHex(p.entry.sig));
+  }
+
+  // ---- reading ---------------------------------------------------------------------------
+
+  /** Feed heads: author → highest contiguous seq held. */
+  heads(): Heads {
+    const out: Heads = {};
+    for (const row of this.db.prepare('SELECT author, seq FROM feeds ORDER BY author').all() as Array<{ author: string; seq: number }>) out[row.author] = row.seq;
+    return out;
+  }
+
+  /** The ranges a peer with `theirs` lacks and this ledger can send. */
+  missing(theirs: Heads): SeqRange[] {
+    return rangesAhead(this.heads(), theirs);
+  }
+
+  /** Canonical encodings of `author`'s entries from `fromSeq`, in feed order. */
+  readEncoded(author: string, fromSeq: number, limit: number): string[] {
+    return (this.stmt.read.all(author, fromSeq, limit) as Array<{ json: string }>).map((r) => r.json);
+  }
+
+  read(author: string, fromSeq: number, limit: number): AnyEntry[] {
+    return this.readEncoded(author, fromSeq, limit).map((j) => JSON.parse(j) as AnyEntry);
+  }
+
+  /** Every entry of every feed (or one author's), in feed order: for export. */
+  *iterateEncoded(author?: string): IterableIterator<string> {
+    const rows = author
+      ? this.db.prepare('SELECT json FROM entries WHERE author = ? ORDER BY seq').iterate(author)
+      : this.db.prepare('SELECT json FROM entries ORDER BY author, seq').iterate();
+    for (const r of rows as Iterable<{ json: string }>) yield r.json;
+  }
+
+  findByHash(hash: string): AnyEntry | undefined {
+    const bytes = fromHex(hash);
+    const rows = this.db.prepare('SELECT hash, json FROM entries WHERE h8 = ?').all(h8(bytes)) as Array<{ hash: Buffer; json: string }>;
+    const row = rows.find((r) => Buffer.compare(r.hash, bytes) === 0);
+    return row ? (JSON.parse(row.json) as AnyEntry) : undefined;
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n;
+  }
+
+  // ---- state queries -----------------------------------------------------------------------
+
+  memberByCard(uid: string): { card: CardValue | undefined; member: MemberValue | undefined } {
+    const card = this.state.card(uid);
+    return { card, member: card?.state === 'bound' ? this.state.member(card.member) : undefined };
+  }
+
+  member(id: string): MemberValue | undefined {
+    return this.state.member(id);
+  }
+
+  members(): MemberValue[] {
+    return this.values<MemberValue>('member/');
+  }
+
+  certifications(member: string): CertValue[] {
+    return this.values<CertValue>(`cert/${member}/`).filter((c) => c.granted);
+  }
+
+  resources(): ResourceValue[] {
+    return this.values<ResourceValue>('resource/');
+  }
+
+  nodes(): NodeValue[] {
+    return this.values<NodeValue>('node/');
+  }
+
+  /** Materialised values from the `policy` table (what a dashboard reads). */
+  private values<V>(prefix: string): V[] {
+    return (this.db.prepare('SELECT value FROM policy WHERE pkey >= ? AND pkey < ? ORDER BY pkey').all(prefix, prefix + '\uffff') as Array<{ value: string }>)
+      .map((r) => JSON.parse(r.value) as V);
+  }
+
+  /** The materialised `policy` table as { key: { value, heads } } (tests compare it with a recompute). */
+  materialised(): Record<string, { value: unknown; heads: string[] }> {
+    const out: Record<string, { value: unknown; heads: string[] }> = {};
+    for (const r of this.db.prepare('SELECT pkey, value, heads FROM policy ORDER BY pkey').all() as Array<{ pkey: string; value: string; heads: string }>) {
+      out[r.pkey] = { value: JSON.parse(r.value), heads: JSON.parse(r.heads) };
+    }
+    return out;
+  }
+
+  conflicts(): Conflict[] {
+    return this.state.conflicts();
+  }
+
+  forks(): Fork[] {
+    return this.state.forks();
+  }
+
+  quarantined(limit = 100): Array<{ id: number; receivedAt: number; author: string | null; seq: number | null; code: string; reason: string }> {
+    return (this.db.prepare('SELECT id, received_at, author, seq, code, reason FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>)
+      .map((r) => ({ id: r.id as number, receivedAt: r.received_at as number, author: r.author as string | null, seq: r.seq as number | null, code: r.code as string, reason: r.reason as string }));
+  }
+
+  alarms(): Alarm[] {
+    const out: Alarm[] = [];
+    for (const f of this.forks()) out.push({ kind: 'fork', message: `feed ${f.author.slice(0, 12)}… forked at seq ${f.seq}: its entries from there on are not trusted until an admin acts`, detail: { ...f } });
+    for (const c of this.conflicts()) out.push({ kind: 'conflict', message: `${c.key} was changed concurrently; the safe outcome applies until an admin resolves it`, detail: { ...c } });
+    const q = (this.db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n;
+    if (q) out.push({ kind: 'quarantine', message: `${q} received entries were refused; see the quarantine`, detail: { count: q } });
+    return out;
+  }
+
+  /** Entries each known peer announced that this ledger does not hold yet, by peer. */
+  syncLag(): Record<string, number> {
+    const rows = this.db.prepare(`
+      SELECT p.node AS node, sum(max(p.seq - coalesce(f.seq, 0), 0)) AS lag
+      FROM peers p LEFT JOIN feeds f ON f.author = p.author GROUP BY p.node ORDER BY p.node`).all() as Array<{ node: string; lag: number }>;
+    return Object.fromEntries(rows.map((r) => [r.node, r.lag]));
+  }
+
+  /**
+   * The access log, newest first, filtered by member, resource and time range, in pages. Only
+   * events whose node was trusted for that resource are listed.
+   */
+  accessLog(q: AccessLogQuery = {}): { rows: AccessLogRow[]; next: string | null } {
+    const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.member !== undefined) (where.push('member = ?'), args.push(q.member));
+    if (q.resource !== undefined) (where.push('resource = ?'), args.push(q.resource));
+    if (q.from !== undefined) (where.push('at >= ?'), args.push(q.from));
+    if (q.to !== undefined) (where.push('at < ?'), args.push(q.to));
+    if (q.before) {
+      const [at, author, seq] = q.before.split(':');
+      where.push('(at < ? OR (at = ? AND (author < ? OR (author = ? AND seq < ?))))');
+      args.push(Number(at), Number(at), author, author, Number(seq));
+    }
+    const sql = `SELECT author, seq, hash, type, resource, member, at, allow, detail FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, author DESC, seq DESC LIMIT ?`;
+    const rows: AccessLogRow[] = [];
+    let offset = 0;
+    // Untrusted rows are skipped, so read until the page is full.
+    while (rows.length < limit) {
+      const batch = this.db.prepare(sql + ' OFFSET ?').all(...args, limit * 2, offset) as Array<Record<string, unknown>>;
+      offset += batch.length;
+      for (const r of batch) {
+        if (!this.state.eventIsTrusted(r.author as string, r.seq as number, r.resource as string)) continue;
+        rows.push({
+          author: r.author as string, seq: r.seq as number, hash: (r.hash as Buffer).toString('hex'), type: r.type as EntryType,
+          resource: r.resource as string, member: r.member as string | null, at: r.at as number,
+          allow: r.allow === null ? null : r.allow === 1, detail: JSON.parse(r.detail as string) as Record<string, unknown>,
+        });
+        if (rows.length === limit) break;
+      }
+      if (batch.length < limit * 2) break;
+    }
+    const tail = rows.at(-1);
+    return { rows, next: rows.length === limit && tail ? `${tail.at}:${tail.author}:${tail.seq}` : null };
+  }
+
+  /** Hash of the canonical materialised state: two replicas with equal digests agree. */
+  digest(): string {
+    return this.state.digest();
+  }
+
+  /**
+   * Checks every stored entry from scratch: canonical bytes, schema, hash links, signatures,
+   * site. For `keymesh-ledger verify` and forensics; returns every problem found.
+   */
+  verify(onProgress?: (done: number, total: number) => void): Array<{ author: string; seq: number; reason: string }> {
+    this.live();
+    const problems: Array<{ author: string; seq: number; reason: string }> = [];
+    const total = this.count();
+    let done = 0;
+    let author = '';
+    let prev: string | null = null;
+    let expect = 1;
+    for (const row of this.db.prepare('SELECT author, seq, hash, json FROM entries ORDER BY author, seq').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; json: string }>) {
+      if (row.author !== author) {
+        author = row.author;
+        prev = null;
+        expect = 1;
+      }
+      const fail = (reason: string) => problems.push({ author: row.author, seq: row.seq, reason });
+      if (row.seq !== expect) fail(`gap: expected seq ${expect}`);
+      expect = row.seq + 1;
+      let e: AnyEntry;
+      try {
+        e = decodeEntry(row.json);
+      } catch (err) {
+        fail((err as Error).message);
+        prev = row.hash.toString('hex');
+        continue;
+      }
+      const hash = entryHashBytes(e, this.crypto);
+      if (Buffer.compare(Buffer.from(hash), row.hash) !== 0) fail('stored hash does not match the content');
+      if (e.author !== row.author || e.seq !== row.seq) fail('stored author/seq do not match the content');
+      if (e.prev !== prev) fail(`prev ${String(e.prev).slice(0, 12)}… does not match the hash of seq ${row.seq - 1}`);
+      if (!this.crypto.verify(fromHex(e.author), signingMessage(hash), fromHex(e.sig))) fail('signature does not verify');
+      if (e.type === 'site.genesis' ? toHex(hash) !== this.site : e.site !== this.site) fail('entry is for another site');
+      prev = toHex(hash);
+      if (++done % 10000 === 0) onProgress?.(done, total);
+    }
+    for (const f of this.forks()) problems.push({ author: f.author, seq: f.seq, reason: `fork: ${f.hashes.length} different signed entries for this seq` });
+    onProgress?.(total, total);
+    return problems;
+  }
+}
+
+/** Ranges of feeds where `ahead` holds more than `behind`. */
+export function rangesAhead(ahead: Heads, behind: Heads): SeqRange[] {
+  const out: SeqRange[] = [];
+  for (const [author, seq] of Object.entries(ahead)) {
+    const have = behind[author] ?? 0;
+    if (seq > have) out.push({ author, from: have + 1, to: seq });
+  }
+  return out;
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v).slice(0, 65536);
+  } catch {
+    return String(v).slice(0, 1000);
+  }
+}
+
+/** Best effort author/seq from bytes that failed to decode, for the quarantine record. */
+function safeHeader(text: string): { author: string | null; seq: number | null } {
+  const a = /"author":"([0-9a-f]{64})"/.exec(text);
+  const s = /"seq":(\d{1,15})/.exec(text);
+  return { author: a?.[1] ?? null, seq: s ? Number(s[1]) : null };
+}

@@ -1,0 +1,115 @@
+/**
+ * Anti-entropy between replicas, independent of the transport (DESIGN §7). Feeds are
+ * contiguous, so a replica's whole knowledge is its heads `{author: seq}`:
+ *   have  → the receiver notes the sender's heads, sends what the sender lacks (push) and asks
+ *           for what it lacks itself (want);
+ *   want  → the receiver sends the ranges asked for;
+ *   batch → the receiver ingests the entries (canonical bytes, verified).
+ * Every message is idempotent, so a channel that drops, duplicates, delays or reorders only
+ * slows convergence: the next `have` round repairs whatever was lost. Batches never exceed
+ * `maxMessageBytes` once encoded.
+ */
+import { Buffer } from 'node:buffer';
+import {
+  SyncMessage, describeZodError, MAX_ENTRY_BYTES,
+  type BatchMessage, type HaveMessage, type SeqRange, type WantMessage,
+} from '@keymesh/protocol';
+import { rangesAhead, type IngestResult, type Ledger, type VerifyMode } from './ledger.js';
+
+export interface SyncOptions {
+  /** Upper bound of one encoded message (JSON, UTF-8). */
+  maxMessageBytes?: number;
+  /** Entries read from the store per query while filling batches. */
+  readChunk?: number;
+  verify?: VerifyMode;
+  /** Called for messages that fail validation (logged by the caller, never thrown). */
+  onInvalid?: (reason: string, raw: unknown) => void;
+  onIngest?: (result: IngestResult, from: string) => void;
+}
+
+export type Send = (to: string, msg: SyncMessage) => void;
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+
+export class SyncEngine {
+  readonly maxMessageBytes: number;
+  private readonly readChunk: number;
+  private readonly verify: VerifyMode;
+
+  constructor(readonly ledger: Ledger, readonly node: string, private readonly send: Send, private readonly opts: SyncOptions = {}) {
+    this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    if (this.maxMessageBytes < 1024) throw new RangeError(`maxMessageBytes ${this.maxMessageBytes} is too small; use at least 1024 (entries may be up to ${MAX_ENTRY_BYTES} bytes)`);
+    this.readChunk = opts.readChunk ?? 500;
+    this.verify = opts.verify ?? 'batch';
+  }
+
+  have(): HaveMessage {
+    return { kind: 'have', node: this.node, heads: this.ledger.heads() };
+  }
+
+  /** Sends this replica's heads to a peer. */
+  announce(to: string): void {
+    this.send(to, this.have());
+  }
+
+  /** Handles one message from `from`. Invalid input is reported and dropped. */
+  receive(from: string, raw: unknown): void {
+    const parsed = SyncMessage.safeParse(raw);
+    if (!parsed.success) {
+      this.opts.onInvalid?.(describeZodError(parsed.error), raw);
+      return;
+    }
+    const msg = parsed.data;
+    switch (msg.kind) {
+      case 'have':
+        return this.onHave(from, msg);
+      case 'want':
+        return this.sendRanges(from, msg.ranges);
+      case 'batch':
+        return this.onBatch(from, msg);
+    }
+  }
+
+  private onHave(from: string, msg: HaveMessage): void {
+    this.ledger.noteRemoteHeads(msg.node, msg.heads);
+    this.sendRanges(from, this.ledger.missing(msg.heads));
+    const wanted = rangesAhead(msg.heads, this.ledger.heads());
+    if (wanted.length) this.send(from, { kind: 'want', node: this.node, ranges: wanted } satisfies WantMessage);
+  }
+
+  private onBatch(from: string, msg: BatchMessage): void {
+    const result = this.ledger.ingest(msg.entries, { verify: this.verify });
+    this.opts.onIngest?.(result, from);
+  }
+
+  /** Sends the entries of `ranges` in batches that each fit in maxMessageBytes. */
+  sendRanges(to: string, ranges: readonly SeqRange[]): void {
+    const base = Buffer.byteLength(JSON.stringify({ kind: 'batch', node: this.node, entries: [] }));
+    let batch: string[] = [];
+    let size = base;
+    const flush = () => {
+      if (batch.length) this.send(to, { kind: 'batch', node: this.node, entries: batch });
+      batch = [];
+      size = base;
+    };
+    for (const r of ranges) {
+      let seq = r.from;
+      while (seq <= r.to) {
+        const rows = this.ledger.readEncoded(r.author, seq, Math.min(this.readChunk, r.to - seq + 1));
+        if (!rows.length) break;
+        for (const json of rows) {
+          const cost = Buffer.byteLength(JSON.stringify(json)); // as a JSON string in the array
+          if (base + cost > this.maxMessageBytes) {
+            this.opts.onInvalid?.(`entry ${r.author.slice(0, 12)}…/${seq} (${cost} bytes encoded) exceeds maxMessageBytes ${this.maxMessageBytes}; raise the limit`, null);
+          } else {
+            if (size + cost + 1 > this.maxMessageBytes) flush();
+            size += cost + (batch.length ? 1 : 0); // the comma
+            batch.push(json);
+          }
+          seq++;
+        }
+      }
+    }
+    flush();
+  }
+}
