@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { Chunker, DEFAULTS, resolveParams, type ChunkSink, type ImplName } from '@keymesh/cdc-native';
+import { Chunker, DEFAULTS, LIMITS, resolveParams, type ChunkSink, type ImplName } from '@keymesh/cdc-native';
 import { BlobError } from './errors.js';
 import {
   MANIFEST_VERSION, manifestId, parseManifest, uniqueChunks,
@@ -281,9 +281,9 @@ export class BlobStore {
     if (!(bytes instanceof Uint8Array)) {
       throw new BlobError('BLOB_BAD_INPUT', `putChunk() takes the chunk as a Uint8Array, got ${typeof bytes}.`);
     }
-    if (bytes.length === 0 || bytes.length > this.params.max) {
+    if (bytes.length === 0 || bytes.length > LIMITS.max.high) {
       throw new BlobError('BLOB_CHUNK_MISMATCH',
-        `chunk ${hash} has ${bytes.length} bytes, outside 1…${this.params.max}; the peer sent something ` +
+        `chunk ${hash} has ${bytes.length} bytes, outside 1…${LIMITS.max.high}; the peer sent something ` +
         'that is not a chunk: fetch it again or from another node.', { chunk: hash });
     }
     const actual = sha256(bytes).toString('hex');
