@@ -1,0 +1,218 @@
+// Argument parsing and help texts for `keymesh-ledger`, kept apart from I/O so they can be read
+// (and tested) on their own. A mistake in the arguments is a UsageError: exit 2.
+
+export const COMMANDS = ['verify', 'digest', 'heads', 'export', 'import'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+const SITE = `  --site ID    the site id (64 hex: the hash of the site's genesis entry). Optional: the
+               database records its site; if given, it must match (a check against the
+               wrong file).`;
+const JSON_FLAG = `  --json       print one JSON document instead of text (for scripts)`;
+const HELP = `  -h, --help   show this help`;
+const EXITS = `exit status: 0 ok, 1 problems found or the database could not be opened, 2 usage error
+(unknown command or flag, missing argument, DB or FILE does not exist).`;
+
+export const USAGE: Record<Command | 'main', string> = {
+  main: `usage: keymesh-ledger <command> [options]
+
+Operator and forensics tool for a Keymesh ledger database (one SQLite file per node).
+
+commands:
+  verify DB                 check every feed from scratch (canonical bytes, hash links,
+                            signatures, site); list each problem; exit 1 if any
+  digest DB                 print the state digest (equal digests = replicas agree)
+  heads DB                  print each feed's head: author and highest seq held
+  export DB [--author KEY]  print every entry, one canonical JSON line each, in feed order
+  import DB FILE.jsonl      ingest the lines of FILE, in any order; report what happened
+
+Every command takes --json (one JSON document on stdout) and --help.
+Read commands never create a database: a DB path that does not exist is an error.
+
+${EXITS}
+
+example: keymesh-ledger export pi.db > feeds.jsonl && keymesh-ledger import copy.db feeds.jsonl`,
+
+  verify: `usage: keymesh-ledger verify DB [--site ID] [--json]
+
+Checks every stored entry of every feed from scratch: canonical bytes, schema, the stored
+hash, hash links (prev), contiguous seqs, signatures, site; and lists forks (two signed
+entries for one seq). Prints one line per problem: author, seq and the reason. Progress goes
+to stderr on big databases.
+
+${SITE}
+${JSON_FLAG}
+               {"ok", "entries", "feeds", "problems": [{"author", "seq", "reason"}]}
+${HELP}
+
+exit status: 0 no problems, 1 problems found (or the database could not be opened), 2 usage
+error or DB does not exist.`,
+
+  digest: `usage: keymesh-ledger digest DB [--site ID] [--json]
+
+Prints the digest of the materialised policy state (hex). Two replicas holding the same
+entries have the same digest, whatever order the entries arrived in.
+
+${SITE}
+${JSON_FLAG}
+               {"digest", "site", "entries"}
+${HELP}
+
+${EXITS}`,
+
+  heads: `usage: keymesh-ledger heads DB [--site ID] [--json]
+
+Prints one line per feed: the author's public key and the highest seq held (the feed holds
+seq 1..head, contiguous).
+
+${SITE}
+${JSON_FLAG}
+               {"heads": {"<author>": seq, ...}}
+${HELP}
+
+${EXITS}`,
+
+  export: `usage: keymesh-ledger export DB [--author KEY] [--json] > feed.jsonl
+
+Prints every entry, one canonical JSON encoding per line (signature included), feed by feed
+in seq order. The output can be imported into any ledger of the same site
+(keymesh-ledger import) or sent to a peer. Entries waiting for a predecessor, quarantined
+entries and fork proofs are not exported.
+
+  --author KEY only that author's feed (64 hex public key)
+${SITE}
+${JSON_FLAG}
+               {"entries": [entry, ...], "count"} (the entries as JSON objects)
+${HELP}
+
+${EXITS}`,
+
+  import: `usage: keymesh-ledger import DB FILE.jsonl [--site ID] [--batch N] [--json]
+
+Ingests FILE, one canonical entry per line, in whatever order the lines come (duplicates are
+fine; blank lines are ignored). Every line's signature is checked; a line that is not an
+entry, or whose bytes were changed, is rejected with its line number and the reason, and is
+not stored. Entries whose predecessor is missing wait in the database until it arrives.
+Prints accepted / duplicates / waiting / rejected (with reasons) and any fork found.
+
+The site: an existing database records its own. For a new (or empty) database, the site is
+--site ID if given, otherwise the hash of the file's site.genesis line (the file must then
+hold exactly one valid genesis; check the site id printed on stderr is your site's).
+DB is created if it does not exist (FILE must exist).
+
+  --site ID    the site id (64 hex: the hash of the site's genesis entry)
+  --batch N    lines per transaction (default 5000); the file is read line by line
+${JSON_FLAG}
+               {"site", "lines", "accepted", "duplicates", "waiting",
+                "rejected": [{"line", "author", "seq", "code", "reason"}], "forks", "digest"}
+${HELP}
+
+exit status: 0 nothing rejected and no fork found, 1 some line rejected or a fork found (or
+the database could not be opened), 2 usage error or FILE does not exist.`,
+};
+
+export interface Parsed {
+  command: Command | null;
+  help: boolean;
+  json: boolean;
+  db?: string;
+  file?: string;
+  site?: string;
+  author?: string;
+  batch: number;
+}
+
+/** A usage mistake: the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** Which flags each command takes (--json and --help go with all). */
+const FLAGS: Record<Command, readonly string[]> = {
+  verify: ['--site'],
+  digest: ['--site'],
+  heads: ['--site'],
+  export: ['--site', '--author'],
+  import: ['--site', '--batch'],
+};
+const POSITIONALS: Record<Command, readonly string[]> = {
+  verify: ['DB'],
+  digest: ['DB'],
+  heads: ['DB'],
+  export: ['DB'],
+  import: ['DB', 'FILE.jsonl'],
+};
+
+function hex64(flag: string, raw: string | undefined, what: string): string {
+  if (raw === undefined || raw.startsWith('--')) throw new UsageError(`${flag} needs ${what} (64 lowercase hex characters).`);
+  if (!HEX64.test(raw)) throw new UsageError(`${flag} "${raw}" is not ${what}: expected 64 lowercase hex characters.`);
+  return raw;
+}
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  const out: Parsed = { command: null, help: false, json: false, batch: 5000 };
+  const first = argv[0];
+  if (first === undefined) throw new UsageError(`no command given; use one of: ${COMMANDS.join(', ')} (keymesh-ledger --help).`);
+  if (first === '-h' || first === '--help' || first === 'help') {
+    out.help = true;
+    const c = argv[1];
+    if (c !== undefined && (COMMANDS as readonly string[]).includes(c)) out.command = c as Command;
+    return out;
+  }
+  if (!(COMMANDS as readonly string[]).includes(first)) {
+    throw new UsageError(first.startsWith('-')
+      ? `unknown option "${first}" before the command; put the command first: keymesh-ledger <${COMMANDS.join('|')}> ...`
+      : `unknown command "${first}"; use one of: ${COMMANDS.join(', ')} (keymesh-ledger --help).`);
+  }
+  const command = first as Command;
+  out.command = command;
+  const positionals: string[] = [];
+  let onlyPositionals = false;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (onlyPositionals || !arg.startsWith('-') || arg === '-') {
+      positionals.push(arg);
+      continue;
+    }
+    if (arg === '--') {
+      onlyPositionals = true;
+      continue;
+    }
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    if (flag === '-h' || flag === '--help') {
+      out.help = true;
+      return out;
+    }
+    if (flag === '--json') {
+      if (eq > 0) throw new UsageError('--json takes no value.');
+      out.json = true;
+      continue;
+    }
+    if (!FLAGS[command].includes(flag)) {
+      const takes = FLAGS[command].length ? `it takes ${FLAGS[command].join(', ')}, --json and --help` : 'it takes --json and --help';
+      throw new UsageError(`unknown option "${flag}" for ${command}; ${takes} (keymesh-ledger ${command} --help).`);
+    }
+    if (flag === '--site') out.site = hex64('--site', value(), 'a site id');
+    else if (flag === '--author') out.author = hex64('--author', value(), "an author's public key");
+    else if (flag === '--batch') {
+      const raw = value();
+      if (raw === undefined || !/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1_000_000) {
+        throw new UsageError(`--batch needs a number of lines from 1 to 1000000, got ${raw === undefined ? 'nothing' : `"${raw}"`}; for example --batch 5000.`);
+      }
+      out.batch = Number(raw);
+    }
+  }
+  const want = POSITIONALS[command];
+  if (positionals.length < want.length) {
+    throw new UsageError(`${command} needs ${want.join(' and ')}; missing ${want.slice(positionals.length).join(' and ')} (keymesh-ledger ${command} --help).`);
+  }
+  if (positionals.length > want.length) {
+    throw new UsageError(`${command} takes ${want.join(' ')} only; unexpected "${positionals[want.length]}" (keymesh-ledger ${command} --help).`);
+  }
+  out.db = positionals[0]!;
+  if (command === 'import') out.file = positionals[1]!;
+  return out;
+}
