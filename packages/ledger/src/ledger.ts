@@ -15,7 +15,7 @@
 import Database from 'better-sqlite3';
 import { basename } from 'node:path';
 import {
-  Entry, HybridClock, PolicyState, canonicalString, decodeEntry, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
+  BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
   fromHex, isEventType, policyKeyOf, signEntry, signingMessage, toHex, DEFAULT_MAX_DRIFT_MS,
   type AnyEntry, type BodyOf, type CryptoProvider, type EntryType, type Heads, type KeyPair, type SeqRange,
   type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue,
@@ -111,6 +111,7 @@ export class Ledger {
   private state: PolicyState;
   private closed = false;
   private readonly stmt;
+  private readonly inTransaction: (fn: () => unknown) => unknown;
 
   private constructor(path: string, db: Database.Database, opts: LedgerOptions) {
     this.path = path;
@@ -137,7 +138,10 @@ export class Ledger {
       read: db.prepare('SELECT json FROM entries WHERE author = ? AND seq >= ? ORDER BY seq LIMIT ?'),
       peerHead: db.prepare('INSERT INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (node, author) DO UPDATE SET seq = max(seq, excluded.seq), seen_at = excluded.seen_at'),
       maxRemote: db.prepare('SELECT max(seq) AS seq FROM peers WHERE author = ?'),
+      maxPending: db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?'),
     };
+    // One transaction wrapper, made once: better-sqlite3 builds a new one per db.transaction() call.
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.state = this.loadState();
   }
 
@@ -249,14 +253,18 @@ export class Ledger {
       const out: Array<{ entry: AnyEntry; hash: string }> = [];
       const touched = new Set<string>();
       for (const item of items) {
+        // The envelope is built here and is valid by construction; the body is the caller's.
+        const schema = BODY_SCHEMAS[item.type];
+        const checked = schema?.safeParse(item.body);
+        if (!checked?.success) {
+          throw new LedgerError('BAD_ENTRY', `${item.type}: ${checked ? describeZodError({ issues: checked.error.issues.map((i) => ({ ...i, path: ['body', ...i.path] })) }) : 'unknown entry type'}. Nothing was written.`);
+        }
         const probe = { type: item.type, body: item.body } as AnyEntry;
         const pkey = policyKeyOf(probe);
         const { entry, hash } = signEntry(key, {
           site: this.site, seq: seq + 1, prev, hlc: this.clock.now(), type: item.type,
           deps: pkey ? this.state.headHashes(pkey) : [], body: item.body as never,
         }, this.crypto);
-        const checked = Entry.safeParse(entry);
-        if (!checked.success) throw new LedgerError('BAD_ENTRY', `${item.type}: ${describeZodError(checked.error)}. Nothing was written.`);
         const hashBytes = fromHex(hash);
         this.storeEntry({ entry: entry as AnyEntry, json: encodeEntry(entry), hash: hashBytes }, touched);
         seq += 1;
@@ -284,7 +292,7 @@ export class Ledger {
   /** Non-null when entries of `author` beyond the local head are known to exist. */
   ownFeedBehind(author: string): { local: number; remote: number } | null {
     const local = (this.stmt.feed.get(author) as { seq: number } | undefined)?.seq ?? 0;
-    const pend = this.db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?').get(author) as { seq: number | null };
+    const pend = this.stmt.maxPending.get(author) as { seq: number | null };
     const peer = this.stmt.maxRemote.get(author) as { seq: number | null };
     const remote = Math.max(pend.seq ?? 0, peer.seq ?? 0);
     return remote > local ? { local, remote } : null;
@@ -302,7 +310,7 @@ export class Ledger {
   /** Runs `fn` in a transaction; if it fails, the in-memory state is rebuilt from the file. */
   private write<R>(fn: () => R): R {
     try {
-      return this.db.transaction(fn)();
+      return this.inTransaction(fn) as R;
     } catch (err) {
       this.state = this.loadState();
       throw err;
