@@ -109,6 +109,8 @@ export class Ledger {
   private readonly now: () => number;
   private readonly clock: HybridClock;
   private state: PolicyState;
+  /** author → feed id and head; the `feeds` table, cached (reloaded if a transaction fails). */
+  private feeds: Map<string, { id: number; seq: number; hash: string }>;
   private closed = false;
   private readonly stmt;
   private readonly inTransaction: (fn: () => unknown) => unknown;
@@ -122,11 +124,11 @@ export class Ledger {
     const last = db.prepare('SELECT hlc_wall AS wall, hlc_logical AS logical FROM entries ORDER BY hlc_wall DESC, hlc_logical DESC LIMIT 1').get() as { wall: number; logical: number } | undefined;
     this.clock = new HybridClock(this.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, last ?? { wall: 0, logical: 0 });
     this.stmt = {
-      insertEntry: db.prepare('INSERT INTO entries (author, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      upsertFeed: db.prepare('INSERT INTO feeds (author, seq, hash) VALUES (?, ?, ?) ON CONFLICT (author) DO UPDATE SET seq = excluded.seq, hash = excluded.hash'),
-      feed: db.prepare('SELECT seq, hash FROM feeds WHERE author = ?'),
-      entryAt: db.prepare('SELECT hash, json FROM entries WHERE author = ? AND seq = ?'),
-      insertEvent: db.prepare('INSERT INTO events (author, seq, hash, type, resource, member, at, allow, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertEntry: db.prepare('INSERT INTO entries (feed, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertFeed: db.prepare("INSERT INTO feeds (author, seq, hash) VALUES (?, 0, x'')"),
+      setHead: db.prepare('UPDATE feeds SET seq = ?, hash = ? WHERE id = ?'),
+      entryAt: db.prepare('SELECT hash, json FROM entries WHERE feed = ? AND seq = ?'),
+      insertEvent: db.prepare('INSERT INTO events (id, resource, member, at, allow, detail) VALUES (?, ?, ?, ?, ?, ?)'),
       upsertPolicy: db.prepare('INSERT INTO policy (pkey, value, heads) VALUES (?, ?, ?) ON CONFLICT (pkey) DO UPDATE SET value = excluded.value, heads = excluded.heads'),
       deletePolicy: db.prepare('DELETE FROM policy WHERE pkey = ?'),
       insertPending: db.prepare('INSERT OR IGNORE INTO pending (author, seq, hash, json, received_at) VALUES (?, ?, ?, ?, ?)'),
@@ -135,13 +137,14 @@ export class Ledger {
       insertQuarantine: db.prepare('INSERT INTO quarantine (received_at, author, seq, code, reason, raw) VALUES (?, ?, ?, ?, ?, ?)'),
       insertFork: db.prepare('INSERT OR IGNORE INTO forks (author, seq, hash, json, detected_at) VALUES (?, ?, ?, ?, ?)'),
       forksOf: db.prepare('SELECT seq FROM forks WHERE author = ? LIMIT 1'),
-      read: db.prepare('SELECT json FROM entries WHERE author = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+      read: db.prepare('SELECT json FROM entries WHERE feed = ? AND seq >= ? ORDER BY seq LIMIT ?'),
       peerHead: db.prepare('INSERT INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (node, author) DO UPDATE SET seq = max(seq, excluded.seq), seen_at = excluded.seen_at'),
       maxRemote: db.prepare('SELECT max(seq) AS seq FROM peers WHERE author = ?'),
       maxPending: db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?'),
     };
     // One transaction wrapper, made once: better-sqlite3 builds a new one per db.transaction() call.
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    this.feeds = this.loadFeeds();
     this.state = this.loadState();
   }
 
@@ -198,11 +201,36 @@ export class Ledger {
   /** Each feed must hold seq 1..head with no gap; anything else means the file was tampered with. */
   private checkFeedsContiguous(): void {
     const bad = this.db.prepare(`
-      SELECT f.author, f.seq, count(e.seq) AS n, max(e.seq) AS top FROM feeds f LEFT JOIN entries e ON e.author = f.author
-      GROUP BY f.author HAVING n != f.seq OR top != f.seq LIMIT 1`).get() as { author: string; seq: number; n: number } | undefined;
+      SELECT f.author, f.seq, count(e.seq) AS n, max(e.seq) AS top FROM feeds f LEFT JOIN entries e ON e.feed = f.id
+      GROUP BY f.id HAVING n != f.seq OR top != f.seq LIMIT 1`).get() as { author: string; seq: number; n: number } | undefined;
     if (bad) {
       throw new LedgerError('LEDGER_CORRUPT', `${this.path}: feed ${bad.author.slice(0, 12)}… should hold seq 1..${bad.seq} but holds ${bad.n} entries. Run \`keymesh-ledger verify ${this.path}\` for details; move the file aside to re-sync.`);
     }
+  }
+
+  private loadFeeds(): Map<string, { id: number; seq: number; hash: string }> {
+    const out = new Map<string, { id: number; seq: number; hash: string }>();
+    for (const r of this.db.prepare('SELECT id, author, seq, hash FROM feeds').all() as Array<{ id: number; author: string; seq: number; hash: Buffer }>) {
+      out.set(r.author, { id: r.id, seq: r.seq, hash: r.hash.toString('hex') });
+    }
+    return out;
+  }
+
+  /** The author's feed row, created (empty) on its first entry. Inside a transaction. */
+  private feedFor(author: string): { id: number; seq: number; hash: string } {
+    let f = this.feeds.get(author);
+    if (!f) {
+      f = { id: Number(this.stmt.insertFeed.run(author).lastInsertRowid), seq: 0, hash: '' };
+      this.feeds.set(author, f);
+    }
+    return f;
+  }
+
+  private setHead(author: string, seq: number, hash: Uint8Array): void {
+    const f = this.feedFor(author);
+    this.stmt.setHead.run(seq, hash, f.id);
+    f.seq = seq;
+    f.hash = toHex(hash);
   }
 
   private loadState(): PolicyState {
@@ -210,7 +238,7 @@ export class Ledger {
     for (const row of this.db.prepare('SELECT hash, json FROM entries WHERE pkey IS NOT NULL').iterate() as Iterable<{ hash: Buffer; json: string }>) {
       s.add(JSON.parse(row.json) as AnyEntry, row.hash.toString('hex'));
     }
-    for (const row of this.db.prepare('SELECT author, seq, hash, resource FROM events').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; resource: string }>) {
+    for (const row of this.db.prepare('SELECT f.author, e.seq, e.hash, ev.resource FROM events ev JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; resource: string }>) {
       s.addEventRef({ author: row.author, seq: row.seq, hash: row.hash.toString('hex'), resource: row.resource });
     }
     for (const row of this.db.prepare('SELECT hash, json FROM forks').iterate() as Iterable<{ hash: Buffer; json: string }>) {
@@ -247,9 +275,9 @@ export class Ledger {
     const author = key.publicKey;
     this.assertOwnFeedWritable(author);
     return this.write(() => {
-      const head = this.stmt.feed.get(author) as { seq: number; hash: Buffer } | undefined;
+      const head = this.feeds.get(author);
       let seq = head?.seq ?? 0;
-      let prev = head ? head.hash.toString('hex') : null;
+      let prev = head && head.seq > 0 ? head.hash : null;
       const out: Array<{ entry: AnyEntry; hash: string }> = [];
       const touched = new Set<string>();
       for (const item of items) {
@@ -271,7 +299,7 @@ export class Ledger {
         prev = hash;
         out.push({ entry: entry as AnyEntry, hash });
       }
-      this.stmt.upsertFeed.run(author, seq, fromHex(prev!));
+      this.setHead(author, seq, fromHex(prev!));
       this.materialise(touched);
       return out;
     });
@@ -291,7 +319,7 @@ export class Ledger {
 
   /** Non-null when entries of `author` beyond the local head are known to exist. */
   ownFeedBehind(author: string): { local: number; remote: number } | null {
-    const local = (this.stmt.feed.get(author) as { seq: number } | undefined)?.seq ?? 0;
+    const local = this.feeds.get(author)?.seq ?? 0;
     const pend = this.stmt.maxPending.get(author) as { seq: number | null };
     const peer = this.stmt.maxRemote.get(author) as { seq: number | null };
     const remote = Math.max(pend.seq ?? 0, peer.seq ?? 0);
@@ -312,6 +340,7 @@ export class Ledger {
     try {
       return this.inTransaction(fn) as R;
     } catch (err) {
+      this.feeds = this.loadFeeds();
       this.state = this.loadState();
       throw err;
     }
@@ -320,14 +349,15 @@ export class Ledger {
   private storeEntry(p: Parsed, touched: Set<string>): void {
     const e = p.entry;
     const pkey = policyKeyOf(e);
-    this.stmt.insertEntry.run(e.author, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json);
+    const feed = this.feedFor(e.author);
+    const id = this.stmt.insertEntry.run(feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json).lastInsertRowid;
     const hash = toHex(p.hash);
     this.state.add(e, hash);
     if (pkey) touched.add(pkey);
     else if (isEventType(e.type)) {
       const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
       const { resource, member, at, allow, ...detail } = b;
-      this.stmt.insertEvent.run(e.author, e.seq, p.hash, e.type, resource, member ?? null, at, allow === undefined ? null : allow ? 1 : 0, canonicalString(detail));
+      this.stmt.insertEvent.run(id, resource, member ?? null, at, allow === undefined ? null : allow ? 1 : 0, canonicalString(detail));
     }
   }
 
@@ -386,13 +416,13 @@ export class Ledger {
       const touched = new Set<string>();
       let everything = false;
       for (const [author, list] of byAuthor) {
-        const head = this.stmt.feed.get(author) as { seq: number; hash: Buffer } | undefined;
+        const head = this.feeds.get(author);
         let seq = head?.seq ?? 0;
-        let prev = head ? toHex(head.hash) : null;
+        let prev = head && head.seq > 0 ? head.hash : null;
         const ahead = new Map<number, Parsed[]>();
         for (const p of list) {
           if (p.entry.seq <= seq) {
-            const have = this.stmt.entryAt.get(author, p.entry.seq) as { hash: Buffer; json: string };
+            const have = this.stmt.entryAt.get(head!.id, p.entry.seq) as { hash: Buffer; json: string };
             if (Buffer.compare(have.hash, p.hash) === 0) result.duplicates++;
             else forkRows.push(p);
             continue;
@@ -434,7 +464,7 @@ export class Ledger {
         for (const p of good) this.storeEntry(p, touched);
         if (good.length) {
           const last = good[good.length - 1]!;
-          this.stmt.upsertFeed.run(author, last.entry.seq, last.hash);
+          this.setHead(author, last.entry.seq, last.hash);
           this.stmt.deletePendingUpTo.run(author, last.entry.seq);
           result.accepted += good.length;
         }
@@ -542,7 +572,10 @@ export class Ledger {
   /** Feed heads: author → highest contiguous seq held. */
   heads(): Heads {
     const out: Heads = {};
-    for (const row of this.db.prepare('SELECT author, seq FROM feeds ORDER BY author').all() as Array<{ author: string; seq: number }>) out[row.author] = row.seq;
+    for (const author of [...this.feeds.keys()].sort()) {
+      const seq = this.feeds.get(author)!.seq;
+      if (seq > 0) out[author] = seq;
+    }
     return out;
   }
 
@@ -553,7 +586,9 @@ export class Ledger {
 
   /** Canonical encodings of `author`'s entries from `fromSeq`, in feed order. */
   readEncoded(author: string, fromSeq: number, limit: number): string[] {
-    return (this.stmt.read.all(author, fromSeq, limit) as Array<{ json: string }>).map((r) => r.json);
+    const feed = this.feeds.get(author);
+    if (!feed) return [];
+    return (this.stmt.read.all(feed.id, fromSeq, limit) as Array<{ json: string }>).map((r) => r.json);
   }
 
   read(author: string, fromSeq: number, limit: number): AnyEntry[] {
@@ -563,15 +598,17 @@ export class Ledger {
   /** Every entry of every feed (or one author's), in feed order: for export. */
   *iterateEncoded(author?: string): IterableIterator<string> {
     const rows = author
-      ? this.db.prepare('SELECT json FROM entries WHERE author = ? ORDER BY seq').iterate(author)
-      : this.db.prepare('SELECT json FROM entries ORDER BY author, seq').iterate();
+      ? this.db.prepare('SELECT e.json FROM entries e JOIN feeds f ON f.id = e.feed WHERE f.author = ? ORDER BY e.seq').iterate(author)
+      : this.db.prepare('SELECT json FROM entries ORDER BY feed, seq').iterate();
     for (const r of rows as Iterable<{ json: string }>) yield r.json;
   }
 
   findByHash(hash: string): AnyEntry | undefined {
     const bytes = fromHex(hash);
-    const rows = this.db.prepare('SELECT hash, json FROM entries WHERE h8 = ?').all(h8(bytes)) as Array<{ hash: Buffer; json: string }>;
-    const row = rows.find((r) => Buffer.compare(r.hash, bytes) === 0);
+    // Policy entries through the h8 index; access events (not indexed by hash) by a scan.
+    const rows = this.db.prepare('SELECT hash, json FROM entries WHERE h8 = ? AND pkey IS NOT NULL').all(h8(bytes)) as Array<{ hash: Buffer; json: string }>;
+    const row = rows.find((r) => Buffer.compare(r.hash, bytes) === 0)
+      ?? (this.db.prepare('SELECT hash, json FROM entries WHERE hash = ?').get(bytes) as { hash: Buffer; json: string } | undefined);
     return row ? (JSON.parse(row.json) as AnyEntry) : undefined;
   }
 
@@ -659,23 +696,27 @@ export class Ledger {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.member !== undefined) (where.push('member = ?'), args.push(q.member));
-    if (q.resource !== undefined) (where.push('resource = ?'), args.push(q.resource));
-    if (q.from !== undefined) (where.push('at >= ?'), args.push(q.from));
-    if (q.to !== undefined) (where.push('at < ?'), args.push(q.to));
+    if (q.member !== undefined) (where.push('ev.member = ?'), args.push(q.member));
+    if (q.resource !== undefined) (where.push('ev.resource = ?'), args.push(q.resource));
+    if (q.from !== undefined) (where.push('ev.at >= ?'), args.push(q.from));
+    if (q.to !== undefined) (where.push('ev.at < ?'), args.push(q.to));
     if (q.before) {
-      const [at, author, seq] = q.before.split(':');
-      where.push('(at < ? OR (at = ? AND (author < ? OR (author = ? AND seq < ?))))');
-      args.push(Number(at), Number(at), author, author, Number(seq));
+      const [at, id] = q.before.split(':').map(Number);
+      where.push('(ev.at < ? OR (ev.at = ? AND ev.id < ?))');
+      args.push(at, at, id);
     }
-    const sql = `SELECT author, seq, hash, type, resource, member, at, allow, detail FROM events ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, author DESC, seq DESC LIMIT ?`;
+    const sql = `SELECT ev.id, f.author, e.seq, e.hash, e.type, ev.resource, ev.member, ev.at, ev.allow, ev.detail
+      FROM events ev JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed
+      ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ev.at DESC, ev.id DESC LIMIT ?`;
     const rows: AccessLogRow[] = [];
+    let cursor = '';
     let offset = 0;
     // Untrusted rows are skipped, so read until the page is full.
     while (rows.length < limit) {
       const batch = this.db.prepare(sql + ' OFFSET ?').all(...args, limit * 2, offset) as Array<Record<string, unknown>>;
       offset += batch.length;
       for (const r of batch) {
+        cursor = `${r.at as number}:${r.id as number}`;
         if (!this.state.eventIsTrusted(r.author as string, r.seq as number, r.resource as string)) continue;
         rows.push({
           author: r.author as string, seq: r.seq as number, hash: (r.hash as Buffer).toString('hex'), type: r.type as EntryType,
@@ -686,8 +727,7 @@ export class Ledger {
       }
       if (batch.length < limit * 2) break;
     }
-    const tail = rows.at(-1);
-    return { rows, next: rows.length === limit && tail ? `${tail.at}:${tail.author}:${tail.seq}` : null };
+    return { rows, next: rows.length === limit ? cursor : null };
   }
 
   /** Hash of the canonical materialised state: two replicas with equal digests agree. */
@@ -707,7 +747,7 @@ export class Ledger {
     let author = '';
     let prev: string | null = null;
     let expect = 1;
-    for (const row of this.db.prepare('SELECT author, seq, hash, json FROM entries ORDER BY author, seq').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; json: string }>) {
+    for (const row of this.db.prepare('SELECT f.author, e.seq, e.hash, e.json FROM entries e JOIN feeds f ON f.id = e.feed ORDER BY f.author, e.seq').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; json: string }>) {
       if (row.author !== author) {
         author = row.author;
         prev = null;

@@ -2,11 +2,13 @@
  * SQLite schema and migrations. `PRAGMA user_version` is the schema version; each migration runs
  * once, in a transaction, so a Pi's database upgrades in place when a new release opens it.
  *
- * Entries are keyed by (author, seq) (WITHOUT ROWID: the feed order is the storage order, so
- * appends go to the end of each author's range). They are findable by hash through `h8`, the
- * first 8 bytes of the hash as an integer, with a non-unique index: a unique index on the
- * random 32-byte hash made inserts ~8x slower (DESIGN note); an 8-byte integer key keeps the
- * index small and the full hash is compared after the lookup.
+ * Layout, measured (see bench/RESULTS.md, ledger): entries live in a rowid table (appends go to
+ * its end) with a small unique index on (feed, seq), where `feed` is an integer id for the
+ * author's key; a 64-character author in every row and index made inserts ~2x slower than
+ * this, and a WITHOUT ROWID table suits only small rows (ours are ~0.7 KB). Policy entries are
+ * findable by hash through `h8`, the first 8 bytes of the hash as an integer, in a partial
+ * index: a unique index on the random 32-byte hash made inserts ~8x slower, and access events,
+ * the bulk of the ledger, are looked up by (author, seq), never by hash, so they skip it.
  */
 import type Database from 'better-sqlite3';
 
@@ -14,8 +16,15 @@ export const MIGRATIONS: readonly string[] = [
   // 1: first release
   `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  CREATE TABLE feeds (
+    id INTEGER PRIMARY KEY,
+    author TEXT NOT NULL UNIQUE,
+    seq INTEGER NOT NULL,      -- head: highest contiguous seq held
+    hash BLOB NOT NULL         -- hash of the head entry
+  );
   CREATE TABLE entries (
-    author TEXT NOT NULL,
+    id INTEGER PRIMARY KEY,
+    feed INTEGER NOT NULL,
     seq INTEGER NOT NULL,
     hash BLOB NOT NULL,
     h8 INTEGER NOT NULL,
@@ -23,21 +32,19 @@ export const MIGRATIONS: readonly string[] = [
     pkey TEXT,                 -- policy key, NULL for access events
     hlc_wall INTEGER NOT NULL,
     hlc_logical INTEGER NOT NULL,
-    json TEXT NOT NULL,        -- the canonical encoding, signature included
-    PRIMARY KEY (author, seq)
-  ) WITHOUT ROWID;
-  CREATE INDEX entries_h8 ON entries (h8);
-  CREATE TABLE feeds (author TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL) WITHOUT ROWID;
+    json TEXT NOT NULL         -- the canonical encoding, signature included
+  );
+  CREATE UNIQUE INDEX entries_feed_seq ON entries (feed, seq);
+  CREATE INDEX entries_h8 ON entries (h8) WHERE pkey IS NOT NULL;
   CREATE TABLE pending (
     author TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, json TEXT NOT NULL, received_at INTEGER NOT NULL,
     PRIMARY KEY (author, seq, hash)
   ) WITHOUT ROWID;
   CREATE TABLE policy (pkey TEXT PRIMARY KEY, value TEXT NOT NULL, heads TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE events (
-    author TEXT NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, type TEXT NOT NULL,
-    resource TEXT NOT NULL, member TEXT, at INTEGER NOT NULL, allow INTEGER, detail TEXT NOT NULL,
-    PRIMARY KEY (author, seq)
-  ) WITHOUT ROWID;
+    id INTEGER PRIMARY KEY,    -- = entries.id
+    resource TEXT NOT NULL, member TEXT, at INTEGER NOT NULL, allow INTEGER, detail TEXT NOT NULL
+  );
   CREATE INDEX events_at ON events (at);
   CREATE INDEX events_member ON events (member, at);
   CREATE INDEX events_resource ON events (resource, at);

@@ -1,0 +1,185 @@
+// Ledger benchmarks (issue: packages/ledger). Metrics: append_per_s, append_batched_per_s,
+// ingest_per_s, state_query_p99_ms, sync_100k_s, plus supporting figures.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ledger, SyncEngine } from '@keymesh/ledger';
+import { encodeEntry, signEntry, decide } from '@keymesh/protocol';
+import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/protocol/testing';
+
+export const describe = 'SQLite feeds: append, ingest, state queries with 5,000 members and 200,000 events, sync of 100,000 entries';
+
+const NOW = 1_700_000_000_000;
+const event = (i, member) => ({ resource: i % 7 ? 'door' : 'laser', credential: { kind: 'card', uid: `c${i % 5000}` }, allow: i % 3 !== 0, reason: 'ALLOWED', member, at: NOW + i * 1000 });
+
+/** Signed feeds of access events by `authors` nodes, `per` entries each, as canonical lines. */
+function eventFeeds(site, authors, per, log) {
+  const out = [];
+  for (let a = 0; a < authors; a++) {
+    const key = testKey(1000 + a);
+    let prev = null;
+    for (let s = 1; s <= per; s++) {
+      const i = a * per + s;
+      const { entry, hash } = signEntry(key, { site, seq: s, prev, hlc: { wall: NOW + i, logical: 0 }, type: 'access.decision', deps: [], body: event(i, `m${i % 5000}`) });
+      out.push(encodeEntry(entry));
+      prev = hash;
+    }
+    if (authors > 4 && a % Math.ceil(authors / 4) === 0) log(`  signed ${out.length} / ${authors * per}`);
+  }
+  return out;
+}
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+export async function run(args, log) {
+  if (args.includes('--help')) {
+    console.log('npm run bench -- ledger [--quick]\n  --quick  smaller sizes (smoke test); figures are not comparable');
+    return null;
+  }
+  const quick = args.includes('--quick');
+  const dir = mkdtempSync(join(tmpdir(), 'keymesh-bench-ledger-'));
+  const metrics = [];
+  const m = (name, value, unit) => metrics.push({ name, value: Math.round(value * 100) / 100, unit });
+  try {
+    const site = new TestSite({ now: () => NOW });
+    const admin = site.admins[0];
+    const node = testKey(30);
+    const open = (name, opts = {}) => {
+      const l = Ledger.open(join(dir, name), { site: site.site, now: () => NOW, ...opts });
+      l.ingest([encodeEntry(site.genesis)]);
+      return l;
+    };
+
+    // 1. append + sign + commit, one entry per transaction (durable: synchronous=FULL).
+    for (const sync of ['full', 'normal']) {
+      const l = open(`append-${sync}.db`, { synchronous: sync });
+      const n = quick ? 500 : 5000;
+      const t = performance.now();
+      for (let i = 0; i < n; i++) l.append(node, 'access.decision', event(i, 'ada'));
+      const rate = n / ((performance.now() - t) / 1000);
+      log(`append, one per transaction, synchronous=${sync}: ${rate.toFixed(0)}/s`);
+      m(sync === 'full' ? 'append_per_s' : 'append_normal_per_s', rate, 'entries/s');
+      l.close();
+    }
+
+    // 2. batched: 100 entries per transaction.
+    {
+      const l = open('append-batched.db');
+      const n = quick ? 5000 : 50000;
+      const items = Array.from({ length: 100 }, (_, i) => ({ type: 'access.decision', body: event(i, 'ada') }));
+      const t = performance.now();
+      for (let i = 0; i < n; i += 100) l.appendMany(node, items);
+      const rate = n / ((performance.now() - t) / 1000);
+      log(`append, 100 per transaction: ${rate.toFixed(0)}/s`);
+      m('append_batched_per_s', rate, 'entries/s');
+      l.close();
+    }
+
+    // 3. ingest (verify + store) of 100,000 entries from 10 feeds, in batches of 5,000 lines.
+    const per = quick ? 1000 : 10000;
+    log(`signing ${10 * per} entries for ingest…`);
+    const lines = eventFeeds(site.site, 10, per, log);
+    let source;
+    for (const mode of ['batch', 'each']) {
+      const l = open(`ingest-${mode}.db`);
+      const t = performance.now();
+      for (let i = 0; i < lines.length; i += 5000) {
+        const r = l.ingest(lines.slice(i, i + 5000), { verify: mode });
+        if (r.rejected.length) throw new Error(`ingest rejected ${r.rejected.length}: ${r.rejected[0].reason}`);
+      }
+      const rate = lines.length / ((performance.now() - t) / 1000);
+      log(`ingest, verify=${mode}: ${rate.toFixed(0)}/s`);
+      m(mode === 'batch' ? 'ingest_per_s' : 'ingest_verify_each_per_s', rate, 'entries/s');
+      if (mode === 'batch') source = l;
+      else l.close();
+    }
+
+    // 4. sync of 100,000 entries to an empty replica over an in-process channel.
+    {
+      const target = open('sync-target.db');
+      const queue = [];
+      const engines = {};
+      const ids = { a: testKey(2001).publicKey, b: testKey(2002).publicKey };
+      engines[ids.a] = new SyncEngine(source, ids.a, (to, msg) => queue.push([ids.a, to, JSON.stringify(msg)]));
+      engines[ids.b] = new SyncEngine(target, ids.b, (to, msg) => queue.push([ids.b, to, JSON.stringify(msg)]));
+      const t = performance.now();
+      engines[ids.b].announce(ids.a);
+      let bytes = 0;
+      while (queue.length) {
+        const [from, to, wire] = queue.shift();
+        bytes += wire.length;
+        engines[to].receive(from, JSON.parse(wire));
+      }
+      const s = (performance.now() - t) / 1000;
+      if (JSON.stringify(target.heads()) !== JSON.stringify(source.heads())) throw new Error('sync did not converge');
+      log(`sync of ${lines.length} entries: ${s.toFixed(2)} s, ${(bytes / 2 ** 20).toFixed(1)} MiB on the wire`);
+      m('sync_100k_s', s, 's');
+      target.close();
+      source.close();
+    }
+
+    // 5. state queries with 5,000 members, 5,000 cards and 200,000 access events.
+    {
+      const l = open('state.db');
+      const members = 5000;
+      l.appendMany(admin.key, [
+        { type: 'resource.put', body: resourceBody('door', { kind: 'door' }) },
+        { type: 'resource.put', body: resourceBody('laser', { requiredCerts: ['laser'] }) },
+        ...Array.from({ length: 20 }, (_, a) => ({ type: 'node.enrol', body: { node: testKey(1000 + a).publicKey, name: `pi-${a}`, role: 'edge', resources: ['door', 'laser'] } })),
+      ]);
+      for (let i = 0; i < members; i += 500) {
+        const items = [];
+        for (let j = i; j < i + 500; j++) {
+          items.push({ type: 'member.put', body: memberBody(`m${j}`) });
+          items.push({ type: 'card.bind', body: { card: `c${j}`, member: `m${j}` } });
+          if (j % 2) items.push({ type: 'cert.grant', body: { member: `m${j}`, cert: 'laser', grantedBy: null, note: '' } });
+        }
+        l.appendMany(admin.key, items);
+      }
+      log('signing 200,000 access events…');
+      const ev = eventFeeds(site.site, 20, quick ? 1000 : 10000, log);
+      for (let i = 0; i < ev.length; i += 10000) l.ingest(ev.slice(i, i + 10000), { verify: 'batch' });
+      log(`state: ${l.members().length} members, ${l.count()} entries`);
+      const samples = { card: [], log: [], certs: [] };
+      let x = 12345;
+      const rnd = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) % members);
+      for (let i = 0; i < 3000; i++) {
+        const k = rnd();
+        let t = performance.now();
+        const { member } = l.memberByCard(`c${k}`);
+        decide(l.policy, { kind: 'card', uid: `c${k}` }, 'laser', NOW + 1000);
+        samples.card.push(performance.now() - t);
+        t = performance.now();
+        l.certifications(member.member);
+        samples.certs.push(performance.now() - t);
+        t = performance.now();
+        l.accessLog({ member: `m${k}`, limit: 50 });
+        samples.log.push(performance.now() - t);
+      }
+      const all = [];
+      for (const [name, arr] of Object.entries(samples)) {
+        arr.sort((a, b) => a - b);
+        all.push(...arr);
+        log(`query ${name}: p50 ${pct(arr, 0.5).toFixed(3)} ms, p99 ${pct(arr, 0.99).toFixed(3)} ms`);
+        m(`query_${name}_p99_ms`, pct(arr, 0.99), 'ms');
+      }
+      all.sort((a, b) => a - b);
+      m('state_query_p50_ms', pct(all, 0.5), 'ms');
+      m('state_query_p99_ms', pct(all, 0.99), 'ms');
+      const t = performance.now();
+      l.digest();
+      m('digest_200k_ms', performance.now() - t, 'ms');
+      l.close();
+      const t2 = performance.now();
+      const re = Ledger.open(join(dir, 'state.db'), { site: site.site });
+      m('open_200k_ms', performance.now() - t2, 'ms');
+      re.close();
+    }
+    m('rss_mb', process.memoryUsage().rss / 2 ** 20, 'MiB');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return metrics;
+}
