@@ -187,9 +187,9 @@ async function importEntries(args: Parsed): Promise<number> {
   }
 }
 
-function fail(args: Parsed | null, code: string, message: string): void {
+function fail(json: boolean, code: string, message: string): void {
   process.stderr.write(`keymesh-ledger: ${message}\n`);
-  if (args?.json) process.stdout.write(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
+  if (json) process.stdout.write(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -203,7 +203,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     args = parseArgs(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    fail(null, 'USAGE', err.message);
+    fail(argv.includes('--json'), 'USAGE', err.message);
     return 2;
   }
   if (args.help) {
@@ -220,15 +220,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      fail(args, 'USAGE', err.message);
+      fail(args.json, 'USAGE', err.message);
       return 2;
     }
     if (err instanceof KeymeshError) {
-      fail(args, err.code, err.message);
+      fail(args.json, err.code, err.message);
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
-    fail(args, e.code ?? 'ERROR', e.code === 'EACCES' ? `${e.message}; check the file's permissions.` : e.message);
+    fail(args.json, e.code ?? 'ERROR', e.code === 'EACCES' ? `${e.message}; check the file's permissions.` : e.message);
     return 1;
   }
 }

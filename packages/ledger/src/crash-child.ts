@@ -1,0 +1,53 @@
+/**
+ * Child process of crash.test.ts: `node dist/crash-child.js DB SITE SEED`. Opens the ledger with
+ * the default durability (synchronous FULL), writes "ready" on stdout, then appends forever
+ * with the founder's key (testKey(1)): single appends and appendMany batches of 2–6 entries,
+ * policy entries and access events mixed. After each append returns, it writes "seq hash" per
+ * entry on stdout: those entries were acknowledged and must survive a SIGKILL at any moment.
+ */
+import { writeSync } from 'node:fs';
+import type { EntryType } from '@keymesh/protocol';
+import { memberBody, resourceBody, testKey } from '@keymesh/protocol/testing';
+import { Ledger } from './ledger.js';
+
+const [path, site, seedArg] = process.argv.slice(2);
+if (!path || !site) {
+  process.stderr.write('usage: node crash-child.js DB SITE [SEED]\n');
+  process.exit(2);
+}
+
+let s = Number(seedArg ?? 1) >>> 0;
+const rand = (n: number) => {
+  s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+  return (s >>> 8) % n;
+};
+
+function item(i: number): { type: EntryType; body: unknown } {
+  const m = `m${rand(40)}`;
+  switch (rand(6)) {
+    case 0: return { type: 'member.put', body: memberBody(m, { status: rand(4) ? 'active' : 'suspended', contact: `round ${seedArg} item ${i}` }) };
+    case 1: return { type: 'card.bind', body: { card: `c${rand(30)}`, member: m } };
+    case 2: return { type: 'cert.grant', body: { member: m, cert: rand(2) ? 'laser' : 'cnc', grantedBy: null, note: '' } };
+    case 3: return { type: 'resource.put', body: resourceBody(rand(2) ? 'door' : 'laser', { unlockSeconds: 1 + rand(9) }) };
+    default: return {
+      type: 'access.decision',
+      body: { resource: rand(2) ? 'door' : 'laser', credential: { kind: 'card', uid: `c${rand(30)}` }, allow: rand(2) === 0, reason: 'ALLOWED', member: m, at: 1_700_000_000_000 + i },
+    };
+  }
+}
+
+const key = testKey(1);
+const ledger = Ledger.open(path, { site });
+// fd 1 is a pipe: writeSync returns once the parent can read the line.
+const say = (line: string) => writeSync(1, line + '\n');
+say('ready');
+for (let i = 0; ; i++) {
+  if (rand(2)) {
+    const { type, body } = item(i);
+    const { entry, hash } = ledger.append(key, type, body as never);
+    say(`${entry.seq} ${hash}`);
+  } else {
+    const out = ledger.appendMany(key, Array.from({ length: 2 + rand(5) }, (_, k) => item(i * 10 + k)));
+    say(out.map((o) => `${o.entry.seq} ${o.hash}`).join('\n'));
+  }
+}
