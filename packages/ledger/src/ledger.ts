@@ -15,7 +15,7 @@
 import Database from 'better-sqlite3';
 import { basename } from 'node:path';
 import {
-  BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
+  BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, parseEntryText, unsignedWireText, utf8, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
   fromHex, isEventType, policyKeyOf, signEntry, signingMessage, toHex, DEFAULT_MAX_DRIFT_MS,
   type AnyEntry, type BodyOf, type CryptoProvider, type EntryType, type Heads, type KeyPair, type SeqRange,
   type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue,
@@ -497,7 +497,7 @@ export class Ledger {
     let json: string;
     if (typeof item === 'string') {
       try {
-        entry = decodeEntry(item);
+        entry = parseEntryText(item).entry; // canonical bytes are proven by the hash below
       } catch (err) {
         const code = ((err as { code?: string }).code ?? 'SCHEMA') as RejectCode;
         const guess = safeHeader(item);
@@ -520,13 +520,9 @@ export class Ledger {
         return null;
       }
     }
-    let hash: Uint8Array;
-    try {
-      hash = entryHashBytes(entry, this.crypto);
-    } catch (err) {
-      reject(json, entry.author, entry.seq, 'NON_CANONICAL', (err as Error).message);
-      return null;
-    }
+    // Hash the received bytes (minus sig) rather than a re-encoding: if they are not canonical
+    // the hash is not the one the author signed, and the signature or the next link fails.
+    const hash = this.crypto.sha256(utf8(unsignedWireText(json)));
     const siteOk = entry.type === 'site.genesis' ? toHex(hash) === this.site : entry.site === this.site;
     if (!siteOk) {
       reject(json, entry.author, entry.seq, 'WRONG_SITE', `entry is for site ${(entry.site || toHex(hash)).slice(0, 16)}…, this ledger is ${this.site.slice(0, 16)}…`);
@@ -550,7 +546,8 @@ export class Ledger {
     for (let i = 0; i < run.length; i++) {
       const p = run[i]!;
       if (!sigOk(p)) {
-        reject(p.json, p.entry.author, p.entry.seq, 'BAD_SIGNATURE', `signature of seq ${p.entry.seq} by ${p.entry.author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
+        if (canonicalString(p.entry) !== p.json) reject(p.json, p.entry.author, p.entry.seq, 'NOT_CANONICAL_BYTES', `seq ${p.entry.seq} by ${p.entry.author.slice(0, 12)}… is not in canonical form (sorted keys, no whitespace); send the canonical encoding`);
+        else reject(p.json, p.entry.author, p.entry.seq, 'BAD_SIGNATURE', `signature of seq ${p.entry.seq} by ${p.entry.author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
         return run.slice(0, i);
       }
       this.absorb(p.entry.hlc);

@@ -88,7 +88,31 @@ export function encodeEntry(e: Entry): string {
  * Does not check the signature (see verifyEntry).
  */
 export function decodeEntry(input: string | Uint8Array): AnyEntry {
-  const size = typeof input === 'string' ? utf8(input).length : input.length;
+  const { entry, text } = parseEntryText(input);
+  if (canonicalString(entry) !== text) {
+    throw new ProtocolError('NOT_CANONICAL_BYTES', 'send the canonical encoding (sorted keys, no whitespace, integers only)');
+  }
+  return entry;
+}
+
+/**
+ * The bytes an entry's hash covers, cut from its wire text: the text without the top-level
+ * `sig` field. For canonical text this equals the canonical encoding of the unsigned entry, so
+ * a replica can hash what it received without encoding it again; for any other text the hash
+ * differs from the one the author signed, and the signature (or the next entry's `prev` link)
+ * fails. `sig` sorts after `seq` and before `site`, `type`, `v`, whose values never contain
+ * `"sig":"`, so the last occurrence is the top-level field.
+ */
+export function unsignedWireText(text: string): string {
+  const at = text.lastIndexOf(',"sig":"');
+  const end = at + 8 + 128;
+  if (at < 0 || text[end] !== '"') throw new ProtocolError('SCHEMA', 'entry has no top-level sig field of 128 hex characters');
+  return text.slice(0, at) + text.slice(end + 1);
+}
+
+/** Size, JSON and schema checks of wire input, without the canonical-bytes check. */
+export function parseEntryText(input: string | Uint8Array): { entry: AnyEntry; text: string } {
+  const size = typeof input === 'string' ? (input.length * 3 <= MAX_ENTRY_BYTES ? input.length : utf8(input).length) : input.length;
   if (size > MAX_ENTRY_BYTES) throw new ProtocolError('TOO_LARGE', `entry is ${size} bytes; the limit is ${MAX_ENTRY_BYTES}`);
   let text: string;
   try {
@@ -104,10 +128,7 @@ export function decodeEntry(input: string | Uint8Array): AnyEntry {
   }
   const parsed = Entry.safeParse(json);
   if (!parsed.success) throw new ProtocolError('SCHEMA', describeZodError(parsed.error));
-  if (canonicalString(parsed.data) !== text) {
-    throw new ProtocolError('NOT_CANONICAL_BYTES', 'send the canonical encoding (sorted keys, no whitespace, integers only)');
-  }
-  return parsed.data as AnyEntry;
+  return { entry: parsed.data as AnyEntry, text };
 }
 
 export function describeZodError(err: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
