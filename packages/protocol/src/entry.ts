@@ -30,15 +30,8 @@ export function signingMessage(hash: Uint8Array): Uint8Array {
   return concatBytes(SIGNING_DOMAIN, hash);
 }
 
-export interface NewEntry<T extends EntryType> {
-  site: string;
-  seq: number;
-  prev: string | null;
-  hlc: Hlc;
-  type: T;
-  deps: string[];
-  body: BodyOf<T>;
-}
+/** What the caller of signEntry supplies: everything but the version and the author (the key's). */
+export type NewEntry<T extends EntryType> = Omit<UnsignedEntry<T>, 'v' | 'author'>;
 
 /** Builds and signs an entry. `deps` are sorted and de-duplicated here. Returns it with its hash. */
 export function signEntry<T extends EntryType>(key: KeyPair, e: NewEntry<T>, crypto: CryptoProvider = defaultCrypto): { entry: Entry<T>; hash: string } {
