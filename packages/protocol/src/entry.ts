@@ -7,9 +7,8 @@ import { fromHex, toHex, utf8, concatBytes, fromUtf8 } from './bytes.js';
 import { defaultCrypto, type CryptoProvider } from './crypto/index.js';
 import { ProtocolError } from './errors.js';
 import type { KeyPair } from './keys.js';
-import type { Hlc } from './hlc.js';
 import { Entry, MAX_ENTRY_BYTES, PROTOCOL_VERSION, type AnyEntry, type UnsignedEntry } from './schemas/entry.js';
-import type { BodyOf, EntryType } from './schemas/bodies.js';
+import type { EntryType } from './schemas/bodies.js';
 
 export const SIGNING_DOMAIN = utf8('keymesh/v1\0');
 
