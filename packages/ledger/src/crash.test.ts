@@ -56,9 +56,13 @@ describe('SIGKILL while appending', () => {
     let maxAcked = 1;
     let unacked = 0;
     const started = Date.now();
+    const spent = { child: 0, verify: 0 };
     for (let round = 0; round < ROUNDS; round++) {
       const delay = rand(20, 250);
+      let t = Date.now();
       const res = await crashRound(path, site.site, round + 1, delay);
+      spent.child += Date.now() - t;
+      t = Date.now();
       expect({ round, signal: res.signal, stderr: res.stderr }).toEqual({ round, signal: 'SIGKILL', stderr: '' });
       for (const [seq, hash] of res.acked) {
         expect(acked.has(seq) ? acked.get(seq) : hash).toBe(hash); // never a second entry for one seq
@@ -69,6 +73,7 @@ describe('SIGKILL while appending', () => {
       const ledger = Ledger.open(path, { site: site.site });
       try {
         expect(ledger.verify()).toEqual([]);
+        spent.verify += Date.now() - t;
         const head = ledger.heads()[author]!;
         // Possibly one transaction (up to 6 entries) more than reported: committed, killed before it said so.
         expect(head).toBeGreaterThanOrEqual(maxAcked);
@@ -96,7 +101,7 @@ describe('SIGKILL while appending', () => {
       }
     }
     const ms = Date.now() - started;
-    process.stdout.write(`crash: ${ROUNDS} rounds, ${acked.size} entries checked (${maxAcked} in the feed, ${unacked} committed but unreported when killed), ${ms} ms\n`);
+    process.stdout.write(`crash: ${ROUNDS} rounds, ${acked.size} entries checked (${maxAcked} in the feed, ${unacked} committed but unreported when killed), ${ms} ms (children ${spent.child} ms, open + verify ${spent.verify} ms)\n`);
     expect(maxAcked).toBeGreaterThan(ROUNDS * 3); // the child really was appending when killed
   }, 120_000);
 });
