@@ -50,18 +50,19 @@ function mustExist(path: string, what: string): void {
 }
 
 /** Opens an existing ledger file with the site it records (and checks --site against it). */
-function openExisting(args: Parsed): Ledger {
+function openExisting(args: Parsed, forensic = false): Ledger {
   const db = args.db!;
   mustExist(db, 'DB');
   const site = siteOf(db);
   if (site === null) {
     throw new LedgerError('LEDGER_NOT_A_DATABASE', `${db} holds no ledger yet (no site recorded). Check the path.`);
   }
-  return Ledger.open(db, { site: args.site ?? site });
+  return Ledger.open(db, { site: args.site ?? site, forensic });
 }
 
 async function verify(args: Parsed): Promise<number> {
-  const ledger = openExisting(args);
+  // Forensic open: a file with a gap in a feed is examined and reported, not refused.
+  const ledger = openExisting(args, true);
   try {
     const progress = throttled();
     const problems = ledger.verify((done, total) => progress(() => `verify: ${done} of ${total} entries checked`));

@@ -131,6 +131,22 @@ describe('ingest', () => {
     expect(l2.ingest([fake]).rejected[0]).toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(l2.forks()).toEqual([]);
   });
+
+  it('a forged copy arriving beside the genuine entry neither displaces it nor passes as a fork', () => {
+    const { site, ledger, admin } = founded();
+    populate(ledger, admin.key);
+    const all = [...ledger.iterateEncoded()];
+    const at = all[4]!.indexOf('"name":"ada"') + 9;
+    const forged = all[4]!.slice(0, at) + 'E' + all[4]!.slice(at + 1);
+    for (const order of [[forged, all[4]!], [all[4]!, forged]]) {
+      const other = track(tempLedger(site.site));
+      const r = other.ingest([all[0]!, all[1]!, all[2]!, ...order, all[5]!, all[3]!]);
+      expect(r).toMatchObject({ accepted: 6, forks: [], rejected: [expect.objectContaining({ code: 'BAD_SIGNATURE', seq: 5 })] });
+      expect(other.digest()).toBe(ledger.digest());
+      expect(other.forks()).toEqual([]);
+      expect(other.append(admin.key, 'member.put', memberBody('bob')).entry.seq).toBe(7);
+    }
+  });
 });
 
 describe('restore from an old backup', () => {
@@ -191,6 +207,32 @@ describe('damaged files', () => {
     writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(size / 2 / 4096) * 4096);
     closeSync(fd);
     expect(() => Ledger.open(path, { site: site.site })).toThrow(/damaged|not an SQLite/);
+  });
+
+  it('an empty (truncated) file is refused; a new ledger never leaves one behind', () => {
+    const dir = tempDir();
+    const path = join(dir, 'empty.db');
+    writeFileSync(path, '');
+    expect(() => Ledger.open(path, { site: 'a'.repeat(64) })).toThrow(/empty \(0 bytes\).*truncated/);
+    const fresh = join(dir, 'fresh.db');
+    Ledger.open(fresh, { site: 'a'.repeat(64) }).close();
+    expect(statSync(fresh).size).toBeGreaterThan(0);
+  });
+
+  it('a feed with a missing entry is refused on open, and a forensic open lets verify name it', () => {
+    const { site, ledger, admin } = founded();
+    populate(ledger, admin.key);
+    const { path } = ledger;
+    ledger.close();
+    const db = new Database(path);
+    db.prepare('DELETE FROM entries WHERE seq = 3').run();
+    db.close();
+    expect(() => Ledger.open(path, { site: site.site })).toThrow(/should hold seq 1\.\.6 but holds 5/);
+    const f = track(Ledger.open(path, { site: site.site, forensic: true }));
+    expect(f.verify()).toEqual(expect.arrayContaining([
+      expect.objectContaining({ author: admin.id, seq: 4, reason: expect.stringContaining('gap') }),
+      expect.objectContaining({ author: admin.id, seq: 6, reason: expect.stringContaining('entries are missing') }),
+    ]));
   });
 
   it('a database written by a newer release is refused', () => {

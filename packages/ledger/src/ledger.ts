@@ -14,6 +14,7 @@
  */
 import Database from 'better-sqlite3';
 import { basename } from 'node:path';
+import { existsSync, renameSync, statSync } from 'node:fs';
 import {
   BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, parseEntryText, unsignedWireText, utf8, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
   fromHex, isEventType, policyKeyOf, signEntry, signingMessage, toHex, DEFAULT_MAX_DRIFT_MS,
@@ -32,6 +33,11 @@ export interface LedgerOptions {
   synchronous?: 'full' | 'normal';
   /** Entries stamped further than this ahead of local time are quarantined. */
   maxDriftMs?: number;
+  /**
+   * Open a damaged file anyway (no feed-contiguity check), to examine it with `verify()`.
+   * For forensics only: never append to such a ledger.
+   */
+  forensic?: boolean;
 }
 
 export type VerifyMode = 'each' | 'batch';
@@ -153,6 +159,13 @@ export class Ledger {
    * refused with an error that names the file and what to do.
    */
   static open(path: string, opts: LedgerOptions): Ledger {
+    if (path !== ':memory:') {
+      if (!existsSync(path)) Ledger.create(path, opts.site);
+      else if (statSync(path).size === 0) {
+        // Ledgers are created whole (see create), so an empty file is a damaged one.
+        throw new LedgerError('LEDGER_CORRUPT', `${path} is empty (0 bytes): the file was truncated. Restore it from a backup, or delete it to start an empty ledger that re-syncs from its peers.`);
+      }
+    }
     let db: Database.Database;
     try {
       db = new Database(path);
@@ -178,13 +191,31 @@ export class Ledger {
         throw new LedgerError('LEDGER_WRONG_SITE', `${path} holds site ${row.value.slice(0, 16)}…, not ${opts.site.slice(0, 16)}…. Point this node at its own database file.`);
       }
       const ledger = new Ledger(path, db, opts);
-      ledger.checkFeedsContiguous();
+      if (!opts.forensic) ledger.checkFeedsContiguous();
       return ledger;
     } catch (err) {
       db.close();
       if (err instanceof LedgerError) throw err;
       throw Ledger.fileError(path, err);
     }
+  }
+
+  /**
+   * Creates a new ledger file atomically: built under a temporary name and renamed into place,
+   * so a crash during creation never leaves a half-made (or empty) file at `path`.
+   */
+  private static create(path: string, site: string): void {
+    const tmp = `${path}.creating-${process.pid}`;
+    const db = new Database(tmp);
+    try {
+      db.pragma('journal_mode = WAL');
+      migrate(db);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('site', ?)").run(site);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+    renameSync(tmp, path);
   }
 
   private static fileError(path: string, err: unknown): LedgerError {
@@ -446,14 +477,19 @@ export class Ledger {
         for (;;) {
           const cands = ahead.get(seq + 1);
           if (!cands) break;
-          const next = cands.find((c) => c.entry.prev === prev);
+          let linked = cands.filter((c) => c.entry.prev === prev);
           for (const c of cands) {
-            if (c === next) continue;
-            // Another entry for the same seq on the same prev is a fork; on another prev, its
-            // chain does not meet ours.
-            if (c.entry.prev === prev) forkRows.push(c);
-            else reject(c.json, author, c.entry.seq, 'CHAIN_MISMATCH', `seq ${c.entry.seq} names prev ${String(c.entry.prev).slice(0, 12)}…, but the entry held for seq ${seq} has hash ${String(prev).slice(0, 12)}…`);
+            if (c.entry.prev !== prev) reject(c.json, author, c.entry.seq, 'CHAIN_MISMATCH', `seq ${c.entry.seq} names prev ${String(c.entry.prev).slice(0, 12)}…, but the entry held for seq ${seq} has hash ${String(prev).slice(0, 12)}…`);
           }
+          if (linked.length > 1) {
+            // Several entries for one seq on the same prev: only validly signed ones count, so
+            // a forged copy can neither displace the genuine entry nor pass as fork proof.
+            const signed = linked.filter((c) => this.signatureOk(c));
+            for (const c of linked) if (!signed.includes(c)) this.rejectBadSignature(c, reject);
+            forkRows.push(...signed.slice(1));
+            linked = signed.slice(0, 1);
+          }
+          const next = linked[0];
           if (!next) break;
           ahead.delete(seq + 1);
           run.push(next);
@@ -478,7 +514,7 @@ export class Ledger {
       for (const p of forkRows) {
         // Only a validly signed second entry is proof; anything else would let a forger freeze a feed.
         if (!this.signatureOk(p)) {
-          reject(p.json, p.entry.author, p.entry.seq, 'BAD_SIGNATURE', `a second entry for seq ${p.entry.seq} of ${p.entry.author.slice(0, 12)}… with a signature that does not verify`);
+          this.rejectBadSignature(p, reject);
           continue;
         }
         this.stmt.insertFork.run(p.entry.author, p.entry.seq, p.hash, p.json, receivedAt);
@@ -546,13 +582,18 @@ export class Ledger {
     for (let i = 0; i < run.length; i++) {
       const p = run[i]!;
       if (!sigOk(p)) {
-        if (canonicalString(p.entry) !== p.json) reject(p.json, p.entry.author, p.entry.seq, 'NOT_CANONICAL_BYTES', `seq ${p.entry.seq} by ${p.entry.author.slice(0, 12)}… is not in canonical form (sorted keys, no whitespace); send the canonical encoding`);
-        else reject(p.json, p.entry.author, p.entry.seq, 'BAD_SIGNATURE', `signature of seq ${p.entry.seq} by ${p.entry.author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
+        this.rejectBadSignature(p, reject);
         return run.slice(0, i);
       }
       this.absorb(p.entry.hlc);
     }
     return run;
+  }
+
+  private rejectBadSignature(p: Parsed, reject: (raw: string, a: string | null, s: number | null, c: RejectCode, r: string) => void): void {
+    const { author, seq } = p.entry;
+    if (canonicalString(p.entry) !== p.json) reject(p.json, author, seq, 'NOT_CANONICAL_BYTES', `seq ${seq} by ${author.slice(0, 12)}… is not in canonical form (sorted keys, no whitespace); send the canonical encoding`);
+    else reject(p.json, author, seq, 'BAD_SIGNATURE', `signature of seq ${seq} by ${author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
   }
 
   /** Moves the clock past a received stamp (its drift was checked on arrival). */
@@ -771,6 +812,8 @@ export class Ledger {
       if (++done % 10000 === 0) onProgress?.(done, total);
     }
     for (const f of this.forks()) problems.push({ author: f.author, seq: f.seq, reason: `fork: ${f.hashes.length} different signed entries for this seq` });
+    const heads = this.db.prepare('SELECT f.author, f.seq, count(e.id) AS n FROM feeds f LEFT JOIN entries e ON e.feed = f.id GROUP BY f.id HAVING n != f.seq').all() as Array<{ author: string; seq: number; n: number }>;
+    for (const h of heads) problems.push({ author: h.author, seq: h.seq, reason: `the feed's head is seq ${h.seq} but ${h.n} entries are stored (entries are missing)` });
     onProgress?.(total, total);
     return problems;
   }
