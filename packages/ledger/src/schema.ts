@@ -43,7 +43,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE policy (pkey TEXT PRIMARY KEY, value TEXT NOT NULL, heads TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE events (
     id INTEGER PRIMARY KEY,    -- = entries.id
-    resource TEXT NOT NULL, member TEXT, at INTEGER NOT NULL, allow INTEGER, detail TEXT NOT NULL
+    resource TEXT NOT NULL, member TEXT, at INTEGER NOT NULL, allow INTEGER  -- the rest is in entries.json
   );
   CREATE INDEX events_at ON events (at);
   CREATE INDEX events_member ON events (member, at);

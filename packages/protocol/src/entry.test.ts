@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { decodeEntry, encodeEntry, entryHash, signEntry, verifyEntry } from './entry.js';
+import { decodeEntry, encodeEntry, entryHash, signEntry, verifyEntry, unsignedWireText, unsignedPart } from './entry.js';
+import { canonicalString } from './canonical.js';
 import { pureCrypto } from './crypto/pure.js';
 import { nodeCrypto } from './crypto/node.js';
 import { ProtocolError } from './errors.js';
@@ -30,6 +31,14 @@ describe('entries', () => {
     const { entry: e2, hash } = signEntry(browserKey, { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'member.put', deps: [], body: memberBody('bob') }, pureCrypto);
     expect(verifyEntry(e2, nodeCrypto)).toEqual({ ok: true, hash });
     expect(signEntry(testKey(42, nodeCrypto), { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'member.put', deps: [], body: memberBody('bob') }, nodeCrypto).entry.sig).toBe(e2.sig);
+  });
+
+  it('signEntry returns the canonical wire text, and unsignedWireText recovers what was hashed', () => {
+    const { entry: e, hash, wire: w } = signEntry(admin.key, { site: site.site, seq: 9, prev: 'c'.repeat(64), hlc: { wall: 5, logical: 1 }, type: 'admins.change', deps: [],
+      body: { admins: [{ key: admin.id, until: null }], quorum: 1, approvals: [{ key: admin.id, sig: 'd'.repeat(128) }] } });
+    expect(w).toBe(encodeEntry(e));
+    expect(unsignedWireText(w)).toBe(canonicalString(unsignedPart(e)));
+    expect(entryHash(e)).toBe(hash);
   });
 
   it('decodes its own canonical encoding', () => {

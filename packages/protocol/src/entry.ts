@@ -32,8 +32,11 @@ export function signingMessage(hash: Uint8Array): Uint8Array {
 /** What the caller of signEntry supplies: everything but the version and the author (the key's). */
 export type NewEntry<T extends EntryType> = Omit<UnsignedEntry<T>, 'v' | 'author'>;
 
-/** Builds and signs an entry. `deps` are sorted and de-duplicated here. Returns it with its hash. */
-export function signEntry<T extends EntryType>(key: KeyPair, e: NewEntry<T>, crypto: CryptoProvider = defaultCrypto): { entry: Entry<T>; hash: string } {
+/**
+ * Builds and signs an entry. `deps` are sorted and de-duplicated here. Returns it with its hash
+ * and its wire text (the canonical encoding, made from the one that was hashed).
+ */
+export function signEntry<T extends EntryType>(key: KeyPair, e: NewEntry<T>, crypto: CryptoProvider = defaultCrypto): { entry: Entry<T>; hash: string; wire: string } {
   const unsigned: UnsignedEntry<T> = {
     v: PROTOCOL_VERSION,
     site: e.site,
@@ -45,9 +48,16 @@ export function signEntry<T extends EntryType>(key: KeyPair, e: NewEntry<T>, cry
     deps: [...new Set(e.deps)].sort(),
     body: e.body,
   };
-  const hash = entryHashBytes(unsigned, crypto);
-  const sig = key.signer.sign(signingMessage(hash));
-  return { entry: { ...unsigned, sig: toHex(sig) }, hash: toHex(hash) };
+  const text = canonicalString(unsigned);
+  const hash = crypto.sha256(utf8(text));
+  const sig = toHex(key.signer.sign(signingMessage(hash)));
+  return { entry: { ...unsigned, sig }, hash: toHex(hash), wire: withSig(text, sig) };
+}
+
+/** Inserts `sig` into an unsigned canonical text: it sorts right before `site` (see unsignedWireText). */
+function withSig(unsignedText: string, sig: string): string {
+  const at = unsignedText.lastIndexOf(',"site":"');
+  return `${unsignedText.slice(0, at)},"sig":"${sig}"${unsignedText.slice(at)}`;
 }
 
 export type Verdict = { ok: true; hash: string } | { ok: false; code: 'SCHEMA' | 'BAD_SIGNATURE' | 'NON_CANONICAL'; reason: string };
