@@ -281,7 +281,7 @@ describe('queries', () => {
     expect(ledger.accessLog({ member: 'bob', limit: 100 }).rows.map((x) => x.seq)).toEqual([25, 22, 19, 13, 10, 7, 4]);
     expect(ledger.accessLog({ from: NOW + 10_000, to: NOW + 13_000 }).rows.map((x) => x.seq)).toEqual([13, 12]);
     expect(ledger.accessLog({ resource: 'laser' }).rows).toEqual([]);
-    expect(ledger.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 25, member: 'ada', allow: true, detail: { credential: { kind: 'card', uid: 'a1' }, reason: 'ALLOWED' } });
+    expect(ledger.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 25, member: 'bob', allow: true, detail: { credential: { kind: 'card', uid: 'a1' }, reason: 'ALLOWED' } });
   });
 
   it('answers member by card, certifications, resources, conflicts and sync lag', () => {
