@@ -3,3 +3,5 @@ export * from './schema.js';
 export * from './ledger.js';
 export * from './sync.js';
 export * from './blobs/index.js';
+export * from './ingest-pool.js';
+export * from './check-line.js';

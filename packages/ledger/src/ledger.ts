@@ -16,13 +16,14 @@ import Database from 'better-sqlite3';
 import { basename } from 'node:path';
 import { existsSync, renameSync, statSync } from 'node:fs';
 import {
-  BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, parseEntryText, unsignedWireText, utf8, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
+  BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, unsignedWireText, utf8, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
   fromHex, isEventType, policyKeyOf, signEntry, signingMessage, toHex, DEFAULT_MAX_DRIFT_MS,
   type AnyEntry, type BodyOf, type CryptoProvider, type EntryType, type Heads, type KeyPair, type SeqRange,
   type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue,
 } from '@keymesh/protocol';
-import { LedgerError, REJECT_REASONS, type RejectCode } from './errors.js';
+import { LedgerError, type RejectCode } from './errors.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
+import { checkLine } from './check-line.js';
 
 export interface LedgerOptions {
   /** Site id (hash of the genesis entry). A ledger trusts nothing that does not chain to it. */
@@ -98,6 +99,8 @@ export interface Alarm {
   message: string;
   detail: Record<string, unknown>;
 }
+
+type Reject = (raw: string, author: string | null, seq: number | null, code: RejectCode, reason: string) => void;
 
 interface Parsed {
   entry: AnyEntry;
@@ -425,6 +428,27 @@ export class Ledger {
    * changes the state.
    */
   ingest(items: ReadonlyArray<AnyEntry | string>, opts: IngestOptions = {}): IngestResult {
+    return this.ingestWith(items, (item, reject) => this.parse(item, reject), opts);
+  }
+
+  /**
+   * Ingest of lines whose `checkLine` results were computed elsewhere (a worker: see
+   * IngestPool). `checks[i]` is `lines[i]`'s hash, or its rejection.
+   * @internal
+   */
+  ingestChecked(lines: readonly string[], checks: ReadonlyArray<Uint8Array | { code: RejectCode; reason: string; author: string | null; seq: number | null }>, opts: IngestOptions = {}): IngestResult {
+    return this.ingestWith(lines.map((_, i) => i), (i, reject) => {
+      const c = checks[i]!;
+      if (!(c instanceof Uint8Array)) {
+        reject(lines[i]!.slice(0, 65536), c.author, c.seq, c.code, c.reason);
+        return null;
+      }
+      // The worker validated the schema; parsing again here is plain JSON.
+      return this.admit({ entry: JSON.parse(lines[i]!) as AnyEntry, json: lines[i]!, hash: c }, reject);
+    }, opts);
+  }
+
+  private ingestWith<T>(items: readonly T[], parse: (item: T, reject: Reject) => Parsed | null, opts: IngestOptions): IngestResult {
     this.live();
     const result: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, rejected: [], forks: [] };
     const byAuthor = new Map<string, Parsed[]>();
@@ -436,7 +460,7 @@ export class Ledger {
     };
 
     for (const item of items) {
-      const p = this.parse(item, reject);
+      const p = parse(item, reject);
       if (!p) continue;
       let list = byAuthor.get(p.entry.author);
       if (!list) byAuthor.set(p.entry.author, (list = []));
@@ -529,37 +553,34 @@ export class Ledger {
     return result;
   }
 
-  private parse(item: AnyEntry | string, reject: (raw: string, a: string | null, s: number | null, c: RejectCode, r: string) => void): Parsed | null {
-    let entry: AnyEntry;
-    let json: string;
+  private parse(item: AnyEntry | string, reject: Reject): Parsed | null {
     if (typeof item === 'string') {
-      try {
-        entry = parseEntryText(item).entry; // canonical bytes are proven by the hash below
-      } catch (err) {
-        const code = ((err as { code?: string }).code ?? 'SCHEMA') as RejectCode;
-        const guess = safeHeader(item);
-        reject(item.slice(0, 65536), guess.author, guess.seq, code in REJECT_REASONS ? code : 'SCHEMA', (err as Error).message);
+      const c = checkLine(item, this.crypto);
+      if (!c.ok) {
+        reject(item.slice(0, 65536), c.author, c.seq, c.code, c.reason);
         return null;
       }
-      json = item;
-    } else {
-      const parsed = Entry.safeParse(item);
-      const raw = safeJson(item);
-      if (!parsed.success) {
-        reject(raw, (item as { author?: string }).author ?? null, (item as { seq?: number }).seq ?? null, 'SCHEMA', describeZodError(parsed.error));
-        return null;
-      }
-      entry = parsed.data as AnyEntry;
-      try {
-        json = encodeEntry(entry);
-      } catch (err) {
-        reject(raw, entry.author, entry.seq, 'NON_CANONICAL', (err as Error).message);
-        return null;
-      }
+      return this.admit({ entry: c.entry, json: item, hash: c.hash }, reject);
     }
-    // Hash the received bytes (minus sig) rather than a re-encoding: if they are not canonical
-    // the hash is not the one the author signed, and the signature or the next link fails.
-    const hash = this.crypto.sha256(utf8(unsignedWireText(json)));
+    const parsed = Entry.safeParse(item);
+    const raw = safeJson(item);
+    if (!parsed.success) {
+      reject(raw, (item as { author?: string }).author ?? null, (item as { seq?: number }).seq ?? null, 'SCHEMA', describeZodError(parsed.error));
+      return null;
+    }
+    let json: string;
+    try {
+      json = encodeEntry(parsed.data as AnyEntry);
+    } catch (err) {
+      reject(raw, parsed.data.author, parsed.data.seq, 'NON_CANONICAL', (err as Error).message);
+      return null;
+    }
+    return this.admit({ entry: parsed.data as AnyEntry, json, hash: this.crypto.sha256(utf8(unsignedWireText(json))) }, reject);
+  }
+
+  /** The checks that need this ledger: site and clock. */
+  private admit(p: Parsed, reject: Reject): Parsed | null {
+    const { entry, json, hash } = p;
     const siteOk = entry.type === 'site.genesis' ? toHex(hash) === this.site : entry.site === this.site;
     if (!siteOk) {
       reject(json, entry.author, entry.seq, 'WRONG_SITE', `entry is for site ${(entry.site || toHex(hash)).slice(0, 16)}…, this ledger is ${this.site.slice(0, 16)}…`);
@@ -569,11 +590,11 @@ export class Ledger {
       reject(json, entry.author, entry.seq, 'CLOCK_AHEAD', `stamped ${new Date(entry.hlc.wall).toISOString()}, more than ${this.clock.maxDriftMs / 1000} s ahead of this node's clock; check the author's clock (NTP)`);
       return null;
     }
-    return { entry, json, hash };
+    return p;
   }
 
   /** Signature checks for a contiguous run of one feed; returns the prefix that passed. */
-  private checkRun(run: Parsed[], mode: VerifyMode, reject: (raw: string, a: string | null, s: number | null, c: RejectCode, r: string) => void): Parsed[] {
+  private checkRun(run: Parsed[], mode: VerifyMode, reject: Reject): Parsed[] {
     if (run.length === 0) return run;
     const sigOk = (p: Parsed) => this.signatureOk(p);
     if (mode === 'batch' && sigOk(run[run.length - 1]!)) {
@@ -591,7 +612,7 @@ export class Ledger {
     return run;
   }
 
-  private rejectBadSignature(p: Parsed, reject: (raw: string, a: string | null, s: number | null, c: RejectCode, r: string) => void): void {
+  private rejectBadSignature(p: Parsed, reject: Reject): void {
     const { author, seq } = p.entry;
     if (canonicalString(p.entry) !== p.json) reject(p.json, author, seq, 'NOT_CANONICAL_BYTES', `seq ${seq} by ${author.slice(0, 12)}… is not in canonical form (sorted keys, no whitespace); send the canonical encoding`);
     else reject(p.json, author, seq, 'BAD_SIGNATURE', `signature of seq ${seq} by ${author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
@@ -844,9 +865,3 @@ function safeJson(v: unknown): string {
   }
 }
 
-/** Best effort author/seq from bytes that failed to decode, for the quarantine record. */
-function safeHeader(text: string): { author: string | null; seq: number | null } {
-  const a = /"author":"([0-9a-f]{64})"/.exec(text);
-  const s = /"seq":(\d{1,15})/.exec(text);
-  return { author: a?.[1] ?? null, seq: s ? Number(s[1]) : null };
-}
