@@ -306,15 +306,16 @@ export class Ledger {
   }
 
   /** Appends several entries by one author in a single transaction (one fsync). */
-  appendMany(key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown }>): Array<{ entry: AnyEntry; hash: string }> {
+  appendMany(key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown }>): Array<{ entry: AnyEntry; hash: string; hashBytes: Uint8Array }> {
     this.live();
+    if (items.length === 0) return [];
     const author = key.publicKey;
     this.assertOwnFeedWritable(author);
     return this.write(() => {
       const head = this.feeds.get(author);
       let seq = head?.seq ?? 0;
       let prev = head && head.seq > 0 ? head.hash : null;
-      const out: Array<{ entry: AnyEntry; hash: string }> = [];
+      const out: Array<{ entry: AnyEntry; hash: string; hashBytes: Uint8Array }> = [];
       const touched = new Set<string>();
       for (const item of items) {
         // The envelope is built here and is valid by construction; the body is the caller's.
@@ -325,17 +326,16 @@ export class Ledger {
         }
         const probe = { type: item.type, body: item.body } as AnyEntry;
         const pkey = policyKeyOf(probe);
-        const { entry, hash, wire } = signEntry(key, {
+        const { entry, hash, hashBytes, wire } = signEntry(key, {
           site: this.site, seq: seq + 1, prev, hlc: this.clock.now(), type: item.type,
           deps: pkey ? this.state.headHashes(pkey) : [], body: item.body as never,
         }, this.crypto);
-        const hashBytes = fromHex(hash);
-        this.storeEntry({ entry: entry as AnyEntry, json: wire, hash: hashBytes }, touched);
+        this.storeEntry({ entry: entry as AnyEntry, json: wire, hash: hashBytes }, touched, hash);
         seq += 1;
         prev = hash;
-        out.push({ entry: entry as AnyEntry, hash });
+        out.push({ entry: entry as AnyEntry, hash, hashBytes });
       }
-      this.setHead(author, seq, fromHex(prev!));
+      this.setHead(author, seq, out[out.length - 1]!.hashBytes);
       this.materialise(touched);
       return out;
     });
@@ -382,13 +382,12 @@ export class Ledger {
     }
   }
 
-  private storeEntry(p: Parsed, touched: Set<string>): void {
+  private storeEntry(p: Parsed, touched: Set<string>, hashHex?: string): void {
     const e = p.entry;
     const pkey = policyKeyOf(e);
     const feed = this.feedFor(e.author);
     const id = this.stmt.insertEntry.run(feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json).lastInsertRowid;
-    const hash = toHex(p.hash);
-    this.state.add(e, hash);
+    this.state.add(e, hashHex ?? toHex(p.hash));
     if (pkey) touched.add(pkey);
     else if (isEventType(e.type)) {
       const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };

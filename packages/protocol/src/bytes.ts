@@ -7,12 +7,21 @@ export function toHex(bytes: Uint8Array): string {
   return s;
 }
 
+/** Value of a lowercase hex digit's char code, or -1. */
+function nibble(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/.test(hex)) {
-    throw new TypeError(`not lowercase hex of even length: "${hex.slice(0, 16)}…"`);
+  const out = new Uint8Array(hex.length >> 1);
+  let bad = hex.length % 2;
+  for (let i = 0; i < out.length; i++) {
+    const hi = nibble(hex.charCodeAt(2 * i));
+    const lo = nibble(hex.charCodeAt(2 * i + 1));
+    bad |= (hi | lo) < 0 ? 1 : 0;
+    out[i] = (hi << 4) | lo;
   }
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  if (bad) throw new TypeError(`not lowercase hex of even length: "${hex.slice(0, 16)}…"`);
   return out;
 }
 

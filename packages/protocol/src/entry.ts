@@ -36,7 +36,7 @@ export type NewEntry<T extends EntryType> = Omit<UnsignedEntry<T>, 'v' | 'author
  * Builds and signs an entry. `deps` are sorted and de-duplicated here. Returns it with its hash
  * and its wire text (the canonical encoding, made from the one that was hashed).
  */
-export function signEntry<T extends EntryType>(key: KeyPair, e: NewEntry<T>, crypto: CryptoProvider = defaultCrypto): { entry: Entry<T>; hash: string; wire: string } {
+export function signEntry<T extends EntryType>(key: KeyPair, e: NewEntry<T>, crypto: CryptoProvider = defaultCrypto): { entry: Entry<T>; hash: string; hashBytes: Uint8Array; wire: string } {
   const unsigned: UnsignedEntry<T> = {
     v: PROTOCOL_VERSION,
     site: e.site,
@@ -51,7 +51,7 @@ export function signEntry<T extends EntryType>(key: KeyPair, e: NewEntry<T>, cry
   const text = canonicalString(unsigned);
   const hash = crypto.sha256(utf8(text));
   const sig = toHex(key.signer.sign(signingMessage(hash)));
-  return { entry: { ...unsigned, sig }, hash: toHex(hash), wire: withSig(text, sig) };
+  return { entry: { ...unsigned, sig }, hash: toHex(hash), hashBytes: hash, wire: withSig(text, sig) };
 }
 
 /** Inserts `sig` into an unsigned canonical text: it sorts right before `site` (see unsignedWireText). */
