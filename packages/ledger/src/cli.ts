@@ -57,7 +57,8 @@ function openExisting(args: Parsed, forensic = false): Ledger {
   if (site === null) {
     throw new LedgerError('LEDGER_NOT_A_DATABASE', `${db} holds no ledger yet (no site recorded). Check the path.`);
   }
-  return Ledger.open(db, { site: args.site ?? site, forensic });
+  // Read only: these commands examine a file (often evidence) and must not change it.
+  return Ledger.open(db, { site: args.site ?? site, forensic, readonly: true });
 }
 
 async function verify(args: Parsed): Promise<number> {

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
-import { writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PolicyState, encodeEntry, decide, signEntry, type AnyEntry } from '@keymesh/protocol';
@@ -233,6 +233,23 @@ describe('damaged files', () => {
       expect.objectContaining({ author: admin.id, seq: 4, reason: expect.stringContaining('gap') }),
       expect.objectContaining({ author: admin.id, seq: 6, reason: expect.stringContaining('entries are missing') }),
     ]));
+  });
+
+  it('a read-only open changes nothing in the file and refuses writes', () => {
+    const { site, ledger, admin } = founded();
+    populate(ledger, admin.key);
+    const { path } = ledger;
+    const digest = ledger.digest();
+    ledger.close();
+    const before = readFileSync(path);
+    const ro = Ledger.open(path, { site: site.site, readonly: true });
+    expect(ro.digest()).toBe(digest);
+    expect(ro.verify()).toEqual([]);
+    expect(() => ro.append(admin.key, 'member.put', memberBody('x'))).toThrow(/read-only/);
+    expect(() => ro.ingest([])).toThrow(/read-only/);
+    ro.close();
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(() => Ledger.open(join(tempDir(), 'none.db'), { site: site.site, readonly: true })).toThrow(/does not exist/);
   });
 
   it('a database written by a newer release is refused', () => {

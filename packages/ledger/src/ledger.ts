@@ -39,6 +39,11 @@ export interface LedgerOptions {
    * For forensics only: never append to such a ledger.
    */
   forensic?: boolean;
+  /**
+   * Read only (forensics: verify, digest, heads, export): nothing in the file is written, not
+   * even the schema upgrade or the site record. Appends and ingests throw LEDGER_READONLY.
+   */
+  readonly?: boolean;
 }
 
 export type VerifyMode = 'each' | 'batch';
@@ -113,6 +118,7 @@ const h8 = (hash: Uint8Array): bigint => Buffer.from(hash.buffer, hash.byteOffse
 export class Ledger {
   readonly site: string;
   readonly path: string;
+  readonly readonly: boolean;
   readonly crypto: CryptoProvider;
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -126,6 +132,7 @@ export class Ledger {
 
   private constructor(path: string, db: Database.Database, opts: LedgerOptions) {
     this.path = path;
+    this.readonly = !!opts.readonly;
     this.db = db;
     this.site = opts.site;
     this.crypto = opts.crypto ?? defaultCrypto;
@@ -163,7 +170,10 @@ export class Ledger {
    */
   static open(path: string, opts: LedgerOptions): Ledger {
     if (path !== ':memory:') {
-      if (!existsSync(path)) Ledger.create(path, opts.site);
+      if (!existsSync(path)) {
+        if (opts.readonly) throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} does not exist; check the path (a read-only open never creates it).`);
+        Ledger.create(path, opts.site);
+      }
       else if (statSync(path).size === 0) {
         // Ledgers are created whole (see create), so an empty file is a damaged one.
         throw new LedgerError('LEDGER_CORRUPT', `${path} is empty (0 bytes): the file was truncated. Restore it from a backup, or delete it to start an empty ledger that re-syncs from its peers.`);
@@ -171,13 +181,13 @@ export class Ledger {
     }
     let db: Database.Database;
     try {
-      db = new Database(path);
-      db.pragma('journal_mode = WAL');
+      db = new Database(path, { readonly: !!opts.readonly });
+      if (!opts.readonly) db.pragma('journal_mode = WAL');
     } catch (err) {
       throw Ledger.fileError(path, err);
     }
     try {
-      db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+      if (!opts.readonly) db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
       db.pragma('foreign_keys = OFF');
       // 32 MiB page cache (default 2 MiB): keeps the access-log indexes' hot pages in memory.
       db.pragma('cache_size = -32768');
@@ -189,10 +199,15 @@ export class Ledger {
       if (version > SCHEMA_VERSION) {
         throw new LedgerError('LEDGER_TOO_NEW', `${path} has schema version ${version}; this release knows up to ${SCHEMA_VERSION}. Upgrade Keymesh on this node.`);
       }
-      migrate(db);
+      if (opts.readonly && version !== SCHEMA_VERSION) {
+        throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} has schema version ${version}, this release ${SCHEMA_VERSION}; open it read-write once to upgrade it (or examine it with the release that wrote it).`);
+      }
+      if (!opts.readonly) migrate(db);
       const row = db.prepare("SELECT value FROM meta WHERE key = 'site'").get() as { value: string } | undefined;
-      if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('site', ?)").run(opts.site);
-      else if (row.value !== opts.site) {
+      if (!row) {
+        if (opts.readonly) throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} records no site; it holds no ledger.`);
+        db.prepare("INSERT INTO meta (key, value) VALUES ('site', ?)").run(opts.site);
+      } else if (row.value !== opts.site) {
         throw new LedgerError('LEDGER_WRONG_SITE', `${path} holds site ${row.value.slice(0, 16)}…, not ${opts.site.slice(0, 16)}…. Point this node at its own database file.`);
       }
       const ledger = new Ledger(path, db, opts);
@@ -293,6 +308,11 @@ export class Ledger {
     if (this.closed) throw new LedgerError('LEDGER_CLOSED', `${this.path} was closed; open it again`);
   }
 
+  private writable(): void {
+    this.live();
+    if (this.readonly) throw new LedgerError('LEDGER_READONLY', `${this.path} was opened read-only (for examination); open it without readonly to write`);
+  }
+
   /** The in-memory policy state (read-only use: decide(), queries). */
   get policy(): PolicyState {
     return this.state;
@@ -307,7 +327,7 @@ export class Ledger {
 
   /** Appends several entries by one author in a single transaction (one fsync). */
   appendMany(key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown }>): Array<{ entry: AnyEntry; hash: string; hashBytes: Uint8Array }> {
-    this.live();
+    this.writable();
     if (items.length === 0) return [];
     const author = key.publicKey;
     this.assertOwnFeedWritable(author);
@@ -364,7 +384,7 @@ export class Ledger {
 
   /** Records the heads a peer announced (sync lag, and the guard against re-signing old seqs). */
   noteRemoteHeads(node: string, heads: Heads): void {
-    this.live();
+    this.writable();
     const at = this.now();
     this.db.transaction(() => {
       for (const [author, seq] of Object.entries(heads)) this.stmt.peerHead.run(node, author, seq, at);
@@ -448,7 +468,7 @@ export class Ledger {
   }
 
   private ingestWith<T>(items: readonly T[], parse: (item: T, reject: Reject) => Parsed | null, opts: IngestOptions): IngestResult {
-    this.live();
+    this.writable();
     const result: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, rejected: [], forks: [] };
     const byAuthor = new Map<string, Parsed[]>();
     const receivedAt = this.now();
