@@ -26,21 +26,24 @@ function scan(t: Int32Array, data: Uint8Array, p: number, stop: number, mLo: num
   let h = state[1]!;
   const stop4 = stop - 3;
   for (; p < stop4; p += 4) {
+    // Bytes 0–2 keep their (hi, lo) pair; byte 3's is (h, l). The hi test alone is rarely met,
+    // so the lo half is only looked at when it is (one branch per four bytes).
     let b = data[p]! << 1;
     l = (l << 1) + t[b]!; h = (h << 1) + t[b + 1]! + (l >>> 16) | 0; l &= 0xffff;
-    const x0 = (h & mHi) | (l & mLo);
+    const h0 = h, l0 = l;
     b = data[p + 1]! << 1;
     l = (l << 1) + t[b]!; h = (h << 1) + t[b + 1]! + (l >>> 16) | 0; l &= 0xffff;
-    const x1 = (h & mHi) | (l & mLo);
+    const h1 = h, l1 = l;
     b = data[p + 2]! << 1;
     l = (l << 1) + t[b]!; h = (h << 1) + t[b + 1]! + (l >>> 16) | 0; l &= 0xffff;
-    const x2 = (h & mHi) | (l & mLo);
+    const h2 = h, l2 = l;
     b = data[p + 3]! << 1;
     l = (l << 1) + t[b]!; h = (h << 1) + t[b + 1]! + (l >>> 16) | 0; l &= 0xffff;
-    const x3 = (h & mHi) | (l & mLo);
-    // One branch per four bytes: matches are rare, so only then find which byte it was.
-    if ((Number(x0 === 0) | Number(x1 === 0) | Number(x2 === 0) | Number(x3 === 0)) !== 0) {
-      return x0 === 0 ? p : x1 === 0 ? p + 1 : x2 === 0 ? p + 2 : p + 3;
+    if ((Number((h0 & mHi) === 0) | Number((h1 & mHi) === 0) | Number((h2 & mHi) === 0) | Number((h & mHi) === 0)) !== 0) {
+      if (((h0 & mHi) | (l0 & mLo)) === 0) return p;
+      if (((h1 & mHi) | (l1 & mLo)) === 0) return p + 1;
+      if (((h2 & mHi) | (l2 & mLo)) === 0) return p + 2;
+      if (((h & mHi) | (l & mLo)) === 0) return p + 3;
     }
   }
   for (; p < stop; p++) {
