@@ -57,7 +57,7 @@ beforeAll(() => {
   dir = tempDir('keymesh-cli-');
   history = playHistory(steps(400, 7));
   source = join(dir, 'source.db');
-  const ledger = Ledger.open(source, { site: history.site.site, synchronous: 'normal' });
+  const ledger = Ledger.open(source, { site: history.site.site, durability: 'process' });
   const r = ledger.ingest(shuffled(history.entries().map(encodeEntry), 3));
   expect(r).toMatchObject({ rejected: [], waiting: 0 });
   sourceDigest = ledger.digest();

@@ -1,6 +1,7 @@
 /**
- * Child process of crash.test.ts: `node dist/crash-child.js DB SITE SEED`. Opens the ledger with
- * the default durability (synchronous FULL), writes "ready" on stdout, then appends forever
+ * Child process of crash.test.ts: `node dist/crash-child.js DB SITE SEED [DURABILITY]`. Opens
+ * the ledger with DURABILITY (default: the ledger's default, 'group'), writes "ready" on
+ * stdout, then appends forever
  * with the founder's key (testKey(1)): single appends and appendMany batches of 2–6 entries,
  * policy entries and access events mixed. After each append returns, it writes "seq hash" per
  * entry on stdout: those entries were acknowledged and must survive a SIGKILL at any moment.
@@ -8,11 +9,11 @@
 import { writeSync } from 'node:fs';
 import type { EntryType } from '@keymesh/protocol';
 import { memberBody, resourceBody, testKey } from '@keymesh/protocol/testing';
-import { Ledger } from './ledger.js';
+import { Ledger, type Durability } from './ledger.js';
 
-const [path, site, seedArg] = process.argv.slice(2);
+const [path, site, seedArg, durability] = process.argv.slice(2);
 if (!path || !site) {
-  process.stderr.write('usage: node crash-child.js DB SITE [SEED]\n');
+  process.stderr.write('usage: node crash-child.js DB SITE [SEED] [group|each|process]\n');
   process.exit(2);
 }
 
@@ -37,7 +38,7 @@ function item(i: number): { type: EntryType; body: unknown } {
 }
 
 const key = testKey(1);
-const ledger = Ledger.open(path, { site });
+const ledger = Ledger.open(path, { site, ...(durability ? { durability: durability as Durability } : {}) });
 // fd 1 is a pipe: writeSync returns once the parent can read the line.
 const say = (line: string) => writeSync(1, line + '\n');
 say('ready');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeEntry, entryHash } from '@keymesh/protocol';
 import { TestSite, memberBody, testKey } from '@keymesh/protocol/testing';
-import { Ledger } from './ledger.js';
+import { Ledger, type Durability } from './ledger.js';
 import { LedgerError } from './errors.js';
 import { tempDir } from './test-support.js';
 
@@ -20,9 +20,9 @@ let r = 12345;
 const rand = (lo: number, hi: number) => ((r = (Math.imul(r, 1103515245) + 12345) >>> 0), lo + ((r >>> 8) % (hi - lo + 1)));
 
 /** Runs the child on `path` and SIGKILLs it `delayMs` after it is ready; returns the lines it reported. */
-function crashRound(path: string, site: string, seed: number, delayMs: number): Promise<{ acked: Array<[number, string]>; signal: string | null; stderr: string }> {
+function crashRound(path: string, site: string, seed: number, delayMs: number, durability: Durability): Promise<{ acked: Array<[number, string]>; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, path, site, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, path, site, String(seed), durability], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
     let timer: NodeJS.Timeout | undefined;
@@ -44,7 +44,7 @@ function crashRound(path: string, site: string, seed: number, delayMs: number): 
 }
 
 describe('SIGKILL while appending', () => {
-  it(`${ROUNDS} rounds on one file: it opens, every feed verifies, every acknowledged entry is there`, async () => {
+  it(`${ROUNDS} rounds on one file, durability 'group' and 'each' in turn: it opens, every feed verifies, every acknowledged entry is there`, async () => {
     const site = new TestSite();
     const author = testKey(1).publicKey;
     const path = join(tempDir('keymesh-crash-'), 'crash.db');
@@ -60,10 +60,12 @@ describe('SIGKILL while appending', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const delay = rand(20, 250);
       let t = Date.now();
-      const res = await crashRound(path, site.site, round + 1, delay);
+      // Both durable modes, alternately on one file: a kill -9 must lose nothing in either.
+      const durability = round % 2 ? 'each' : 'group';
+      const res = await crashRound(path, site.site, round + 1, delay, durability);
       spent.child += Date.now() - t;
       t = Date.now();
-      expect({ round, signal: res.signal, stderr: res.stderr }).toEqual({ round, signal: 'SIGKILL', stderr: '' });
+      expect({ round, durability, signal: res.signal, stderr: res.stderr }).toEqual({ round, durability, signal: 'SIGKILL', stderr: '' });
       for (const [seq, hash] of res.acked) {
         expect(acked.has(seq) ? acked.get(seq) : hash).toBe(hash); // never a second entry for one seq
         acked.set(seq, hash);
@@ -90,7 +92,7 @@ describe('SIGKILL while appending', () => {
         maxAcked = head;
         if (round % 10 === 9 || round === ROUNDS - 1) {
           // The materialised policy table (written in the same transactions) matches a replay.
-          const replay = Ledger.open(join(tempDir(), 'replay.db'), { site: site.site, synchronous: 'normal' });
+          const replay = Ledger.open(join(tempDir(), 'replay.db'), { site: site.site, durability: 'process' });
           expect(replay.ingest(ledger.readEncoded(author, 1, head)).rejected).toEqual([]);
           expect(ledger.materialised()).toEqual(replay.materialised());
           expect(ledger.digest()).toBe(replay.digest());

@@ -8,6 +8,7 @@ export const LEDGER_ERRORS = {
   LEDGER_TOO_NEW: 'the database was written by a newer Keymesh',
   LEDGER_CLOSED: 'the ledger is closed',
   LEDGER_READONLY: 'the ledger is open read-only',
+  BAD_OPTION: 'an option passed to Ledger.open is not valid',
   SELF_FEED_BEHIND: "this node's own feed is further ahead elsewhere",
   SELF_FORK: "this node's own feed has forked",
   BAD_ENTRY: 'the entry to append is invalid',

@@ -17,5 +17,5 @@ export function tempDir(prefix = 'keymesh-ledger-'): string {
 
 let n = 0;
 export function tempLedger(site: string, opts: Partial<LedgerOptions> = {}, dir = tempDir()): Ledger {
-  return Ledger.open(join(dir, `ledger-${n++}.db`), { synchronous: 'normal', ...opts, site });
+  return Ledger.open(join(dir, `ledger-${n++}.db`), { durability: 'process', ...opts, site });
 }

@@ -1,0 +1,131 @@
+// Group commit (see the top of ledger.ts): commits are fsynced in groups, but always before an
+// entry or a head leaves the ledger, and never later than groupCommitMs after the commit.
+// A kill -9 in 'group' mode is covered by crash.test.ts; these tests pin down when the fsync runs.
+import { describe, it, expect, afterAll } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
+import { encodeEntry, type SyncMessage } from '@keymesh/protocol';
+import { TestSite, memberBody, testKey } from '@keymesh/protocol/testing';
+import { Ledger, type LedgerOptions } from './ledger.js';
+import { LedgerError } from './errors.js';
+import { SyncEngine } from './sync.js';
+import { tempDir, tempLedger } from './test-support.js';
+
+const opened: Ledger[] = [];
+afterAll(() => opened.forEach((l) => l.close()));
+const site = new TestSite();
+const key = testKey(40); // not the founder: its feed holds only what the tests append
+
+function ledger(opts: Partial<LedgerOptions>): Ledger {
+  const l = tempLedger(site.site, { durability: 'group', ...opts });
+  opened.push(l);
+  l.ingest([encodeEntry(site.genesis)]);
+  return l;
+}
+const appendSome = (l: Ledger, n: number) => {
+  for (let i = 0; i < n; i++) l.append(key, 'member.put', memberBody(`m${i}`));
+};
+
+describe("durability 'group'", () => {
+  it('fsyncs once for many commits, and before entries or heads leave the ledger', () => {
+    const l = ledger({ groupCommitMs: 60_000 });
+    appendSome(l, 5);
+    expect(l.durabilityStats).toEqual({ durability: 'group', commits: 6, fsyncs: 0, unsynced: 6 });
+    expect(l.readEncoded(key.publicKey, 1, 10)).toHaveLength(5);
+    expect(l.durabilityStats).toMatchObject({ fsyncs: 1, unsynced: 0 });
+    l.readEncoded(key.publicKey, 1, 10); // nothing new: no second fsync
+    expect(l.durabilityStats.fsyncs).toBe(1);
+    appendSome(l, 2);
+    l.heads();
+    expect(l.durabilityStats).toMatchObject({ commits: 8, fsyncs: 2, unsynced: 0 });
+    appendSome(l, 1);
+    expect([...l.iterateEncoded()]).toHaveLength(9);
+    expect(l.durabilityStats).toMatchObject({ fsyncs: 3, unsynced: 0 });
+  });
+
+  it('a sync peer is only ever sent entries and heads that are already fsynced', () => {
+    const a = ledger({ groupCommitMs: 60_000 });
+    const b = ledger({ groupCommitMs: 60_000 });
+    appendSome(a, 20);
+    const ids = { a: testKey(2001).publicKey, b: testKey(2002).publicKey };
+    const queue: Array<[string, string, SyncMessage]> = [];
+    const sent: Array<{ kind: string; unsynced: number }> = [];
+    const engine = (l: Ledger, me: string) =>
+      new SyncEngine(l, me, (to, msg) => {
+        sent.push({ kind: msg.kind, unsynced: l.durabilityStats.unsynced });
+        queue.push([me, to, msg]);
+      }, { maxMessageBytes: 4096 });
+    const engines = new Map([[ids.a, engine(a, ids.a)], [ids.b, engine(b, ids.b)]]);
+    // `a` keeps appending while it syncs, so it always holds commits not yet fsynced.
+    let extra = 0;
+    for (let round = 0; round < 20 && (extra < 10 || JSON.stringify(b.heads()) !== JSON.stringify(a.heads())); round++) {
+      engines.get(ids.b)!.announce(ids.a);
+      while (queue.length) {
+        const [from, to, msg] = queue.shift()!;
+        if (to === ids.a && extra < 10) (appendSome(a, 1), extra++);
+        engines.get(to)!.receive(from, msg);
+      }
+    }
+    expect(extra).toBe(10);
+    expect(b.heads()).toEqual(a.heads());
+    expect(sent.filter((m) => m.kind === 'batch').length).toBeGreaterThan(1);
+    expect(sent.filter((m) => m.unsynced !== 0)).toEqual([]);
+  });
+
+  it('no commit waits longer than groupCommitMs: checked at each commit and by a timer', async () => {
+    const busy = ledger({ groupCommitMs: 5 });
+    const end = performance.now() + 60;
+    while (performance.now() < end) appendSome(busy, 1); // the event loop never turns here
+    const { commits, fsyncs } = busy.durabilityStats;
+    expect(fsyncs).toBeGreaterThanOrEqual(5); // ~60 ms / 5 ms
+    expect(fsyncs).toBeLessThan(commits / 3); // and shared by several commits each
+
+    const idle = ledger({ groupCommitMs: 20 });
+    appendSome(idle, 1);
+    expect(idle.durabilityStats.unsynced).toBeGreaterThan(0);
+    await sleep(100);
+    expect(idle.durabilityStats.unsynced).toBe(0);
+  });
+
+  it('close() fsyncs what is pending: the last commit is marked synced in the file', () => {
+    const l = ledger({ groupCommitMs: 60_000 });
+    appendSome(l, 3);
+    const { commits } = l.durabilityStats;
+    l.close();
+    const db = new Database(l.path, { readonly: true });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'flushed'").get()).toEqual({ value: String(commits) });
+    db.close();
+  });
+});
+
+describe("durability 'each' and 'process'", () => {
+  it('never group-fsync: each commit is durable when it returns, or left to the OS', () => {
+    for (const durability of ['each', 'process'] as const) {
+      const l = ledger({ durability });
+      appendSome(l, 3);
+      l.heads();
+      l.flush();
+      expect(l.durabilityStats).toEqual({ durability, commits: 4, fsyncs: 0, unsynced: 0 });
+    }
+  });
+});
+
+describe('bad durability options', () => {
+  it('are refused before any file is made', () => {
+    const path = join(tempDir(), 'never.db');
+    for (const opts of [{ durability: 'sometimes' }, { groupCommitMs: -1 }, { groupCommitMs: Number.NaN }] as Array<Partial<LedgerOptions>>) {
+      let err: unknown;
+      try {
+        Ledger.open(path, { site: site.site, ...opts });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(LedgerError);
+      expect(err).toMatchObject({ code: 'BAD_OPTION' });
+      expect((err as Error).message).toMatch(/durability must be one of 'group', 'each', 'process'|groupCommitMs must be a number/);
+      expect(existsSync(path)).toBe(false);
+    }
+  });
+});
