@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { PolicyState, encodeEntry, decide, signEntry, type AnyEntry } from '@keymesh/protocol';
 import { TestSite, memberBody, resourceBody, shuffled, testKey } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { tempDir, tempLedger } from './test-support.js';
 
 const NOW = 1_700_000_000_000;
@@ -250,6 +251,42 @@ describe('damaged files', () => {
     ro.close();
     expect(readFileSync(path).equals(before)).toBe(true);
     expect(() => Ledger.open(join(tempDir(), 'none.db'), { site: site.site, readonly: true })).toThrow(/does not exist/);
+  });
+
+  it('a version-1 database (first release) is upgraded in place: same heads, digest, state and access log', () => {
+    const { site, ledger, admin } = founded();
+    populate(ledger, admin.key);
+    const node = testKey(30);
+    for (let i = 0; i < 30; i++) {
+      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: i % 4 !== 0, reason: 'ALLOWED', member: i % 3 ? 'ada' : 'bob', at: NOW + i * 1000 });
+    }
+    const before = { heads: ledger.heads(), digest: ledger.digest(), state: ledger.materialised(), log: ledger.accessLog({ limit: 100 }), bob: ledger.accessLog({ member: 'bob' }) };
+    ledger.close();
+    // The file as release 1 wrote it: schema 1, with its events table and per-feed head columns.
+    const v1 = join(tempDir(), 'v1.db');
+    const db = new Database(v1);
+    db.exec(MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    db.exec(`ATTACH '${ledger.path}' AS cur`);
+    db.exec(`INSERT INTO meta SELECT * FROM cur.meta WHERE key = 'site';
+      INSERT INTO entries SELECT * FROM cur.entries;
+      INSERT INTO policy SELECT * FROM cur.policy;
+      INSERT INTO events (id, resource, member, at, allow) SELECT id, resource, member, at, allow FROM cur.events;
+      INSERT INTO feeds (id, author, seq, hash) SELECT f.id, f.author, max(e.seq), (SELECT hash FROM cur.entries WHERE feed = f.id ORDER BY seq DESC LIMIT 1)
+        FROM cur.feeds f JOIN cur.entries e ON e.feed = f.id GROUP BY f.id;`);
+    db.exec('DETACH cur');
+    db.close();
+
+    const up = track(Ledger.open(v1, { site: site.site, now: () => NOW }));
+    expect({ heads: up.heads(), digest: up.digest(), state: up.materialised(), log: up.accessLog({ limit: 100 }), bob: up.accessLog({ member: 'bob' }) }).toEqual(before);
+    expect(before.log.rows).toHaveLength(30);
+    expect(up.verify()).toEqual([]);
+    up.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + 99_000 });
+    expect(up.heads()[node.publicKey]).toBe(31);
+    expect(up.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 31, at: NOW + 99_000 });
+    const check = new Database(v1, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    check.close();
   });
 
   it('a database written by a newer release is refused', () => {

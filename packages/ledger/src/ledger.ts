@@ -155,6 +155,8 @@ export class Ledger {
   private flushTimer: NodeJS.Timeout | undefined;
   private fsyncs = 0;
   private commits = 0;
+  /** Own feeds that passed assertOwnFeedWritable since pending, forks or peers last changed. */
+  private readonly writableFeeds = new Set<string>();
   private readonly inTransaction: (fn: () => unknown) => unknown;
 
   private constructor(path: string, db: Database.Database, opts: LedgerOptions) {
@@ -171,8 +173,7 @@ export class Ledger {
     this.clock = new HybridClock(this.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, last ?? { wall: 0, logical: 0 });
     this.stmt = {
       insertEntry: db.prepare('INSERT INTO entries (feed, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      insertFeed: db.prepare("INSERT INTO feeds (author, seq, hash) VALUES (?, 0, x'')"),
-      setHead: db.prepare('UPDATE feeds SET seq = ?, hash = ? WHERE id = ?'),
+      insertFeed: db.prepare('INSERT INTO feeds (author) VALUES (?)'),
       entryAt: db.prepare('SELECT hash, json FROM entries WHERE feed = ? AND seq = ?'),
       insertEvent: db.prepare('INSERT INTO events (id, resource, member, at, allow) VALUES (?, ?, ?, ?, ?)'),
       upsertPolicy: db.prepare('INSERT INTO policy (pkey, value, heads) VALUES (?, ?, ?) ON CONFLICT (pkey) DO UPDATE SET value = excluded.value, heads = excluded.heads'),
@@ -286,11 +287,19 @@ export class Ledger {
     return new LedgerError('LEDGER_CORRUPT', `${path}: ${(err as Error).message}`);
   }
 
-  /** Each feed must hold seq 1..head with no gap; anything else means the file was tampered with. */
+  /**
+   * Feeds whose stored seqs are not exactly 1..head (seqs are unique and ≥ 1, so a count below
+   * the highest seq means a gap). Entries are only ever stored contiguously: a gap means the
+   * file was tampered with or damaged.
+   */
+  private gappedFeeds(limit: number): Array<{ author: string; seq: number; n: number }> {
+    return this.db.prepare(`
+      SELECT f.author, max(e.seq) AS seq, count(e.seq) AS n FROM feeds f JOIN entries e ON e.feed = f.id
+      GROUP BY f.id HAVING n != seq LIMIT ?`).all(limit) as Array<{ author: string; seq: number; n: number }>;
+  }
+
   private checkFeedsContiguous(): void {
-    const bad = this.db.prepare(`
-      SELECT f.author, f.seq, count(e.seq) AS n, max(e.seq) AS top FROM feeds f LEFT JOIN entries e ON e.feed = f.id
-      GROUP BY f.id HAVING n != f.seq OR top != f.seq LIMIT 1`).get() as { author: string; seq: number; n: number } | undefined;
+    const bad = this.gappedFeeds(1)[0];
     if (bad) {
       throw new LedgerError('LEDGER_CORRUPT', `${this.path}: feed ${bad.author.slice(0, 12)}… should hold seq 1..${bad.seq} but holds ${bad.n} entries. Run \`keymesh-ledger verify ${this.path}\` for details; move the file aside to re-sync.`);
     }
@@ -298,9 +307,10 @@ export class Ledger {
 
   private loadFeeds(): Map<string, { id: number; seq: number; hash: string }> {
     const out = new Map<string, { id: number; seq: number; hash: string }>();
-    for (const r of this.db.prepare('SELECT id, author, seq, hash FROM feeds').all() as Array<{ id: number; author: string; seq: number; hash: Buffer }>) {
-      out.set(r.author, { id: r.id, seq: r.seq, hash: r.hash.toString('hex') });
-    }
+    const rows = this.db.prepare(`
+      SELECT f.id, f.author, e.seq, e.hash FROM feeds f
+      LEFT JOIN entries e ON e.feed = f.id AND e.seq = (SELECT max(seq) FROM entries WHERE feed = f.id)`).all() as Array<{ id: number; author: string; seq: number | null; hash: Buffer | null }>;
+    for (const r of rows) out.set(r.author, { id: r.id, seq: r.seq ?? 0, hash: r.hash?.toString('hex') ?? '' });
     return out;
   }
 
@@ -314,9 +324,9 @@ export class Ledger {
     return f;
   }
 
+  /** The cached head (the file's head is its highest stored seq; a failed transaction reloads it). */
   private setHead(author: string, seq: number, hash: Uint8Array): void {
     const f = this.feedFor(author);
-    this.stmt.setHead.run(seq, hash, f.id);
     f.seq = seq;
     f.hash = toHex(hash);
   }
@@ -443,8 +453,13 @@ export class Ledger {
     });
   }
 
-  /** Refuses to extend a feed that is known to be ahead elsewhere or forked (DESIGN §4). */
+  /**
+   * Refuses to extend a feed that is known to be ahead elsewhere or forked (DESIGN §4). Only
+   * ingest and noteRemoteHeads can change the answer (they write pending, forks and peers), so
+   * a passed check is remembered until one of them runs: appends skip three queries.
+   */
   private assertOwnFeedWritable(author: string): void {
+    if (this.writableFeeds.has(author)) return;
     const fork = this.stmt.forksOf.get(author) as { seq: number } | undefined;
     if (fork) {
       throw new LedgerError('SELF_FORK', `two different entries exist for seq ${fork.seq} of ${author.slice(0, 12)}…. This key must stop writing: give the node a new key and have an admin link it to the old feed (node.retire + node.enrol).`, { author, seq: fork.seq });
@@ -453,6 +468,7 @@ export class Ledger {
     if (behind) {
       throw new LedgerError('SELF_FEED_BEHIND', `the network has seq ${behind.remote} of ${author.slice(0, 12)}… but this database only ${behind.local} (restored from an old backup?). Sync first so the missing entries arrive; appending now would fork the feed.`, { author, ...behind });
     }
+    this.writableFeeds.add(author);
   }
 
   /** Non-null when entries of `author` beyond the local head are known to exist. */
@@ -468,6 +484,7 @@ export class Ledger {
   noteRemoteHeads(node: string, heads: Heads): void {
     this.writable();
     const at = this.now();
+    this.writableFeeds.clear();
     this.write(() => {
       for (const [author, seq] of Object.entries(heads)) this.stmt.peerHead.run(node, author, seq, at);
     });
@@ -553,6 +570,7 @@ export class Ledger {
 
   private ingestWith<T>(items: readonly T[], parse: (item: T, reject: Reject) => Parsed | null, opts: IngestOptions): IngestResult {
     this.writable();
+    this.writableFeeds.clear();
     const result: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, rejected: [], forks: [] };
     const byAuthor = new Map<string, Parsed[]>();
     const receivedAt = this.now();
@@ -849,7 +867,7 @@ export class Ledger {
   /** Entries each known peer announced that this ledger does not hold yet, by peer. */
   syncLag(): Record<string, number> {
     const rows = this.db.prepare(`
-      SELECT p.node AS node, sum(max(p.seq - coalesce(f.seq, 0), 0)) AS lag
+      SELECT p.node AS node, sum(max(p.seq - coalesce((SELECT max(e.seq) FROM entries e WHERE e.feed = f.id), 0), 0)) AS lag
       FROM peers p LEFT JOIN feeds f ON f.author = p.author GROUP BY p.node ORDER BY p.node`).all() as Array<{ node: string; lag: number }>;
     return Object.fromEntries(rows.map((r) => [r.node, r.lag]));
   }
@@ -940,8 +958,7 @@ export class Ledger {
       if (++done % 10000 === 0) onProgress?.(done, total);
     }
     for (const f of this.forks()) problems.push({ author: f.author, seq: f.seq, reason: `fork: ${f.hashes.length} different signed entries for this seq` });
-    const heads = this.db.prepare('SELECT f.author, f.seq, count(e.id) AS n FROM feeds f LEFT JOIN entries e ON e.feed = f.id GROUP BY f.id HAVING n != f.seq').all() as Array<{ author: string; seq: number; n: number }>;
-    for (const h of heads) problems.push({ author: h.author, seq: h.seq, reason: `the feed's head is seq ${h.seq} but ${h.n} entries are stored (entries are missing)` });
+    for (const h of this.gappedFeeds(-1)) problems.push({ author: h.author, seq: h.seq, reason: `the feed's head is seq ${h.seq} but ${h.n} entries are stored (entries are missing)` });
     onProgress?.(total, total);
     return problems;
   }

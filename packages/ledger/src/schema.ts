@@ -2,7 +2,7 @@
  * SQLite schema and migrations. `PRAGMA user_version` is the schema version; each migration runs
  * once, in a transaction, so a Pi's database upgrades in place when a new release opens it.
  *
- * Layout, measured (see bench/RESULTS.md, ledger): entries live in a rowid table (appends go to
+ * Layout, measured (see bench/RESULTS.md, ledger; version 2 below): entries live in a rowid table (appends go to
  * its end) with a small unique index on (feed, seq), where `feed` is an integer id for the
  * author's key; a 64-character author in every row and index made inserts ~2x slower than
  * this, and a WITHOUT ROWID table suits only small rows (ours are ~0.7 KB). Policy entries are
@@ -57,6 +57,24 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (author, seq, hash)
   ) WITHOUT ROWID;
   CREATE TABLE peers (node TEXT NOT NULL, author TEXT NOT NULL, seq INTEGER NOT NULL, seen_at INTEGER NOT NULL, PRIMARY KEY (node, author)) WITHOUT ROWID;
+  `,
+  // 2: two fewer B-trees written per access event (~12% faster single appends, bench/RESULTS.md).
+  // Access events are clustered by (at, id), which the access log pages by, so the events_at
+  // index goes; a feed's head is read from its entries (max seq, through entries_feed_seq)
+  // instead of being rewritten in `feeds` on every append.
+  `
+  CREATE TABLE events_v2 (
+    at INTEGER NOT NULL, id INTEGER NOT NULL,   -- id = entries.id
+    resource TEXT NOT NULL, member TEXT, allow INTEGER,
+    PRIMARY KEY (at, id)
+  ) WITHOUT ROWID;
+  INSERT INTO events_v2 (at, id, resource, member, allow) SELECT at, id, resource, member, allow FROM events;
+  DROP TABLE events;
+  ALTER TABLE events_v2 RENAME TO events;
+  CREATE INDEX events_member ON events (member, at);
+  CREATE INDEX events_resource ON events (resource, at);
+  ALTER TABLE feeds DROP COLUMN seq;
+  ALTER TABLE feeds DROP COLUMN hash;
   `,
 ];
 

@@ -32,6 +32,43 @@ describe('canonical encoding', () => {
     );
   });
 
+  it('is JSON.stringify of the key-sorted value, for any UTF-16 text; text with a lone surrogate is refused', () => {
+    const sortDeep = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sortDeep)
+        : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortDeep((v as Record<string, unknown>)[k])]))
+          : v;
+    const LONE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    const hasLone = (v: unknown): boolean =>
+      typeof v === 'string' ? LONE.test(v)
+        : Array.isArray(v) ? v.some(hasLone)
+          : !!v && typeof v === 'object' && Object.entries(v).some(([k, x]) => LONE.test(k) || hasLone(x));
+    // Any UTF-16 code unit, with the ones JSON escapes (and surrogates) made common.
+    const unit = fc.oneof(fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\u2028', '\ud800', '\udc00', '\ud83d\ude00', 'é'), fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)));
+    const text = fc.string({ unit, maxLength: 12 });
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small' }, fc.constant(null), fc.boolean(), fc.maxSafeInteger(), text, fc.string({ unit: 'grapheme' }),
+        fc.array(tie('v'), { maxLength: 4 }), fc.dictionary(text, tie('v'), { maxKeys: 4 })),
+    })).v;
+    fc.assert(
+      fc.property(value, (v) => {
+        const reference = JSON.stringify(sortDeep(v));
+        if (hasLone(v)) {
+          expect(() => canonicalString(v)).toThrow('lone surrogate');
+        } else {
+          expect(canonicalString(v)).toBe(reference);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('names the path of the offending value, and the next call starts afresh', () => {
+    expect(() => canonicalString({ a: [1, { b: 1.5 }] })).toThrow('number 1.5 at $.a[1].b is not a safe integer');
+    expect(() => canonicalString({ x: { y: undefined } })).toThrow('field $.x.y is undefined');
+    expect(() => canonicalString([{ k: '\udc00' }])).toThrow('string at $[0].k has a lone surrogate');
+    expect(canonicalString({ a: 1 })).toBe('{"a":1}');
+  });
+
   it.each([
     ['a float', { x: 1.5 }, 'not a safe integer'],
     ['negative zero', { x: -0 }, 'not a safe integer'],

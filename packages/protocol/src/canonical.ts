@@ -17,21 +17,47 @@ export type CanonicalValue =
 
 // Lone surrogates cannot be encoded as UTF-8; refuse them.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// Strings JSON.stringify leaves as they are (no quote, backslash, control or surrogate code
+// unit): the common case, quoted without calling it. One test instead of two (measured: the
+// encoder was ~8% of an append).
+const PLAIN = /^[^"\\\u0000-\u001f\uD800-\uDFFF]*$/;
 
-function encodeString(s: string, path: string): string {
+/** Encoded object keys: entries reuse a few dozen field names. Bounded, in case of hostile input. */
+const keyCache = new Map<string, string>();
+
+// The path of the value being encoded ($, then keys and indexes), kept as a stack and only
+// joined into text for an error message.
+const path: Array<string | number> = [];
+function pathText(): string {
+  let s = '$';
+  for (const p of path) s += typeof p === 'number' ? `[${p}]` : `.${p}`;
+  return s;
+}
+
+function encodeString(s: string): string {
+  if (PLAIN.test(s)) return '"' + s + '"';
   if (LONE_SURROGATE.test(s)) {
-    throw new ProtocolError('NON_CANONICAL', `string at ${path} has a lone surrogate; send valid Unicode text`);
+    throw new ProtocolError('NON_CANONICAL', `string at ${pathText()} has a lone surrogate; send valid Unicode text`);
   }
   return JSON.stringify(s);
 }
 
-function enc(v: unknown, path: string): string {
+function encodeKey(k: string): string {
+  let e = keyCache.get(k);
+  if (e === undefined) {
+    e = encodeString(k);
+    if (keyCache.size < 4096) keyCache.set(k, e);
+  }
+  return e;
+}
+
+function enc(v: unknown): string {
   switch (typeof v) {
     case 'string':
-      return encodeString(v, path);
+      return encodeString(v);
     case 'number':
       if (!Number.isSafeInteger(v) || Object.is(v, -0)) {
-        throw new ProtocolError('NON_CANONICAL', `number ${String(v)} at ${path} is not a safe integer; encode fractions or big values as strings`);
+        throw new ProtocolError('NON_CANONICAL', `number ${String(v)} at ${pathText()} is not a safe integer; encode fractions or big values as strings`);
       }
       return String(v);
     case 'boolean':
@@ -41,39 +67,43 @@ function enc(v: unknown, path: string): string {
       if (Array.isArray(v)) {
         let s = '[';
         for (let i = 0; i < v.length; i++) {
-          if (!(i in v)) throw new ProtocolError('NON_CANONICAL', `array at ${path} has a hole at ${i}`);
+          if (!(i in v)) throw new ProtocolError('NON_CANONICAL', `array at ${pathText()} has a hole at ${i}`);
           if (i) s += ',';
-          s += enc(v[i], `${path}[${i}]`);
+          path.push(i);
+          s += enc(v[i]);
+          path.pop();
         }
         return s + ']';
       }
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) {
-        throw new ProtocolError('NON_CANONICAL', `value at ${path} is a ${proto?.constructor?.name ?? 'non-plain object'}; only plain objects, arrays, strings, integers, booleans and null encode`);
+        throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is a ${proto?.constructor?.name ?? 'non-plain object'}; only plain objects, arrays, strings, integers, booleans and null encode`);
       }
       const obj = v as Record<string, unknown>;
       const keys = Object.keys(obj).sort();
       let s = '{';
-      let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
         const val = obj[k];
+        path.push(k);
         if (val === undefined) {
-          throw new ProtocolError('NON_CANONICAL', `field ${path}.${k} is undefined; omit the field or use null`);
+          throw new ProtocolError('NON_CANONICAL', `field ${pathText()} is undefined; omit the field or use null`);
         }
-        if (!first) s += ',';
-        first = false;
-        s += encodeString(k, path) + ':' + enc(val, `${path}.${k}`);
+        if (i) s += ',';
+        s += encodeKey(k) + ':' + enc(val);
+        path.pop();
       }
       return s + '}';
     }
     default:
-      throw new ProtocolError('NON_CANONICAL', `value at ${path} is of type ${typeof v}, which has no canonical encoding`);
+      throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is of type ${typeof v}, which has no canonical encoding`);
   }
 }
 
 /** Canonical JSON text of `v`. Throws NON_CANONICAL naming the offending path. */
 export function canonicalString(v: unknown): string {
-  return enc(v, '$');
+  path.length = 0; // left over if the last call threw
+  return enc(v);
 }
 
 /** Canonical UTF-8 bytes of `v`. */
