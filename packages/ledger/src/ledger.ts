@@ -13,8 +13,10 @@
  * or head leaves the ledger (read, readEncoded, iterateEncoded, heads: what sync publishes),
  * whenever the oldest unsynced commit is `groupCommitMs` old (checked at each commit and by a
  * timer), on `flush()` and on `close()`. So what a power cut can take is only what nobody has
- * seen yet: the same as a cut a moment before the commit. One fsync per entry (measured here:
- * ~100 µs) would cap appends near 3,000/s; shared, it costs ~2 µs per entry at 5,000/s.
+ * seen yet: the same as a cut a moment before the commit. An fsync per entry held single
+ * appends near 3,000/s here; shared (~60 commits per fsync at 10 ms), appends pass 5,000/s
+ * (bench/RESULTS.md, ledger). The shared fsync still takes ~15 % of an append: WAL mode logs
+ * whole pages, ~20 KB per access event, and the fsync waits for all of it to reach the disk.
  * 'each' fsyncs every commit before it returns (`synchronous = FULL`), for callers that hand
  * entries to the outside world without going through the ledger. 'process' never fsyncs but at
  * checkpoints: commits survive a crash of the process, not of the machine (tests; hosts whose
