@@ -64,7 +64,7 @@ export async function run(args, log) {
       const rounds = quick ? 1 : 5;
       const n = quick ? 500 : 5000;
       const rates = Object.fromEntries(modes.map(([d]) => [d, []]));
-      let perFsync = [];
+      const perFsync = [];
       for (let r = 0; r < rounds; r++) {
         for (const [durability] of modes) {
           const l = open(`append-${durability}-${r}.db`, { durability });

@@ -2,10 +2,10 @@
  * SQLite schema and migrations. `PRAGMA user_version` is the schema version; each migration runs
  * once, in a transaction, so a Pi's database upgrades in place when a new release opens it.
  *
- * Layout, measured (see bench/RESULTS.md, ledger; version 2 below): entries live in a rowid table (appends go to
- * its end) with a small unique index on (feed, seq), where `feed` is an integer id for the
- * author's key; a 64-character author in every row and index made inserts ~2x slower than
- * this, and a WITHOUT ROWID table suits only small rows (ours are ~0.7 KB). Policy entries are
+ * Layout, measured (see bench/RESULTS.md, ledger; version 2 below): entries live in a rowid
+ * table (appends go to its end) with a small unique index on (feed, seq), where `feed` is an
+ * integer id for the author's key; a 64-character author in every row and index made inserts
+ * ~2x slower than this, and a WITHOUT ROWID table suits only small rows (ours are ~0.7 KB). Policy entries are
  * findable by hash through `h8`, the first 8 bytes of the hash as an integer, in a partial
  * index: a unique index on the random 32-byte hash made inserts ~8x slower, and access events,
  * the bulk of the ledger, are looked up by (author, seq), never by hash, so they skip it.
