@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { nodeCrypto } from './node.js';
+import { nodeCrypto, selectNodeCrypto } from './node.js';
+import { loadSodium } from './sodium.js';
 import { pureCrypto } from './pure.js';
 import { defaultCrypto } from './index.js';
 import { toHex } from '../bytes.js';
@@ -10,8 +11,34 @@ import { toHex } from '../bytes.js';
 const RUNS = 30;
 
 describe('crypto providers agree byte for byte', () => {
-  it('Node picks node:crypto through the package imports condition', () => {
-    expect(defaultCrypto.name).toBe('node:crypto');
+  it('Node picks node:crypto through the package imports condition, signing with libsodium', () => {
+    // sodium-native ships a prebuilt addon for this platform: if it stops loading, signing
+    // silently halves in speed, so this fails instead.
+    expect(loadSodium()).toHaveProperty('sodium');
+    expect(defaultCrypto.name).toBe('node:crypto+libsodium');
+  });
+
+  it('KEYMESH_ED25519 chooses the signer; a bad value names the choices', () => {
+    expect(selectNodeCrypto(undefined).name).toBe('node:crypto+libsodium');
+    expect(selectNodeCrypto('libsodium').name).toBe('node:crypto+libsodium');
+    expect(selectNodeCrypto('node')).toBe(nodeCrypto);
+    expect(() => selectNodeCrypto('openssl')).toThrow('KEYMESH_ED25519=openssl is not a choice: set it to auto, libsodium, node');
+  });
+
+  it('libsodium and OpenSSL give the same public key and signature; each verifies the other', () => {
+    const sodium = selectNodeCrypto('libsodium');
+    // size 'max': lengths spread over 0..300, not fast-check's default of mostly short arrays
+    fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300, size: 'max' }), (seed, msg) => {
+      const a = sodium.signer(seed);
+      const b = nodeCrypto.signer(seed);
+      expect(toHex(a.publicKey)).toBe(toHex(b.publicKey));
+      const sa = a.sign(msg);
+      expect(toHex(sa)).toBe(toHex(b.sign(msg)));
+      expect(nodeCrypto.verify(b.publicKey, msg, sa)).toBe(true);
+      sa[0] = sa[0]! ^ 1;
+      expect(nodeCrypto.verify(b.publicKey, msg, sa)).toBe(false);
+    }), { numRuns: 500 });
+    expect(() => sodium.signer(new Uint8Array(31))).toThrow('32 bytes');
   });
 
   it('SHA-256 is identical', () => {
@@ -23,7 +50,7 @@ describe('crypto providers agree byte for byte', () => {
 
   it('same public key and same signature from the same seed; each verifies the other', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), (seed, msg) => {
-      const a = nodeCrypto.signer(seed);
+      const a = defaultCrypto.signer(seed); // libsodium
       const b = pureCrypto.signer(seed);
       expect(toHex(a.publicKey)).toBe(toHex(b.publicKey));
       const sa = a.sign(msg);
