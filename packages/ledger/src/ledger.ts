@@ -9,14 +9,16 @@
  * last entries would re-sign their seqs with other content and fork its own feed.
  *
  * 'group' (the default) is group commit: transactions commit with `synchronous = NORMAL` (no
- * fsync), and one fsync of the WAL makes every commit so far durable. It runs before any entry
- * or head leaves the ledger (read, readEncoded, iterateEncoded, heads: what sync publishes),
- * whenever the oldest unsynced commit is `groupCommitMs` old (checked at each commit and by a
- * timer), on `flush()` and on `close()`. So what a power cut can take is only what nobody has
- * seen yet: the same as a cut a moment before the commit. An fsync per entry held single
- * appends near 3,000/s here; shared (~60 commits per fsync at 10 ms), appends pass 5,000/s
- * (bench/RESULTS.md, ledger). The shared fsync still takes ~15 % of an append: WAL mode logs
- * whole pages, ~20 KB per access event, and the fsync waits for all of it to reach the disk.
+ * fsync), and one fsync of the WAL makes every commit so far durable. A worker thread runs that
+ * fsync once the oldest commit it does not yet cover is `groupCommitMs` old (checked at each
+ * commit and by a timer), so appends never wait for the disk (group-commit.ts). Before any entry
+ * or head leaves the ledger (read, readEncoded, iterateEncoded, heads: what sync publishes), on
+ * `flush()` and on `close()`, the caller's thread fsyncs whatever is still pending. So what a
+ * power cut can take is only what nobody has seen yet, and at most ~groupCommitMs plus one
+ * fsync of it: the same as a cut a moment before the commit. An fsync per entry held single
+ * appends near 3,000/s here; in the caller's thread, shared by ~60 commits, the fsync still took
+ * ~15-19 % of an append (WAL mode logs whole pages, ~20 KB per access event); on the worker it
+ * takes none (bench/RESULTS.md, ledger).
  * 'each' fsyncs every commit before it returns (`synchronous = FULL`), for callers that hand
  * entries to the outside world without going through the ledger. 'process' never fsyncs but at
  * checkpoints: commits survive a crash of the process, not of the machine (tests; hosts whose
@@ -38,6 +40,7 @@ import {
 import { LedgerError, type RejectCode } from './errors.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
 import { checkLine } from './check-line.js';
+import { GroupCommit } from './group-commit.js';
 
 export interface LedgerOptions {
   /** Site id (hash of the genesis entry). A ledger trusts nothing that does not chain to it. */
@@ -149,13 +152,8 @@ export class Ledger {
   private closed = false;
   private readonly stmt;
   private readonly durability: Durability;
-  private readonly group: boolean;
-  private readonly groupCommitMs: number;
-  /** Group commit: commits not yet fsynced, since when (performance.now()), and the timer. */
-  private unsynced = 0;
-  private unsyncedSince = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private fsyncs = 0;
+  /** Set in 'group' mode (a file, not read-only): see group-commit.ts. */
+  private readonly groupCommit: GroupCommit | undefined;
   private commits = 0;
   /** Own feeds that passed assertOwnFeedWritable since pending, forks or peers last changed. */
   private readonly writableFeeds = new Set<string>();
@@ -169,8 +167,7 @@ export class Ledger {
     this.crypto = opts.crypto ?? defaultCrypto;
     this.now = opts.now ?? Date.now;
     this.durability = opts.durability ?? 'group';
-    this.group = !this.readonly && this.durability === 'group';
-    this.groupCommitMs = opts.groupCommitMs ?? 10;
+    if (!this.readonly && this.durability === 'group' && path !== ':memory:') this.groupCommit = new GroupCommit(path, opts.groupCommitMs ?? 10, (pages) => db.pragma(`wal_autocheckpoint = ${pages}`));
     const last = db.prepare('SELECT hlc_wall AS wall, hlc_logical AS logical FROM entries ORDER BY hlc_wall DESC, hlc_logical DESC LIMIT 1').get() as { wall: number; logical: number } | undefined;
     this.clock = new HybridClock(this.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, last ?? { wall: 0, logical: 0 });
     this.stmt = {
@@ -190,7 +187,6 @@ export class Ledger {
       peerHead: db.prepare('INSERT INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (node, author) DO UPDATE SET seq = max(seq, excluded.seq), seen_at = excluded.seen_at'),
       maxRemote: db.prepare('SELECT max(seq) AS seq FROM peers WHERE author = ?'),
       maxPending: db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?'),
-      flushMark: db.prepare("INSERT INTO meta (key, value) VALUES ('flushed', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
     // One transaction wrapper, made once: better-sqlite3 builds a new one per db.transaction() call.
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
@@ -349,53 +345,29 @@ export class Ledger {
 
   close(): void {
     if (this.closed) return;
-    this.flush();
+    this.groupCommit?.close();
     this.closed = true;
     this.db.close();
   }
 
   /**
    * Makes every commit so far durable against a power cut (group commit: one fsync of the WAL,
-   * through a commit with `synchronous = FULL`; fsync covers the whole file). A no-op when
-   * nothing is pending or in 'each' mode. Runs by itself before entries leave the ledger; call it
-   * before handing an entry returned by `append` to anyone else.
+   * on this thread). A no-op when nothing is pending, and in the 'each' and 'process' modes.
+   * Runs by itself before entries leave the ledger; call it before handing an entry returned by
+   * `append` to anyone else.
    */
   flush(): void {
-    if (this.unsynced === 0 || this.closed) return;
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    this.db.pragma('synchronous = FULL');
-    try {
-      this.stmt.flushMark.run(String(this.commits));
-    } finally {
-      this.db.pragma('synchronous = NORMAL');
-    }
-    this.unsynced = 0;
-    this.fsyncs++;
+    if (!this.closed) this.groupCommit?.flush();
   }
 
   /** Commits, fsyncs, and commits not yet fsynced (group commit figures, for benchmarks and the dashboard). */
-  get durabilityStats(): { durability: Durability; commits: number; fsyncs: number; unsynced: number } {
-    return { durability: this.durability, commits: this.commits, fsyncs: this.fsyncs, unsynced: this.unsynced };
+  get durabilityStats(): { durability: Durability; commits: number; fsyncs: number; unsynced: number; checkpoints: number } {
+    return { durability: this.durability, commits: this.commits, fsyncs: 0, unsynced: 0, checkpoints: 0, ...this.groupCommit?.stats };
   }
 
-  /** After each commit: in 'group' mode, fsync once the oldest unsynced commit is due, or arm the timer. */
   private committed(): void {
     this.commits++;
-    if (!this.group) return;
-    const t = performance.now();
-    if (this.unsynced++ === 0) this.unsyncedSince = t;
-    const wait = this.unsyncedSince + this.groupCommitMs - t;
-    if (wait <= 0) this.flush();
-    else if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        // A failure here (disk full) leaves the commits unsynced: the next flush(), before
-        // anything is published, retries and throws to its caller.
-        try { this.flush(); } catch { /* retried by the next flush() */ }
-      }, wait);
-      this.flushTimer.unref();
-    }
+    this.groupCommit?.committed();
   }
 
   private live(): void {

@@ -1,0 +1,106 @@
+// The group-commit fsync thread (group-commit.ts), on a plain file standing in for a WAL.
+// Whole-ledger behaviour is in durability.test.ts; kill -9 in crash.test.ts.
+import { describe, it, expect } from '@jest/globals';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { AUTOCHECKPOINT_PAGES, CHECKPOINT_COMMITS, FAILED, FSYNCS, GroupCommit, STATE, STOPPED } from './group-commit.js';
+import { tempDir } from './test-support.js';
+
+/** A database path whose `-wal` file exists (the database itself does not: no checkpoints). */
+function wal(): string {
+  const path = join(tempDir(), 'x.db');
+  writeFileSync(`${path}-wal`, 'frames');
+  return path;
+}
+/** Starts the thread (at the first commit) and waits until it runs. */
+async function threaded(gc: GroupCommit): Promise<void> {
+  gc.committed();
+  for (let i = 0; i < 400 && !gc.threaded; i++) await sleep(5);
+  expect(gc.threaded).toBe(true);
+}
+const inside = (gc: GroupCommit) => gc as unknown as { shared: Int32Array; callerFsyncs: number; worker: Worker | undefined };
+
+describe('GroupCommit', () => {
+  it('the worker fsyncs while the caller never yields, and the caller never waits for the disk', async () => {
+    const gc = new GroupCommit(wal(), 2);
+    await threaded(gc);
+    const before = inside(gc).callerFsyncs; // the first commit may have been fsynced here
+    const end = performance.now() + 80;
+    while (performance.now() < end) gc.committed();
+    const { commits, fsyncs } = gc.stats;
+    expect(Atomics.load(inside(gc).shared, FSYNCS)).toBe(fsyncs - before);
+    expect(fsyncs - before).toBeGreaterThanOrEqual(3);
+    expect(fsyncs).toBeLessThan(commits / 10);
+    expect(inside(gc).callerFsyncs).toBe(before);
+    await sleep(50); // the last commits: asked for by the timer
+    expect(gc.unsynced).toBe(0);
+    expect(inside(gc).callerFsyncs).toBe(before);
+    const exited = once(inside(gc).worker!, 'exit');
+    gc.close();
+    await exited; // close() stops the thread
+  });
+
+  it('the worker checkpoints the WAL into the database, and SQLite\'s own checkpoint becomes a net', async () => {
+    const path = join(tempDir(), 'real.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec('CREATE TABLE t (x TEXT)');
+    const autocheckpoint: number[] = [];
+    const gc = new GroupCommit(path, 0, (pages) => {
+      autocheckpoint.push(pages);
+      db.pragma(`wal_autocheckpoint = ${pages}`);
+    });
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    const commit = (i: number) => (insert.run('x'.repeat(3000) + i), gc.committed());
+    commit(0);
+    await threaded(gc);
+    for (let i = 1; i <= 3 * CHECKPOINT_COMMITS; i++) commit(i);
+    for (let i = 0; i < 400 && gc.stats.checkpoints < 2; i++) await sleep(5);
+    expect(gc.stats.checkpoints).toBeGreaterThanOrEqual(2);
+    expect(autocheckpoint).toEqual([AUTOCHECKPOINT_PAGES.worker]);
+    // The worker's checkpoints moved the rows (~2.3 MB) from the WAL into the database file.
+    expect(statSync(path).size).toBeGreaterThan(CHECKPOINT_COMMITS * 3000);
+    gc.close();
+    expect(Atomics.load(inside(gc).shared, STATE)).toBe(STOPPED); // close() waited for the thread
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 3 * CHECKPOINT_COMMITS + 1 });
+    db.close();
+  });
+
+  it('flush() covers every commit at once, on the caller thread', () => {
+    const gc = new GroupCommit(wal(), 60_000);
+    for (let i = 0; i < 5; i++) gc.committed();
+    expect(gc.stats).toEqual({ commits: 5, fsyncs: 0, unsynced: 5, checkpoints: 0 });
+    gc.flush();
+    gc.flush(); // nothing new: no second fsync
+    expect(gc.stats).toEqual({ commits: 5, fsyncs: 1, unsynced: 0, checkpoints: 0 });
+    gc.close();
+  });
+
+  it('until the thread is up, or if it fails, fsyncs on the caller thread instead of not at all', async () => {
+    const gc = new GroupCommit(wal(), 0);
+    gc.committed(); // starts the thread, which takes a while: the caller fsyncs meanwhile
+    expect(gc.threaded).toBe(false);
+    expect(gc.stats).toEqual({ commits: 1, fsyncs: 1, unsynced: 0, checkpoints: 0 });
+    await threaded(gc);
+    Atomics.store(inside(gc).shared, STATE, FAILED);
+    gc.committed();
+    gc.committed();
+    expect(gc.stats.unsynced).toBe(0);
+    expect(inside(gc).callerFsyncs).toBe(4);
+    gc.close();
+  });
+
+  it('a failing fsync is an error from flush(), never from the commit that already happened', () => {
+    const gc = new GroupCommit(join(tempDir(), 'gone.db'), 0);
+    gc.committed(); // due at once: the fsync here fails, quietly
+    gc.committed();
+    expect(gc.unsynced).toBe(2);
+    expect(() => gc.flush()).toThrow(/ENOENT/);
+    expect(gc.unsynced).toBe(2);
+  });
+});
