@@ -1,16 +1,15 @@
 // The group-commit fsync thread (group-commit.ts), on a plain file standing in for a WAL.
 // Whole-ledger behaviour is in durability.test.ts; kill -9 in crash.test.ts.
 import { describe, it, expect } from '@jest/globals';
-import { statSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
-import Database from 'better-sqlite3';
-import { AUTOCHECKPOINT_PAGES, CHECKPOINT_COMMITS, FAILED, FSYNCS, GroupCommit, STATE, STOPPED } from './group-commit.js';
+import { FAILED, FSYNCS, GroupCommit, STATE, STOPPED } from './group-commit.js';
 import { tempDir } from './test-support.js';
 
-/** A database path whose `-wal` file exists (the database itself does not: no checkpoints). */
+/** A database path whose `-wal` file exists (GroupCommit only fsyncs that file). */
 function wal(): string {
   const path = join(tempDir(), 'x.db');
   writeFileSync(`${path}-wal`, 'frames');
@@ -41,43 +40,17 @@ describe('GroupCommit', () => {
     expect(inside(gc).callerFsyncs).toBe(before);
     const exited = once(inside(gc).worker!, 'exit');
     gc.close();
-    await exited; // close() stops the thread
-  });
-
-  it('the worker checkpoints the WAL into the database, and SQLite\'s own checkpoint becomes a net', async () => {
-    const path = join(tempDir(), 'real.db');
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.exec('CREATE TABLE t (x TEXT)');
-    const autocheckpoint: number[] = [];
-    const gc = new GroupCommit(path, 0, (pages) => {
-      autocheckpoint.push(pages);
-      db.pragma(`wal_autocheckpoint = ${pages}`);
-    });
-    const insert = db.prepare('INSERT INTO t VALUES (?)');
-    const commit = (i: number) => (insert.run('x'.repeat(3000) + i), gc.committed());
-    commit(0);
-    await threaded(gc);
-    for (let i = 1; i <= 3 * CHECKPOINT_COMMITS; i++) commit(i);
-    for (let i = 0; i < 400 && gc.stats.checkpoints < 2; i++) await sleep(5);
-    expect(gc.stats.checkpoints).toBeGreaterThanOrEqual(2);
-    expect(autocheckpoint).toEqual([AUTOCHECKPOINT_PAGES.worker]);
-    // The worker's checkpoints moved the rows (~2.3 MB) from the WAL into the database file.
-    expect(statSync(path).size).toBeGreaterThan(CHECKPOINT_COMMITS * 3000);
-    gc.close();
     expect(Atomics.load(inside(gc).shared, STATE)).toBe(STOPPED); // close() waited for the thread
-    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 3 * CHECKPOINT_COMMITS + 1 });
-    db.close();
+    await exited;
   });
 
   it('flush() covers every commit at once, on the caller thread', () => {
     const gc = new GroupCommit(wal(), 60_000);
     for (let i = 0; i < 5; i++) gc.committed();
-    expect(gc.stats).toEqual({ commits: 5, fsyncs: 0, unsynced: 5, checkpoints: 0 });
+    expect(gc.stats).toEqual({ commits: 5, fsyncs: 0, unsynced: 5 });
     gc.flush();
     gc.flush(); // nothing new: no second fsync
-    expect(gc.stats).toEqual({ commits: 5, fsyncs: 1, unsynced: 0, checkpoints: 0 });
+    expect(gc.stats).toEqual({ commits: 5, fsyncs: 1, unsynced: 0 });
     gc.close();
   });
 
@@ -85,7 +58,7 @@ describe('GroupCommit', () => {
     const gc = new GroupCommit(wal(), 0);
     gc.committed(); // starts the thread, which takes a while: the caller fsyncs meanwhile
     expect(gc.threaded).toBe(false);
-    expect(gc.stats).toEqual({ commits: 1, fsyncs: 1, unsynced: 0, checkpoints: 0 });
+    expect(gc.stats).toEqual({ commits: 1, fsyncs: 1, unsynced: 0 });
     await threaded(gc);
     Atomics.store(inside(gc).shared, STATE, FAILED);
     gc.committed();

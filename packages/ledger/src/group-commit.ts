@@ -4,11 +4,15 @@
  * the WAL file then makes every earlier commit durable (fsync covers the file's data, whichever
  * descriptor wrote it).
  *
- * A worker thread (fsync-worker.ts) runs the fsync that bounds how long a commit waits, and the
- * checkpoints that copy the WAL back into the database (with their own fsyncs), so an append
- * never waits for the disk; `flush()` fsyncs on the caller's thread, for reads that publish
- * entries. The threads share a few integers instead of posting messages, so a caller that never
- * yields to the event loop (a busy append loop) still gets its fsyncs on time.
+ * A worker thread (fsync-worker.ts) runs the fsync that bounds how long a commit waits, so an
+ * append never waits for the disk; `flush()` fsyncs on the caller's thread, for reads that
+ * publish entries. The threads share a few integers instead of posting messages, so a caller
+ * that never yields to the event loop (a busy append loop) still gets its fsyncs on time.
+ *
+ * Checkpoints stay with SQLite on the caller's connection (every 1,000 WAL pages, with their own
+ * fsyncs). Passive checkpoints on the worker were tried and measured: they cannot let the WAL
+ * restart while the caller keeps writing, so the caller still checkpoints (and fsyncs) as often,
+ * and appends were no faster (bench/RESULTS.md, ledger).
  */
 import { Worker } from 'node:worker_threads';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
@@ -20,23 +24,12 @@ export const DONE = 1;
 export const FSYNCS = 2;
 export const STATE = 3;
 export const READY = 4;
-export const CHECKPOINTS = 5;
-const SLOTS = 6;
+const SLOTS = 5;
 /** STATE values. */
 export const RUNNING = 0;
 export const STOPPING = 1;
 export const FAILED = 2;
 export const STOPPED = 3;
-/** READY values: the thread fsyncs; it also checkpoints (it has its own connection). */
-export const FSYNCING = 1;
-export const CHECKPOINTING = 2;
-/** The worker checkpoints after this many commits (~1,300 WAL pages of access events). */
-export const CHECKPOINT_COMMITS = 256;
-/**
- * SQLite's own checkpoint after a commit, in WAL pages: its default while the caller's thread
- * checkpoints; with the worker doing it, only a net for very large transactions.
- */
-export const AUTOCHECKPOINT_PAGES = { caller: 1000, worker: 16384 } as const;
 const MOD = 0x7fffffff;
 
 export class GroupCommit {
@@ -51,14 +44,9 @@ export class GroupCommit {
   private worker: Worker | undefined;
   private fd: number | undefined;
   private callerFsyncs = 0;
-  private checkpointer: 'caller' | 'worker' = 'caller';
 
-  /**
-   * `dbPath`: the database file (its WAL is `dbPath-wal`); `windowMs`: the longest a commit
-   * waits for its fsync to start; `setAutocheckpoint`: sets SQLite's `wal_autocheckpoint` on the
-   * caller's connection (lowered again if the worker stops checkpointing).
-   */
-  constructor(private readonly dbPath: string, private readonly windowMs: number, private readonly setAutocheckpoint: (pages: number) => void = () => {}) {}
+  /** `dbPath`: the database file (its WAL is `dbPath-wal`); `windowMs`: the longest a commit waits for its fsync to start. */
+  constructor(private readonly dbPath: string, private readonly windowMs: number) {}
 
   /**
    * After each commit: asks for an fsync once the oldest commit not yet asked for is due. Never
@@ -68,11 +56,6 @@ export class GroupCommit {
   committed(): void {
     this.commits++;
     this.startWorker();
-    const checkpointer = Atomics.load(this.shared, READY) === CHECKPOINTING && this.threaded ? 'worker' : 'caller';
-    if (checkpointer !== this.checkpointer) {
-      this.checkpointer = checkpointer;
-      this.setAutocheckpoint(AUTOCHECKPOINT_PAGES[checkpointer]);
-    }
     const t = performance.now();
     if (this.commits - this.requested === 1) this.firstUnrequestedAt = t;
     const wait = this.firstUnrequestedAt + this.windowMs - t;
@@ -106,13 +89,13 @@ export class GroupCommit {
     return Atomics.load(this.shared, READY) !== 0 && Atomics.load(this.shared, STATE) === RUNNING;
   }
 
-  get stats(): { commits: number; fsyncs: number; unsynced: number; checkpoints: number } {
-    return { commits: this.commits, fsyncs: this.callerFsyncs + Atomics.load(this.shared, FSYNCS), unsynced: this.unsynced, checkpoints: Atomics.load(this.shared, CHECKPOINTS) };
+  get stats(): { commits: number; fsyncs: number; unsynced: number } {
+    return { commits: this.commits, fsyncs: this.callerFsyncs + Atomics.load(this.shared, FSYNCS), unsynced: this.unsynced };
   }
 
   /**
    * fsyncs what is pending and stops the worker, waiting (at most a few seconds) until it has
-   * closed its connection and descriptor: the caller closes the database next.
+   * closed its descriptor.
    */
   close(): void {
     this.flush();
@@ -147,7 +130,7 @@ export class GroupCommit {
       Atomics.store(this.shared, STATE, FAILED); // flush() will retry, and throw
       return;
     }
-    this.worker = new Worker(new URL('./fsync-worker.js', import.meta.url), { workerData: { dbPath: this.dbPath, shared: this.shared.buffer, checkpointCommits: CHECKPOINT_COMMITS } });
+    this.worker = new Worker(new URL('./fsync-worker.js', import.meta.url), { workerData: { walPath: `${this.dbPath}-wal`, shared: this.shared.buffer } });
     this.worker.on('error', () => Atomics.store(this.shared, STATE, FAILED));
     this.worker.unref();
   }

@@ -167,7 +167,7 @@ export class Ledger {
     this.crypto = opts.crypto ?? defaultCrypto;
     this.now = opts.now ?? Date.now;
     this.durability = opts.durability ?? 'group';
-    if (!this.readonly && this.durability === 'group' && path !== ':memory:') this.groupCommit = new GroupCommit(path, opts.groupCommitMs ?? 10, (pages) => db.pragma(`wal_autocheckpoint = ${pages}`));
+    if (!this.readonly && this.durability === 'group' && path !== ':memory:') this.groupCommit = new GroupCommit(path, opts.groupCommitMs ?? 10);
     const last = db.prepare('SELECT hlc_wall AS wall, hlc_logical AS logical FROM entries ORDER BY hlc_wall DESC, hlc_logical DESC LIMIT 1').get() as { wall: number; logical: number } | undefined;
     this.clock = new HybridClock(this.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, last ?? { wall: 0, logical: 0 });
     this.stmt = {
@@ -361,8 +361,8 @@ export class Ledger {
   }
 
   /** Commits, fsyncs, and commits not yet fsynced (group commit figures, for benchmarks and the dashboard). */
-  get durabilityStats(): { durability: Durability; commits: number; fsyncs: number; unsynced: number; checkpoints: number } {
-    return { durability: this.durability, commits: this.commits, fsyncs: 0, unsynced: 0, checkpoints: 0, ...this.groupCommit?.stats };
+  get durabilityStats(): { durability: Durability; commits: number; fsyncs: number; unsynced: number } {
+    return { durability: this.durability, commits: this.commits, fsyncs: 0, unsynced: 0, ...this.groupCommit?.stats };
   }
 
   private committed(): void {
