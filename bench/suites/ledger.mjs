@@ -58,7 +58,8 @@ export async function run(args, log) {
     // 1. append + sign + commit, one entry per transaction, in each durability mode (see the top
     //    of packages/ledger/src/ledger.ts). 'group', the default, is append_per_s: each append is
     //    its own transaction; one fsync covers the commits of up to 10 ms, and the final flush()
-    //    is inside the timing. 'each' fsyncs every commit; 'process' never does. 'group' is also
+    //    is inside the timing; the fsyncs run on a worker thread. 'each' fsyncs every commit;
+    //    'process' never does (but at SQLite's checkpoints). 'group' is also
     //    run with node:crypto's OpenSSL signing, the fallback where libsodium does not load.
     //    Rounds are interleaved and the median reported: this VM drifts by tens of percent
     //    within minutes.
@@ -75,9 +76,22 @@ export async function run(args, log) {
       const rates = modes.map(() => []);
       const perFsync = [];
       log(`signing with ${defaultCrypto.name}`);
+      // This VM's speed drifts by tens of percent: node:crypto's OpenSSL signing rate, measured
+      // before and after the rounds, says how fast it was during them (DESIGN §4 measured ~30k/s).
+      const calibrate = () => {
+        const msg = new Uint8Array(43);
+        const t = performance.now();
+        for (let i = 0; i < 5000; i++) (msg[0] = i & 255, openssl.signer.sign(msg));
+        return 5000 / ((performance.now() - t) / 1000);
+      };
+      const speed = [calibrate()];
       for (let r = 0; r < rounds; r++) {
-        modes.forEach(([durability, key, metric], i) => {
+        for (const [i, [durability, key, metric]] of modes.entries()) {
+          // Steady state, as on a node that has run for a while: one append first, and time
+          // for the group-commit thread to start (~0.1 s; until then the caller fsyncs).
           const l = open(`append-${metric}-${r}.db`, { durability });
+          l.append(key, 'access.decision', event(0, 'ada'));
+          await new Promise((resolve) => setTimeout(resolve, 200));
           const before = l.durabilityStats;
           const t = performance.now();
           for (let j = 0; j < n; j++) l.append(key, 'access.decision', event(j, 'ada'));
@@ -86,8 +100,11 @@ export async function run(args, log) {
           const after = l.durabilityStats;
           if (metric === 'append_per_s') perFsync.push((after.commits - before.commits) / (after.fsyncs - before.fsyncs));
           l.close();
-        });
+        }
       }
+      speed.push(calibrate());
+      log(`machine: node:crypto (OpenSSL) signs ${speed.map((x) => x.toFixed(0)).join('/s before, ')}/s after`);
+      m('machine_openssl_sign_per_s', (speed[0] + speed[1]) / 2, 'signs/s');
       const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
       modes.forEach(([durability, key, metric], i) => {
         log(`append, one per transaction, durability '${durability}', signing ${key === node ? defaultCrypto.name : 'node:crypto'}: median ${median(rates[i]).toFixed(0)}/s (rounds: ${rates[i].map((x) => x.toFixed(0)).join(', ')})`);
