@@ -14,8 +14,9 @@
  * commit and by a timer), so appends never wait for the disk (group-commit.ts). Before any entry
  * or head leaves the ledger (read, readEncoded, iterateEncoded, heads: what sync publishes), on
  * `flush()` and on `close()`, the caller's thread fsyncs whatever is still pending. So what a
- * power cut can take is only what nobody has seen yet, and at most ~groupCommitMs plus one
- * fsync of it: the same as a cut a moment before the commit. An fsync per entry held single
+ * power cut can take is only what nobody has seen yet, at most ~groupCommitMs plus two fsyncs'
+ * worth (one may be running when the next is asked for): the same as a cut a moment before the
+ * commit. An fsync per entry held single
  * appends near 3,000/s here; in the caller's thread, shared by ~60 commits, the fsync still took
  * ~15-19 % of an append (WAL mode logs whole pages, ~20 KB per access event); on the worker it
  * takes none (bench/RESULTS.md, ledger).
