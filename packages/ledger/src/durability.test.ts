@@ -31,9 +31,9 @@ describe("durability 'group'", () => {
   it('fsyncs once for many commits, and before entries or heads leave the ledger', () => {
     const l = ledger({ groupCommitMs: 60_000 });
     appendSome(l, 5);
-    expect(l.durabilityStats).toEqual({ durability: 'group', commits: 6, fsyncs: 0, unsynced: 6 });
+    expect(l.durabilityStats).toEqual({ durability: 'group', commits: 6, fsyncs: 0, unsynced: 6, checkpoints: 0 });
     expect(l.readEncoded(key.publicKey, 1, 10)).toHaveLength(5);
-    expect(l.durabilityStats).toMatchObject({ fsyncs: 1, unsynced: 0 });
+    expect(l.durabilityStats).toMatchObject({ fsyncs: 1, unsynced: 0, checkpoints: 0 });
     l.readEncoded(key.publicKey, 1, 10); // nothing new: no second fsync
     expect(l.durabilityStats.fsyncs).toBe(1);
     appendSome(l, 2);
@@ -93,7 +93,7 @@ describe("durability 'group'", () => {
     appendSome(l, 3);
     expect(l.durabilityStats).toMatchObject({ commits: 4, fsyncs: 0, unsynced: 4 });
     l.close();
-    expect(l.durabilityStats).toMatchObject({ commits: 4, fsyncs: 1, unsynced: 0 });
+    expect(l.durabilityStats).toMatchObject({ commits: 4, fsyncs: 1, unsynced: 0, checkpoints: 0 });
   });
 });
 
@@ -104,7 +104,7 @@ describe("durability 'each' and 'process'", () => {
       appendSome(l, 3);
       l.heads();
       l.flush();
-      expect(l.durabilityStats).toEqual({ durability, commits: 4, fsyncs: 0, unsynced: 0 });
+      expect(l.durabilityStats).toEqual({ durability, commits: 4, fsyncs: 0, unsynced: 0, checkpoints: 0 });
     }
   });
 });

@@ -1,11 +1,12 @@
 // The group-commit fsync thread (group-commit.ts), on a plain file standing in for a WAL.
 // Whole-ledger behaviour is in durability.test.ts; kill -9 in crash.test.ts.
 import { describe, it, expect } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { FAILED, FSYNCS, GroupCommit, STATE, STOPPED } from './group-commit.js';
 import { tempDir } from './test-support.js';
 
@@ -44,13 +45,43 @@ describe('GroupCommit', () => {
     await exited;
   });
 
+  it('once commits stop, the worker checkpoints the WAL into the database', async () => {
+    const path = join(tempDir(), 'real.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('wal_autocheckpoint = 0'); // only the worker checkpoints here
+    db.exec('CREATE TABLE t (x TEXT)');
+    const gc = new GroupCommit(path, 0, 100);
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    const commit = (i: number) => (insert.run('x'.repeat(3000) + i), gc.committed());
+    commit(0);
+    await threaded(gc);
+    for (let i = 1; i <= 300; i++) commit(i);
+    await sleep(50); // shorter than the idle time: no checkpoint yet
+    expect(gc.stats.checkpoints).toBe(0);
+    expect(statSync(path).size).toBeLessThan(100_000);
+    for (let i = 0; i < 200 && gc.stats.checkpoints === 0; i++) await sleep(10);
+    expect(gc.stats.checkpoints).toBe(1);
+    expect(statSync(path).size).toBeGreaterThan(300 * 3000); // the rows are in the database file
+    await sleep(300);
+    expect(gc.stats.checkpoints).toBe(1); // idle with nothing new: no second checkpoint
+    commit(301);
+    for (let i = 0; i < 200 && gc.stats.checkpoints === 1; i++) await sleep(10);
+    expect(gc.stats.checkpoints).toBe(2);
+    gc.close();
+    expect(Atomics.load(inside(gc).shared, STATE)).toBe(STOPPED); // close() waited for the thread
+    expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 302 });
+    db.close();
+  });
+
   it('flush() covers every commit at once, on the caller thread', () => {
     const gc = new GroupCommit(wal(), 60_000);
     for (let i = 0; i < 5; i++) gc.committed();
-    expect(gc.stats).toEqual({ commits: 5, fsyncs: 0, unsynced: 5 });
+    expect(gc.stats).toEqual({ commits: 5, fsyncs: 0, unsynced: 5, checkpoints: 0 });
     gc.flush();
     gc.flush(); // nothing new: no second fsync
-    expect(gc.stats).toEqual({ commits: 5, fsyncs: 1, unsynced: 0 });
+    expect(gc.stats).toEqual({ commits: 5, fsyncs: 1, unsynced: 0, checkpoints: 0 });
     gc.close();
   });
 
@@ -58,7 +89,7 @@ describe('GroupCommit', () => {
     const gc = new GroupCommit(wal(), 0);
     gc.committed(); // starts the thread, which takes a while: the caller fsyncs meanwhile
     expect(gc.threaded).toBe(false);
-    expect(gc.stats).toEqual({ commits: 1, fsyncs: 1, unsynced: 0 });
+    expect(gc.stats).toEqual({ commits: 1, fsyncs: 1, unsynced: 0, checkpoints: 0 });
     await threaded(gc);
     Atomics.store(inside(gc).shared, STATE, FAILED);
     gc.committed();

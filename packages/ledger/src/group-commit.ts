@@ -9,10 +9,14 @@
  * publish entries. The threads share a few integers instead of posting messages, so a caller
  * that never yields to the event loop (a busy append loop) still gets its fsyncs on time.
  *
- * Checkpoints stay with SQLite on the caller's connection (every 1,000 WAL pages, with their own
- * fsyncs). Passive checkpoints on the worker were tried and measured: they cannot let the WAL
- * restart while the caller keeps writing, so the caller still checkpoints (and fsyncs) as often,
- * and appends were no faster (bench/RESULTS.md, ledger).
+ * Checkpoints (copying the WAL back into the database, with fsyncs of their own) cost appends
+ * up to a third of their time here when SQLite ran one every 1,000 WAL pages on the caller's
+ * thread (bench/RESULTS.md, ledger). So the worker also checkpoints, through a connection of its
+ * own, once the ledger has been idle for `checkpointIdleMs`: with no writer beside it the
+ * checkpoint completes and the next commit starts the WAL again from its beginning. Under a
+ * sustained load that never pauses, SQLite's own checkpoint on the caller's connection, every
+ * WAL_AUTOCHECKPOINT_PAGES, is what bounds the WAL. A checkpoint that runs beside a busy writer
+ * cannot let the WAL restart, which is why the worker does not checkpoint while commits arrive.
  */
 import { Worker } from 'node:worker_threads';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
@@ -24,13 +28,19 @@ export const DONE = 1;
 export const FSYNCS = 2;
 export const STATE = 3;
 export const READY = 4;
-const SLOTS = 5;
+export const CHECKPOINTS = 5;
+const SLOTS = 6;
 /** STATE values. */
 export const RUNNING = 0;
 export const STOPPING = 1;
 export const FAILED = 2;
 export const STOPPED = 3;
 const MOD = 0x7fffffff;
+/**
+ * `wal_autocheckpoint` for ledger connections: ~40 MB of WAL. SQLite's default of 1,000 pages
+ * (~200 access events) made single appends ~30 % slower here; 10,000 and 30,000 measured alike.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
 export class GroupCommit {
   private commits = 0;
@@ -45,8 +55,12 @@ export class GroupCommit {
   private fd: number | undefined;
   private callerFsyncs = 0;
 
-  /** `dbPath`: the database file (its WAL is `dbPath-wal`); `windowMs`: the longest a commit waits for its fsync to start. */
-  constructor(private readonly dbPath: string, private readonly windowMs: number) {}
+  /**
+   * `dbPath`: the database file (its WAL is `dbPath-wal`); `windowMs`: the longest a commit
+   * waits for its fsync to start; `checkpointIdleMs`: how long without commits before the
+   * worker checkpoints.
+   */
+  constructor(private readonly dbPath: string, private readonly windowMs: number, private readonly checkpointIdleMs = 1000) {}
 
   /**
    * After each commit: asks for an fsync once the oldest commit not yet asked for is due. Never
@@ -89,13 +103,14 @@ export class GroupCommit {
     return Atomics.load(this.shared, READY) !== 0 && Atomics.load(this.shared, STATE) === RUNNING;
   }
 
-  get stats(): { commits: number; fsyncs: number; unsynced: number } {
-    return { commits: this.commits, fsyncs: this.callerFsyncs + Atomics.load(this.shared, FSYNCS), unsynced: this.unsynced };
+  /** `checkpoints`: those the worker ran when the ledger was idle. */
+  get stats(): { commits: number; fsyncs: number; unsynced: number; checkpoints: number } {
+    return { commits: this.commits, fsyncs: this.callerFsyncs + Atomics.load(this.shared, FSYNCS), unsynced: this.unsynced, checkpoints: Atomics.load(this.shared, CHECKPOINTS) };
   }
 
   /**
    * fsyncs what is pending and stops the worker, waiting (at most a few seconds) until it has
-   * closed its descriptor.
+   * closed its connection and descriptor: the caller closes the database next.
    */
   close(): void {
     this.flush();
@@ -130,7 +145,7 @@ export class GroupCommit {
       Atomics.store(this.shared, STATE, FAILED); // flush() will retry, and throw
       return;
     }
-    this.worker = new Worker(new URL('./fsync-worker.js', import.meta.url), { workerData: { walPath: `${this.dbPath}-wal`, shared: this.shared.buffer } });
+    this.worker = new Worker(new URL('./fsync-worker.js', import.meta.url), { workerData: { dbPath: this.dbPath, shared: this.shared.buffer, checkpointIdleMs: this.checkpointIdleMs } });
     this.worker.on('error', () => Atomics.store(this.shared, STATE, FAILED));
     this.worker.unref();
   }
