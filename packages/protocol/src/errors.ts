@@ -14,6 +14,7 @@ export const PROTOCOL_ERRORS = {
   BAD_KEY_FILE: 'key file is malformed',
   HLC_DRIFT: 'clock value is too far in the future',
   TOO_LARGE: 'message is larger than allowed',
+  BAD_CRYPTO_CHOICE: 'the crypto implementation asked for cannot be used',
 } as const;
 
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;

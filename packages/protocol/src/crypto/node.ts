@@ -11,6 +11,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, randomByte
 const oneShotHash = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
 import type { CryptoProvider, Signer } from './provider.js';
 import { loadSodium, sodiumSigner } from './sodium.js';
+import { ProtocolError } from '../errors.js';
 
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -58,18 +59,19 @@ export const nodeCrypto: CryptoProvider = {
 export const ED25519_CHOICES = ['auto', 'libsodium', 'node'] as const;
 
 /**
- * The Node provider for a `KEYMESH_ED25519` value (see the top of this file). Throws a message
- * naming the fix for an unknown value, or for `libsodium` where its addon does not load.
+ * The Node provider for a `KEYMESH_ED25519` value (see the top of this file). Throws
+ * BAD_CRYPTO_CHOICE, naming the fix, for an unknown value, or for `libsodium` where its addon
+ * does not load.
  */
 export function selectNodeCrypto(choice: string | undefined): CryptoProvider {
   const want = choice === undefined || choice === '' ? 'auto' : choice;
   if (!(ED25519_CHOICES as readonly string[]).includes(want)) {
-    throw new Error(`KEYMESH_ED25519=${want} is not a choice: set it to ${ED25519_CHOICES.join(', ')} (or unset it for auto)`);
+    throw new ProtocolError('BAD_CRYPTO_CHOICE', `KEYMESH_ED25519=${want} is not a choice: set it to ${ED25519_CHOICES.join(', ')} (or unset it for auto)`);
   }
   if (want === 'node') return nodeCrypto;
   const s = loadSodium();
   if ('error' in s) {
-    if (want === 'libsodium') throw new Error(`KEYMESH_ED25519=libsodium, but sodium-native does not load here (${s.error}); reinstall with npm install, or unset KEYMESH_ED25519 to sign with node:crypto`);
+    if (want === 'libsodium') throw new ProtocolError('BAD_CRYPTO_CHOICE', `KEYMESH_ED25519=libsodium, but sodium-native does not load here (${s.error}); reinstall with npm install, or unset KEYMESH_ED25519 to sign with node:crypto`);
     return nodeCrypto;
   }
   return { ...nodeCrypto, name: 'node:crypto+libsodium', signer: (seed) => sodiumSigner(s.sodium, seed) };
