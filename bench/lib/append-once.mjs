@@ -3,34 +3,38 @@
 // For comparing two checkouts on a VM whose speed drifts: run them alternately, in pairs, and
 // compare within each pair (bench/RESULTS.md, ledger, shows how).
 //   node bench/lib/append-once.mjs ROOT [N]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { NOW, event } from './access-event.mjs';
+
+async function appendOnce(root, n) {
+  const { Ledger } = await import(`${root}/packages/ledger/dist/index.js`);
+  const { encodeEntry } = await import(`${root}/packages/protocol/dist/index.js`);
+  const { TestSite, testKey } = await import(`${root}/packages/protocol/dist/testing.js`);
+  const site = new TestSite({ now: () => NOW });
+  const node = testKey(30);
+  const dir = mkdtempSync(join(tmpdir(), 'keymesh-append-once-'));
+  try {
+    const l = Ledger.open(join(dir, 'x.db'), { site: site.site, now: () => NOW });
+    l.ingest([encodeEntry(site.genesis)]);
+    l.append(node, 'access.decision', event(0, 'ada'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const t = performance.now();
+    for (let i = 1; i <= n; i++) l.append(node, 'access.decision', event(i, 'ada'));
+    l.flush();
+    const rate = n / ((performance.now() - t) / 1000);
+    l.close();
+    return rate;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const [root, count] = process.argv.slice(2);
 if (!root || root === '--help') {
   console.log('usage: node bench/lib/append-once.mjs ROOT [N]\n  ROOT  a built checkout of this repository\n  N     appends to time (default 6000)');
-  process.exit(root ? 0 : 2);
-}
-const { Ledger } = await import(`${root}/packages/ledger/dist/index.js`);
-const { encodeEntry } = await import(`${root}/packages/protocol/dist/index.js`);
-const { TestSite, testKey } = await import(`${root}/packages/protocol/dist/testing.js`);
-const { mkdtempSync, rmSync } = await import('node:fs');
-const { join } = await import('node:path');
-const { tmpdir } = await import('node:os');
-
-const NOW = 1_700_000_000_000;
-const event = (i, member) => ({ resource: i % 7 ? 'door' : 'laser', credential: { kind: 'card', uid: `c${i % 5000}` }, allow: i % 3 !== 0, reason: 'ALLOWED', member, at: NOW + i * 1000 });
-const site = new TestSite({ now: () => NOW });
-const node = testKey(30);
-const dir = mkdtempSync(join(tmpdir(), 'keymesh-append-once-'));
-try {
-  const l = Ledger.open(join(dir, 'x.db'), { site: site.site, now: () => NOW });
-  l.ingest([encodeEntry(site.genesis)]);
-  l.append(node, 'access.decision', event(0, 'ada'));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const n = Number(count ?? 6000);
-  const t = performance.now();
-  for (let i = 1; i <= n; i++) l.append(node, 'access.decision', event(i, 'ada'));
-  l.flush();
-  console.log((n / ((performance.now() - t) / 1000)).toFixed(0));
-  l.close();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+  process.exitCode = root ? 0 : 2; // no ROOT is a usage error
+} else {
+  console.log((await appendOnce(root, Number(count ?? 6000))).toFixed(0));
 }

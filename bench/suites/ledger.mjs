@@ -9,11 +9,10 @@ import { Ledger, SyncEngine } from '@keymesh/ledger';
 import { encodeEntry, signEntry, decide, defaultCrypto, keyPairFromSeed } from '@keymesh/protocol';
 import { nodeCrypto } from '@keymesh/protocol/crypto/node';
 import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/protocol/testing';
+import { NOW, event } from '../lib/access-event.mjs';
 
 export const describe = 'SQLite feeds: append, ingest, state queries with 5,000 members and 200,000 events, sync of 100,000 entries';
 
-const NOW = 1_700_000_000_000;
-const event = (i, member) => ({ resource: i % 7 ? 'door' : 'laser', credential: { kind: 'card', uid: `c${i % 5000}` }, allow: i % 3 !== 0, reason: 'ALLOWED', member, at: NOW + i * 1000 });
 
 /** Signed feeds of access events by `authors` nodes, `per` entries each, as canonical lines. */
 function eventFeeds(site, authors, per, log) {

@@ -1,5 +1,5 @@
-// The group-commit fsync thread (group-commit.ts), on a plain file standing in for a WAL.
-// Whole-ledger behaviour is in durability.test.ts; kill -9 in crash.test.ts.
+// The group-commit thread (group-commit.ts): fsyncs on a plain file standing in for a WAL, idle
+// checkpoints on a real WAL database. Whole-ledger behaviour is in durability.test.ts; kill -9 in crash.test.ts.
 import { describe, it, expect } from '@jest/globals';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
