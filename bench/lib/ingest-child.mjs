@@ -12,6 +12,7 @@ const ledger = Ledger.open(db, { site, now: () => 1_700_000_000_000 });
 const workers = pool ? new IngestPool(ledger) : null;
 await workers?.ready(); // a coordinator keeps its pool: worker start-up is not per batch
 const t = performance.now();
+const cpu = process.cpuUsage();
 if (workers) {
   const r = await workers.ingest(lines, { verify: mode, batch: 5000 });
   if (r.rejected.length) throw new Error(`ingest rejected ${r.rejected.length}: ${r.rejected[0].reason}`);
@@ -22,6 +23,7 @@ if (workers) {
   }
 }
 const seconds = (performance.now() - t) / 1000;
+const { user, system } = process.cpuUsage(cpu);
 await workers?.close();
 ledger.close();
-process.stdout.write(JSON.stringify({ entries: lines.length, seconds }) + '\n');
+process.stdout.write(JSON.stringify({ entries: lines.length, seconds, cpuSeconds: (user + system) / 1e6 }) + '\n');

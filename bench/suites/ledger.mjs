@@ -10,6 +10,7 @@ import { encodeEntry, signEntry, decide, defaultCrypto, keyPairFromSeed } from '
 import { nodeCrypto } from '@keymesh/protocol/crypto/node';
 import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/protocol/testing';
 import { NOW, event } from '../lib/access-event.mjs';
+import { StealMeter } from '../lib/steal.mjs';
 
 export const describe = 'SQLite feeds: append, ingest, state queries with 5,000 members and 200,000 events, sync of 100,000 entries';
 
@@ -74,6 +75,7 @@ export async function run(args, log) {
       const n = quick ? 500 : 5000;
       const rates = modes.map(() => []);
       const perFsync = [];
+      const groupMeter = new StealMeter(); // over the append_per_s rounds only
       log(`signing with ${defaultCrypto.name}`);
       // This VM's speed drifts by tens of percent: node:crypto's OpenSSL signing rate, measured
       // before and after the rounds, says how fast it was during them (DESIGN §4 measured ~30k/s).
@@ -92,10 +94,12 @@ export async function run(args, log) {
           l.append(key, 'access.decision', event(0, 'ada'));
           await new Promise((resolve) => setTimeout(resolve, 200));
           const before = l.durabilityStats;
+          if (metric === 'append_per_s') groupMeter.start();
           const t = performance.now();
           for (let j = 0; j < n; j++) l.append(key, 'access.decision', event(j, 'ada'));
           l.flush();
           rates[i].push(n / ((performance.now() - t) / 1000));
+          if (metric === 'append_per_s') groupMeter.stop();
           const after = l.durabilityStats;
           if (metric === 'append_per_s') perFsync.push((after.commits - before.commits) / (after.fsyncs - before.fsyncs));
           l.close();
@@ -111,6 +115,10 @@ export async function run(args, log) {
       });
       log(`  'group': ${median(perFsync).toFixed(1)} commits per fsync`);
       m('append_commits_per_fsync', median(perFsync), 'commits');
+      // Appends per CPU-second of this process (both threads), and the VM's steal meanwhile.
+      log(`  'group': ${(rounds * n / groupMeter.cpuSeconds).toFixed(0)} appends per CPU-second; steal ${groupMeter.stealPct?.toFixed(0) ?? '?'} % of the busy time`);
+      m('append_per_cpu_s', rounds * n / groupMeter.cpuSeconds, 'entries/cpu-s');
+      if (groupMeter.stealPct !== null) m('append_steal_pct', groupMeter.stealPct, '%');
     }
 
     // 2. batched: 100 entries per transaction.
@@ -141,10 +149,16 @@ export async function run(args, log) {
       // In a child process of its own: see bench/lib/ingest-child.mjs.
       const name = `ingest-${metric}.db`;
       open(name).close();
+      const meter = new StealMeter().start();
       const out = execFileSync(process.execPath, [fileURLToPath(new URL('../lib/ingest-child.mjs', import.meta.url)), linesFile, join(dir, name), site.site, mode, pool], { encoding: 'utf8' });
-      const { entries, seconds } = JSON.parse(out);
-      log(`ingest, ${what}: ${(entries / seconds).toFixed(0)}/s (own process)`);
+      meter.stop();
+      const { entries, seconds, cpuSeconds } = JSON.parse(out);
+      log(`ingest, ${what}: ${(entries / seconds).toFixed(0)}/s (own process); ${(entries / cpuSeconds).toFixed(0)} per CPU-second (all its threads); steal ${meter.stealPct?.toFixed(0) ?? '?'} %`);
       m(metric, entries / seconds, 'entries/s');
+      if (metric === 'ingest_per_s') {
+        m('ingest_per_cpu_s', entries / cpuSeconds, 'entries/cpu-s');
+        if (meter.stealPct !== null) m('ingest_steal_pct', meter.stealPct, '%');
+      }
     }
     const source = Ledger.open(join(dir, 'ingest-ingest_per_s.db'), { site: site.site, now: () => NOW });
 
