@@ -12,6 +12,7 @@ export const LEDGER_ERRORS = {
   SELF_FEED_BEHIND: "this node's own feed is further ahead elsewhere",
   SELF_FORK: "this node's own feed has forked",
   BAD_ENTRY: 'the entry to append is invalid',
+  TOO_MANY_FEEDS: 'the ledger holds as many feeds as entry ids can tell apart',
 } as const;
 
 export type LedgerErrorCode = keyof typeof LEDGER_ERRORS;

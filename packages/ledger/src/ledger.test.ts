@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { PolicyState, encodeEntry, decide, signEntry, type AnyEntry } from '@keymesh/protocol';
 import { TestSite, memberBody, resourceBody, shuffled, testKey } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { entryIdSql, MAX_FEED_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { tempDir, tempLedger } from './test-support.js';
 
 const NOW = 1_700_000_000_000;
@@ -268,13 +268,17 @@ describe('damaged files', () => {
     db.exec(MIGRATIONS[0]!);
     db.pragma('user_version = 1');
     db.exec(`ATTACH '${ledger.path}' AS cur`);
+    // Entry ids as release 1 made them (1, 2, 3 … in arrival order), which schema 3 renumbers.
     db.exec(`INSERT INTO meta SELECT * FROM cur.meta WHERE key = 'site';
-      INSERT INTO entries SELECT * FROM cur.entries;
+      INSERT INTO entries (feed, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json)
+        SELECT feed, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json FROM cur.entries ORDER BY hlc_wall, hlc_logical;
       INSERT INTO policy SELECT * FROM cur.policy;
-      INSERT INTO events (id, resource, member, at, allow) SELECT id, resource, member, at, allow FROM cur.events;
+      INSERT INTO events (id, resource, member, at, allow) SELECT n.id, ev.resource, ev.member, ev.at, ev.allow
+        FROM cur.events ev JOIN cur.entries c ON c.id = ev.id JOIN main.entries n ON n.feed = c.feed AND n.seq = c.seq;
       INSERT INTO feeds (id, author, seq, hash) SELECT f.id, f.author, max(e.seq), (SELECT hash FROM cur.entries WHERE feed = f.id ORDER BY seq DESC LIMIT 1)
         FROM cur.feeds f JOIN cur.entries e ON e.feed = f.id GROUP BY f.id;`);
     db.exec('DETACH cur');
+    expect(db.prepare('SELECT max(id) AS id FROM entries').get()).toEqual({ id: 36 }); // genesis, 5 policy entries, 30 events
     db.close();
 
     const up = track(Ledger.open(v1, { site: site.site, now: () => NOW }));
@@ -286,7 +290,58 @@ describe('damaged files', () => {
     expect(up.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 31, at: NOW + 99_000 });
     const check = new Database(v1, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(check.prepare(`SELECT count(*) AS n FROM entries WHERE id != ${entryIdSql('feed', 'seq')}`).get()).toEqual({ n: 0 });
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name = 'entries_feed_seq'").all()).toEqual([]);
     check.close();
+  });
+
+  it('entry ids past 2^53 (feed ids from 4,096 on) page, read, reopen and verify exactly', () => {
+    const { site, ledger, admin } = founded();
+    populate(ledger, admin.key);
+    const { path } = ledger;
+    ledger.close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO feeds (id, author) VALUES (?, ?)').run(5000, 'an empty feed with a high id');
+    db.close();
+    const l = track(Ledger.open(path, { site: site.site, now: () => NOW }));
+    const node = testKey(30); // enrolled for the door by populate(); its feed gets id 5001
+    // Three events at each instant, so pages end between events that differ only in their id.
+    for (let i = 0; i < 12; i++) {
+      l.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + (i % 4) * 1000 });
+    }
+    const raw = new Database(path, { readonly: true });
+    expect((raw.prepare('SELECT max(id) AS id FROM entries').safeIntegers().get() as { id: bigint }).id).toBe((5001n << 41n) | 12n);
+    raw.close();
+    const pages: number[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = l.accessLog({ limit: 5, ...(cursor ? { before: cursor } : {}) });
+      pages.push(page.rows.map((x) => x.seq));
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    expect(pages).toEqual([[12, 8, 4, 11, 7], [3, 10, 6, 2, 9], [5, 1]]);
+    expect(l.read(node.publicKey, 10, 5).map((e) => e.seq)).toEqual([10, 11, 12]);
+    l.close();
+    const again = track(Ledger.open(path, { site: site.site, now: () => NOW }));
+    expect(again.heads()).toEqual({ [admin.id]: 6, [node.publicKey]: 12 });
+    expect(again.verify()).toEqual([]);
+    expect([...again.iterateEncoded(node.publicKey)].map((j) => (JSON.parse(j) as AnyEntry).seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('refuses a feed past the last id an entry id can hold, and writes nothing', () => {
+    const { site, ledger, admin } = founded();
+    const { path } = ledger;
+    ledger.close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO feeds (id, author) VALUES (?, ?)').run(MAX_FEED_ID, 'the last feed id');
+    db.close();
+    const l = track(Ledger.open(path, { site: site.site, now: () => NOW }));
+    const digest = l.digest();
+    expect(() => l.append(testKey(31), 'member.put', memberBody('eve'))).toThrow(/TOO_MANY_FEEDS|as many feeds/);
+    expect(l.heads()).toEqual({ [admin.id]: 1 });
+    expect(l.digest()).toBe(digest);
+    l.append(admin.key, 'member.put', memberBody('ada')); // feeds it already has still grow
+    expect(l.heads()).toEqual({ [admin.id]: 2 });
   });
 
   it('a database written by a newer release is refused', () => {

@@ -39,7 +39,7 @@ import {
   type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue,
 } from '@keymesh/protocol';
 import { LedgerError, type RejectCode } from './errors.js';
-import { migrate, SCHEMA_VERSION } from './schema.js';
+import { entryIdSql, inFeedSql, MAX_FEED_ID, migrate, SCHEMA_VERSION, SEQ_BITS } from './schema.js';
 import { checkLine } from './check-line.js';
 import { GroupCommit, WAL_AUTOCHECKPOINT_PAGES } from './group-commit.js';
 
@@ -172,10 +172,10 @@ export class Ledger {
     const last = db.prepare('SELECT hlc_wall AS wall, hlc_logical AS logical FROM entries ORDER BY hlc_wall DESC, hlc_logical DESC LIMIT 1').get() as { wall: number; logical: number } | undefined;
     this.clock = new HybridClock(this.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, last ?? { wall: 0, logical: 0 });
     this.stmt = {
-      insertEntry: db.prepare('INSERT INTO entries (feed, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertEntry: db.prepare(`INSERT INTO entries (id, feed, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json) VALUES (${entryIdSql('?', '?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertFeed: db.prepare('INSERT INTO feeds (author) VALUES (?)'),
-      entryAt: db.prepare('SELECT hash, json FROM entries WHERE feed = ? AND seq = ?'),
-      insertEvent: db.prepare('INSERT INTO events (id, resource, member, at, allow) VALUES (?, ?, ?, ?, ?)'),
+      entryAt: db.prepare(`SELECT hash, json FROM entries WHERE id = ${entryIdSql('?', '?')}`),
+      insertEvent: db.prepare(`INSERT INTO events (id, resource, member, at, allow) VALUES (${entryIdSql('?', '?')}, ?, ?, ?, ?)`),
       upsertPolicy: db.prepare('INSERT INTO policy (pkey, value, heads) VALUES (?, ?, ?) ON CONFLICT (pkey) DO UPDATE SET value = excluded.value, heads = excluded.heads'),
       deletePolicy: db.prepare('DELETE FROM policy WHERE pkey = ?'),
       insertPending: db.prepare('INSERT OR IGNORE INTO pending (author, seq, hash, json, received_at) VALUES (?, ?, ?, ?, ?)'),
@@ -184,7 +184,7 @@ export class Ledger {
       insertQuarantine: db.prepare('INSERT INTO quarantine (received_at, author, seq, code, reason, raw) VALUES (?, ?, ?, ?, ?, ?)'),
       insertFork: db.prepare('INSERT OR IGNORE INTO forks (author, seq, hash, json, detected_at) VALUES (?, ?, ?, ?, ?)'),
       forksOf: db.prepare('SELECT seq FROM forks WHERE author = ? LIMIT 1'),
-      read: db.prepare('SELECT json FROM entries WHERE feed = ? AND seq >= ? ORDER BY seq LIMIT ?'),
+      read: db.prepare(`SELECT json FROM entries WHERE id BETWEEN ${entryIdSql('?', '?')} AND ${entryIdSql('?', String(2 ** SEQ_BITS - 1))} ORDER BY id LIMIT ?`),
       peerHead: db.prepare('INSERT INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (node, author) DO UPDATE SET seq = max(seq, excluded.seq), seen_at = excluded.seen_at'),
       maxRemote: db.prepare('SELECT max(seq) AS seq FROM peers WHERE author = ?'),
       maxPending: db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?'),
@@ -296,7 +296,7 @@ export class Ledger {
    */
   private gappedFeeds(limit: number): Array<{ author: string; seq: number; n: number }> {
     return this.db.prepare(`
-      SELECT f.author, max(e.seq) AS seq, count(e.seq) AS n FROM feeds f JOIN entries e ON e.feed = f.id
+      SELECT f.author, max(e.seq) AS seq, count(e.seq) AS n FROM feeds f JOIN entries e ON ${inFeedSql('f.id', 'e.id')}
       GROUP BY f.id HAVING n != seq LIMIT ?`).all(limit) as Array<{ author: string; seq: number; n: number }>;
   }
 
@@ -311,7 +311,7 @@ export class Ledger {
     const out = new Map<string, { id: number; seq: number; hash: string }>();
     const rows = this.db.prepare(`
       SELECT f.id, f.author, e.seq, e.hash FROM feeds f
-      LEFT JOIN entries e ON e.feed = f.id AND e.seq = (SELECT max(seq) FROM entries WHERE feed = f.id)`).all() as Array<{ id: number; author: string; seq: number | null; hash: Buffer | null }>;
+      LEFT JOIN entries e ON e.id = (SELECT max(id) FROM entries WHERE ${inFeedSql('f.id')})`).all() as Array<{ id: number; author: string; seq: number | null; hash: Buffer | null }>;
     for (const r of rows) out.set(r.author, { id: r.id, seq: r.seq ?? 0, hash: r.hash?.toString('hex') ?? '' });
     return out;
   }
@@ -320,7 +320,9 @@ export class Ledger {
   private feedFor(author: string): { id: number; seq: number; hash: string } {
     let f = this.feeds.get(author);
     if (!f) {
-      f = { id: Number(this.stmt.insertFeed.run(author).lastInsertRowid), seq: 0, hash: '' };
+      const id = Number(this.stmt.insertFeed.run(author).lastInsertRowid);
+      if (id > MAX_FEED_ID) throw new LedgerError('TOO_MANY_FEEDS', `${MAX_FEED_ID} feeds; nothing was written. Start a new ledger file and let it re-sync from its peers.`);
+      f = { id, seq: 0, hash: '' };
       this.feeds.set(author, f);
     }
     return f;
@@ -485,12 +487,12 @@ export class Ledger {
     const e = p.entry;
     const pkey = policyKeyOf(e);
     const feed = this.feedFor(e.author);
-    const id = this.stmt.insertEntry.run(feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json).lastInsertRowid;
+    this.stmt.insertEntry.run(feed.id, e.seq, feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json);
     this.state.add(e, hashHex ?? toHex(p.hash));
     if (pkey) touched.add(pkey);
     else if (isEventType(e.type)) {
       const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
-      this.stmt.insertEvent.run(id, b.resource, b.member ?? null, b.at, b.allow === undefined ? null : b.allow ? 1 : 0);
+      this.stmt.insertEvent.run(feed.id, e.seq, b.resource, b.member ?? null, b.at, b.allow === undefined ? null : b.allow ? 1 : 0);
     }
   }
 
@@ -749,7 +751,7 @@ export class Ledger {
     const feed = this.feeds.get(author);
     if (!feed) return [];
     this.flush(); // what is read may be published (sync, export): it must survive a power cut
-    return (this.stmt.read.all(feed.id, fromSeq, limit) as Array<{ json: string }>).map((r) => r.json);
+    return (this.stmt.read.all(feed.id, fromSeq, feed.id, limit) as Array<{ json: string }>).map((r) => r.json);
   }
 
   read(author: string, fromSeq: number, limit: number): AnyEntry[] {
@@ -760,8 +762,8 @@ export class Ledger {
   *iterateEncoded(author?: string): IterableIterator<string> {
     this.flush();
     const rows = author
-      ? this.db.prepare('SELECT e.json FROM entries e JOIN feeds f ON f.id = e.feed WHERE f.author = ? ORDER BY e.seq').iterate(author)
-      : this.db.prepare('SELECT json FROM entries ORDER BY feed, seq').iterate();
+      ? this.db.prepare(`SELECT e.json FROM feeds f JOIN entries e ON ${inFeedSql('f.id', 'e.id')} WHERE f.author = ? ORDER BY e.id`).iterate(author)
+      : this.db.prepare('SELECT json FROM entries ORDER BY id').iterate();
     for (const r of rows as Iterable<{ json: string }>) yield r.json;
   }
 
@@ -845,7 +847,7 @@ export class Ledger {
   /** Entries each known peer announced that this ledger does not hold yet, by peer. */
   syncLag(): Record<string, number> {
     const rows = this.db.prepare(`
-      SELECT p.node AS node, sum(max(p.seq - coalesce((SELECT max(e.seq) FROM entries e WHERE e.feed = f.id), 0), 0)) AS lag
+      SELECT p.node AS node, sum(max(p.seq - coalesce((SELECT max(e.id) FROM entries e WHERE ${inFeedSql('f.id', 'e.id')}) & ${2 ** SEQ_BITS - 1}, 0), 0)) AS lag
       FROM peers p LEFT JOIN feeds f ON f.author = p.author GROUP BY p.node ORDER BY p.node`).all() as Array<{ node: string; lag: number }>;
     return Object.fromEntries(rows.map((r) => [r.node, r.lag]));
   }
@@ -863,11 +865,12 @@ export class Ledger {
     if (q.from !== undefined) (where.push('ev.at >= ?'), args.push(q.from));
     if (q.to !== undefined) (where.push('ev.at < ?'), args.push(q.to));
     if (q.before) {
-      const [at, id] = q.before.split(':').map(Number);
+      // The id stays text: ids pass 2^53 (schema.ts, SEQ_BITS); SQLite compares it as an integer.
+      const [at, id] = q.before.split(':');
       where.push('(ev.at < ? OR (ev.at = ? AND ev.id < ?))');
-      args.push(at, at, id);
+      args.push(Number(at), Number(at), id);
     }
-    const sql = `SELECT ev.id, f.author, e.seq, e.hash, e.type, ev.resource, ev.member, ev.at, ev.allow, e.json
+    const sql = `SELECT CAST(ev.id AS TEXT) AS id, f.author, e.seq, e.hash, e.type, ev.resource, ev.member, ev.at, ev.allow, e.json
       FROM events ev JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed
       ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ev.at DESC, ev.id DESC LIMIT ?`;
     const rows: AccessLogRow[] = [];
@@ -878,7 +881,7 @@ export class Ledger {
       const batch = this.db.prepare(sql + ' OFFSET ?').all(...args, limit * 2, offset) as Array<Record<string, unknown>>;
       offset += batch.length;
       for (const r of batch) {
-        cursor = `${r.at as number}:${r.id as number}`;
+        cursor = `${r.at as number}:${r.id as string}`;
         if (!this.state.eventIsTrusted(r.author as string, r.seq as number, r.resource as string)) continue;
         rows.push({
           author: r.author as string, seq: r.seq as number, hash: (r.hash as Buffer).toString('hex'), type: r.type as EntryType,
@@ -909,7 +912,7 @@ export class Ledger {
     let author = '';
     let prev: string | null = null;
     let expect = 1;
-    for (const row of this.db.prepare('SELECT f.author, e.seq, e.hash, e.json FROM entries e JOIN feeds f ON f.id = e.feed ORDER BY f.author, e.seq').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; json: string }>) {
+    for (const row of this.db.prepare(`SELECT f.author, e.seq, e.hash, e.json FROM feeds f JOIN entries e ON ${inFeedSql('f.id', 'e.id')} ORDER BY f.author, e.id`).iterate() as Iterable<{ author: string; seq: number; hash: Buffer; json: string }>) {
       if (row.author !== author) {
         author = row.author;
         prev = null;
