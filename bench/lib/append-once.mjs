@@ -1,5 +1,6 @@
 // One steady-state append figure for the checkout at ROOT (built): single appends, one per
-// transaction, durability 'group', after one warm-up append and 0.2 s for the group-commit thread.
+// transaction, durability 'group', after one warm-up append and 0.2 s for the group-commit thread;
+// with the appends per CPU-second of the process and the VM's steal share (steal.mjs) meanwhile.
 // For comparing two checkouts on a VM whose speed drifts: run them alternately, in pairs, and
 // compare within each pair (bench/RESULTS.md, ledger, shows how).
 //   node bench/lib/append-once.mjs ROOT [N]
@@ -7,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { NOW, event } from './access-event.mjs';
+import { StealMeter } from './steal.mjs';
 
 async function appendOnce(root, n) {
   const { Ledger } = await import(`${root}/packages/ledger/dist/index.js`);
@@ -20,12 +22,14 @@ async function appendOnce(root, n) {
     l.ingest([encodeEntry(site.genesis)]);
     l.append(node, 'access.decision', event(0, 'ada'));
     await new Promise((resolve) => setTimeout(resolve, 200));
+    const meter = new StealMeter().start();
     const t = performance.now();
     for (let i = 1; i <= n; i++) l.append(node, 'access.decision', event(i, 'ada'));
     l.flush();
     const rate = n / ((performance.now() - t) / 1000);
+    meter.stop();
     l.close();
-    return rate;
+    return `${rate.toFixed(0)}/s (${(n / meter.cpuSeconds).toFixed(0)} per CPU-second, steal ${meter.stealPct?.toFixed(0) ?? '?'} %)`;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -36,5 +40,5 @@ if (!root || root === '--help') {
   console.log('usage: node bench/lib/append-once.mjs ROOT [N]\n  ROOT  a built checkout of this repository\n  N     appends to time (default 6000)');
   process.exitCode = root ? 0 : 2; // no ROOT is a usage error
 } else {
-  console.log((await appendOnce(root, Number(count ?? 6000))).toFixed(0));
+  console.log(await appendOnce(root, Number(count ?? 6000)));
 }
