@@ -60,7 +60,8 @@ export async function run(args, log) {
     //    its own transaction; one fsync covers the commits of up to 10 ms, and the final flush()
     //    is inside the timing; the fsyncs run on a worker thread. 'each' fsyncs every commit;
     //    'process' never does (but at SQLite's checkpoints). 'group' is also
-    //    run with node:crypto's OpenSSL signing, the fallback where libsodium does not load.
+    //    run with node:crypto's OpenSSL signing, the fallback where libsodium does not load, and
+    //    in a child process pinned to one vCPU (append_one_core_per_s).
     //    Rounds are interleaved and the median reported: this VM drifts by tens of percent
     //    within minutes.
     {
@@ -85,6 +86,18 @@ export async function run(args, log) {
         for (let i = 0; i < 5000; i++) (msg[0] = i & 255, openssl.signer.sign(msg));
         return 5000 / ((performance.now() - t) / 1000);
       };
+      const appendOnce = fileURLToPath(new URL('../lib/append-once.mjs', import.meta.url));
+      const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+      const pinned = (() => {
+        try {
+          execFileSync('taskset', ['-c', '1', 'true']);
+          return true;
+        } catch {
+          log('taskset is missing or cannot pin (not Linux?): no append_one_core_per_s');
+          return false;
+        }
+      })();
+      const pinnedRates = [];
       const speed = [calibrate()];
       for (let r = 0; r < rounds; r++) {
         for (const [i, [durability, key, metric]] of modes.entries()) {
@@ -104,6 +117,9 @@ export async function run(args, log) {
           if (metric === 'append_per_s') perFsync.push((after.commits - before.commits) / (after.fsyncs - before.fsyncs));
           l.close();
         }
+        // DESIGN §12 says "on one core": the same appends in a process pinned to one vCPU, both
+        // of its threads (and V8's helpers) sharing it.
+        if (pinned) pinnedRates.push(parseFloat(execFileSync('taskset', ['-c', '1', process.execPath, appendOnce, repoRoot, String(n)], { encoding: 'utf8' })));
       }
       speed.push(calibrate());
       log(`machine: node:crypto (OpenSSL) signs ${speed.map((x) => x.toFixed(0)).join('/s before, ')}/s after`);
@@ -115,6 +131,10 @@ export async function run(args, log) {
       });
       log(`  'group': ${median(perFsync).toFixed(1)} commits per fsync`);
       m('append_commits_per_fsync', median(perFsync), 'commits');
+      if (pinned) {
+        log(`append, 'group', the process pinned to one vCPU (taskset -c 1, bench/lib/append-once.mjs): median ${median(pinnedRates).toFixed(0)}/s (rounds: ${pinnedRates.map((x) => x.toFixed(0)).join(', ')})`);
+        m('append_one_core_per_s', median(pinnedRates), 'entries/s');
+      }
       // Appends per CPU-second of this process (both threads), and the VM's steal meanwhile.
       log(`  'group': ${(rounds * n / groupMeter.cpuSeconds).toFixed(0)} appends per CPU-second; steal ${groupMeter.stealPct?.toFixed(0) ?? '?'} % of the busy time`);
       m('append_per_cpu_s', rounds * n / groupMeter.cpuSeconds, 'entries/cpu-s');
