@@ -2,7 +2,7 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PolicyState, encodeEntry, decide, signEntry, type AnyEntry } from '@keymesh/protocol';
+import { PolicyState, encodeEntry, decide, entryHash, signEntry, type AnyEntry } from '@keymesh/protocol';
 import { TestSite, memberBody, resourceBody, shuffled, testKey } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
 import { entryIdSql, MAX_FEED_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -131,6 +131,31 @@ describe('ingest', () => {
     const fake = { ...signEntry(testKey(9), { site: s2.site, seq: 6, prev: h2.prev, hlc: h2.hlc, type: 'member.put', deps: [], body: memberBody('x') }).entry, author: a2.id };
     expect(l2.ingest([fake]).rejected[0]).toMatchObject({ code: 'BAD_SIGNATURE' });
     expect(l2.forks()).toEqual([]);
+  });
+
+  it('a fork inside a feed of access events: both kept as proof, later events stop counting, and so after reopening', () => {
+    const { site, ledger, admin } = founded();
+    populate(ledger, admin.key);
+    const node = testKey(30); // enrolled for the door
+    const decision = (i: number, member: string) => ({ resource: 'door', credential: { kind: 'card' as const, uid: 'a1' }, allow: true, reason: 'ALLOWED' as const, member, at: NOW + i * 1000 });
+    for (let i = 1; i <= 5; i++) ledger.append(node, 'access.decision', decision(i, 'ada'));
+    const third = ledger.read(node.publicKey, 3, 1)[0]!;
+    const twin = signEntry(node, { site: site.site, seq: 3, prev: third.prev, hlc: third.hlc, type: 'access.decision', deps: [], body: decision(3, 'mallory') });
+    expect(ledger.ingest([twin.entry]).forks).toEqual([{ author: node.publicKey, seq: 3 }]);
+    const forks = ledger.forks();
+    expect(forks).toEqual([{ author: node.publicKey, seq: 3, hashes: [entryHash(third), twin.hash].sort() }]);
+    expect(ledger.accessLog().rows.map((r) => r.seq)).toEqual([2, 1]); // seq 3 on: not trusted
+    const all = [...ledger.iterateEncoded()].map((j) => JSON.parse(j) as AnyEntry);
+    const full = PolicyState.from(site.site, [...all, twin.entry]);
+    expect(ledger.digest()).toBe(full.digest());
+    expect(ledger.forks()).toEqual(full.forks());
+    const { path } = ledger;
+    ledger.close();
+    const again = track(Ledger.open(path, { site: site.site, now: () => NOW }));
+    expect(again.forks()).toEqual(forks);
+    expect(again.digest()).toBe(full.digest());
+    expect(again.accessLog().rows.map((r) => r.seq)).toEqual([2, 1]);
+    expect(() => again.append(node, 'access.decision', decision(6, 'ada'))).toThrow(/SELF_FORK|forked/);
   });
 
   it('a forged copy arriving beside the genuine entry neither displaces it nor passes as a fork', () => {

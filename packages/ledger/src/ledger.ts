@@ -36,7 +36,7 @@ import {
   BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, unsignedWireText, utf8, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
   fromHex, isEventType, policyKeyOf, signEntry, signingMessage, toHex, DEFAULT_MAX_DRIFT_MS,
   type AnyEntry, type BodyOf, type CryptoProvider, type EntryType, type Heads, type KeyPair, type SeqRange,
-  type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue,
+  type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue, type EventRef,
 } from '@keymesh/protocol';
 import { LedgerError, type RejectCode } from './errors.js';
 import { entryIdSql, inFeedSql, MAX_FEED_ID, migrate, SCHEMA_VERSION, SEQ_BITS } from './schema.js';
@@ -335,18 +335,34 @@ export class Ledger {
     f.hash = toHex(hash);
   }
 
+  /**
+   * The in-memory state holds the policy entries; access events stay in the file (events table),
+   * read when the digest needs them: a node keeps every decision it ever made, and holding each in
+   * memory cost a Pi memory and every append GC time (~9 % of an append, bench/RESULTS.md).
+   */
   private loadState(): PolicyState {
-    const s = new PolicyState(this.site, this.crypto);
+    const s = new PolicyState(this.site, this.crypto, { events: () => this.eventRefs() });
     for (const row of this.db.prepare('SELECT hash, json FROM entries WHERE pkey IS NOT NULL').iterate() as Iterable<{ hash: Buffer; json: string }>) {
       s.add(JSON.parse(row.json) as AnyEntry, row.hash.toString('hex'));
     }
-    for (const row of this.db.prepare('SELECT f.author, e.seq, e.hash, ev.resource FROM events ev JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; resource: string }>) {
-      s.addEventRef({ author: row.author, seq: row.seq, hash: row.hash.toString('hex'), resource: row.resource });
-    }
-    for (const row of this.db.prepare('SELECT hash, json FROM forks').iterate() as Iterable<{ hash: Buffer; json: string }>) {
-      s.add(JSON.parse(row.json) as AnyEntry, row.hash.toString('hex'));
+    const originalAt = this.db.prepare(`SELECT e.hash FROM feeds f JOIN entries e ON e.id = ${entryIdSql('f.id', '?')} WHERE f.author = ?`);
+    for (const row of this.db.prepare('SELECT author, seq, hash, json FROM forks').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; json: string }>) {
+      const original = originalAt.get(row.seq, row.author) as { hash: Buffer } | undefined;
+      this.noteFork(s, JSON.parse(row.json) as AnyEntry, row.hash, original?.hash);
     }
     return s;
+  }
+
+  /** A second entry at a stored (author, seq): kept as proof; from there on the feed is not trusted. */
+  private noteFork(s: PolicyState, entry: AnyEntry, hash: Uint8Array, original: Uint8Array | undefined): void {
+    if (policyKeyOf(entry)) s.add(entry, toHex(hash));
+    s.noteSeqs(entry.author, entry.seq, original ? [toHex(original), toHex(hash)] : [toHex(hash)]);
+  }
+
+  private *eventRefs(): IterableIterator<EventRef> {
+    for (const row of this.db.prepare('SELECT f.author, e.seq, e.hash, ev.resource FROM events ev JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; resource: string }>) {
+      yield { author: row.author, seq: row.seq, hash: row.hash.toString('hex'), resource: row.resource };
+    }
   }
 
   close(): void {
@@ -488,8 +504,10 @@ export class Ledger {
     const pkey = policyKeyOf(e);
     const feed = this.feedFor(e.author);
     this.stmt.insertEntry.run(feed.id, e.seq, feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json);
-    this.state.add(e, hashHex ?? toHex(p.hash));
-    if (pkey) touched.add(pkey);
+    if (pkey) {
+      this.state.add(e, hashHex ?? toHex(p.hash));
+      touched.add(pkey);
+    }
     else if (isEventType(e.type)) {
       const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
       this.stmt.insertEvent.run(feed.id, e.seq, b.resource, b.member ?? null, b.at, b.allow === undefined ? null : b.allow ? 1 : 0);
@@ -568,7 +586,7 @@ export class Ledger {
       list.push(p);
     }
 
-    const forkRows: Parsed[] = [];
+    const forkRows: Array<{ p: Parsed; original: Uint8Array }> = [];
     this.write(() => {
       const touched = new Set<string>();
       let everything = false;
@@ -581,7 +599,7 @@ export class Ledger {
           if (p.entry.seq <= seq) {
             const have = this.stmt.entryAt.get(head!.id, p.entry.seq) as { hash: Buffer; json: string };
             if (Buffer.compare(have.hash, p.hash) === 0) result.duplicates++;
-            else forkRows.push(p);
+            else forkRows.push({ p, original: have.hash });
             continue;
           }
           const at = ahead.get(p.entry.seq);
@@ -612,7 +630,7 @@ export class Ledger {
             // a forged copy can neither displace the genuine entry nor pass as fork proof.
             const signed = linked.filter((c) => this.signatureOk(c));
             for (const c of linked) if (!signed.includes(c)) this.rejectBadSignature(c, reject);
-            forkRows.push(...signed.slice(1));
+            for (const c of signed.slice(1)) forkRows.push({ p: c, original: signed[0]!.hash });
             linked = signed.slice(0, 1);
           }
           const next = linked[0];
@@ -637,14 +655,14 @@ export class Ledger {
           }
         }
       }
-      for (const p of forkRows) {
+      for (const { p, original } of forkRows) {
         // Only a validly signed second entry is proof; anything else would let a forger freeze a feed.
         if (!this.signatureOk(p)) {
           this.rejectBadSignature(p, reject);
           continue;
         }
         this.stmt.insertFork.run(p.entry.author, p.entry.seq, p.hash, p.json, receivedAt);
-        this.state.add(p.entry, toHex(p.hash));
+        this.noteFork(this.state, p.entry, p.hash, original);
         result.forks.push({ author: p.entry.author, seq: p.entry.seq });
         everything = true;
       }

@@ -1,10 +1,11 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { PolicyState } from './state.js';
+import { PolicyState, type EventRef } from './state.js';
+import { policyKeyOf } from './keys.js';
 import { decide } from '../decide.js';
 import { playHistory, shuffled, memberBody, resourceBody, type HistoryStep, type History } from '../testing.js';
 import type { AnyEntry } from '../schemas/entry.js';
-import { signEntry } from '../entry.js';
+import { entryHash, signEntry } from '../entry.js';
 import { TestSite, testKey } from '../testing.js';
 import { approveAdminsChange } from './admins.js';
 
@@ -118,6 +119,44 @@ describe('policy reducer properties', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe('access events kept by a store', () => {
+  it('give the same digest and forks as events held in memory (500 random histories)', () => {
+    fc.assert(
+      fc.property(history, (steps) => {
+        const h = playHistory(steps);
+        const entries = h.entries();
+        const reference = PolicyState.from(h.site.site, entries);
+        // The store: access events as references, and every (author, seq) with its hashes.
+        const refs: EventRef[] = [];
+        const bySeq = new Map<string, Set<string>>();
+        const external = new PolicyState(h.site.site, undefined, { events: () => refs });
+        for (const e of entries) {
+          const hash = entryHash(e);
+          const at = `${e.author}/${e.seq}`;
+          bySeq.set(at, (bySeq.get(at) ?? new Set()).add(hash));
+          if (policyKeyOf(e)) external.add(e, hash);
+          else if (!refs.some((r) => r.hash === hash)) refs.push({ hash, author: e.author, seq: e.seq, resource: (e.body as { resource: string }).resource });
+        }
+        for (const [at, hashes] of bySeq) {
+          const [author, seq] = at.split('/');
+          if (hashes.size > 1) external.noteSeqs(author!, Number(seq), [...hashes]);
+        }
+        expect(external.digest()).toBe(reference.digest());
+        expect(external.forks()).toEqual(reference.forks());
+        expect(external.events()).toEqual(reference.events());
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses to hold an access event itself', () => {
+    const site = new TestSite({ now: () => 1 });
+    const s = new PolicyState(site.site, undefined, { events: () => [] });
+    const e = signEntry(testKey(30), { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'access.decision', deps: [], body: { resource: 'door', credential: { kind: 'card', uid: 'c0' }, allow: true, reason: 'ALLOWED', member: 'm0', at: 1 } }).entry;
+    expect(() => s.add(e)).toThrow(/store keeps those itself/);
   });
 });
 

@@ -84,13 +84,20 @@ export class PolicyState implements PolicyView {
   private adminsCache: Register<AdminsValue> | null | undefined;
   private readonly adminChangeValid = new Map<string, boolean>();
 
-  constructor(readonly site: string, readonly crypto: CryptoProvider = defaultCrypto) {}
+  /**
+   * `events`: for a store that keeps access events itself (the ledger, in SQLite). The state
+   * then holds none of them, which a replica with millions would feel in memory and in GC time,
+   * and asks `events()` for them when it needs the list (the digest). The store then also
+   * reports equivocations over events with `noteSeqs`.
+   */
+  constructor(readonly site: string, readonly crypto: CryptoProvider = defaultCrypto, private readonly options: { events?: () => Iterable<EventRef> } = {}) {}
 
   /** Adds one verified entry (schema and signature already checked). */
   add(entry: AnyEntry, hash: string = entryHash(entry, this.crypto)): AddOutcome {
     if (this.all.has(hash) || this.eventIndex.has(hash)) return 'duplicate';
     if (entry.type === 'site.genesis' ? hash !== this.site : entry.site !== this.site) return 'wrong-site';
     const key = policyKeyOf(entry);
+    if (key === null && this.options.events) throw new Error(`${entry.type} is an access event: this PolicyState's store keeps those itself`);
     if (key === null) {
       this.eventIndex.set(hash, { hash, author: entry.author, seq: entry.seq, resource: (entry.body as { resource: string }).resource });
     } else {
@@ -108,10 +115,19 @@ export class PolicyState implements PolicyView {
 
   /** Adds an access event known only by reference (a replica loading its store). */
   addEventRef(ref: EventRef): AddOutcome {
+    if (this.options.events) throw new Error('this PolicyState\'s store keeps access events itself');
     if (this.eventIndex.has(ref.hash)) return 'duplicate';
     this.eventIndex.set(ref.hash, ref);
     this.trackSeq(ref.author, ref.seq, ref.hash);
     return 'added';
+  }
+
+  /**
+   * Records entries `hashes` at (author, seq) for equivocation, each once: how a store that keeps
+   * access events itself reports a fork whose entries the state does not hold.
+   */
+  noteSeqs(author: string, seq: number, hashes: string[]): void {
+    for (const h of hashes) if (!this.seqs.get(author)?.get(seq)?.includes(h)) this.trackSeq(author, seq, h);
   }
 
   private trackSeq(author: string, seq: number, hash: string): void {
@@ -145,7 +161,7 @@ export class PolicyState implements PolicyView {
     for (const s of this.all.values()) yield s.entry;
   }
 
-  /** Entries held, access events included. */
+  /** Entries held, access events included (unless a store keeps them: see the constructor). */
   get size(): number {
     return this.all.size + this.eventIndex.size;
   }
@@ -407,11 +423,10 @@ export class PolicyState implements PolicyView {
   /** Access events that count (their node was trusted for that resource), sorted by hash. */
   events(): EventRef[] {
     const out: EventRef[] = [];
-    for (const h of [...this.eventIndex.keys()].sort()) {
-      const ev = this.eventIndex.get(h)!;
+    for (const ev of this.options.events?.() ?? this.eventIndex.values()) {
       if (this.eventIsTrusted(ev.author, ev.seq, ev.resource)) out.push(ev);
     }
-    return out;
+    return out.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
   }
 
   /** The whole materialised state as one plain, canonical-encodable object. */
