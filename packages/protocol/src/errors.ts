@@ -15,6 +15,7 @@ export const PROTOCOL_ERRORS = {
   HLC_DRIFT: 'clock value is too far in the future',
   TOO_LARGE: 'message is larger than allowed',
   BAD_CRYPTO_CHOICE: 'the crypto implementation asked for cannot be used',
+  EVENTS_KEPT_BY_STORE: "this policy state's store keeps access events itself",
 } as const;
 
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;

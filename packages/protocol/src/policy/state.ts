@@ -17,6 +17,7 @@
  */
 import { canonicalBytes, canonicalString } from '../canonical.js';
 import { toHex } from '../bytes.js';
+import { ProtocolError } from '../errors.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { entryHash } from '../entry.js';
 import type { AnyEntry, Entry } from '../schemas/entry.js';
@@ -97,7 +98,7 @@ export class PolicyState implements PolicyView {
     if (this.all.has(hash) || this.eventIndex.has(hash)) return 'duplicate';
     if (entry.type === 'site.genesis' ? hash !== this.site : entry.site !== this.site) return 'wrong-site';
     const key = policyKeyOf(entry);
-    if (key === null && this.options.events) throw new Error(`${entry.type} is an access event: this PolicyState's store keeps those itself`);
+    if (key === null && this.options.events) throw new ProtocolError('EVENTS_KEPT_BY_STORE', `${entry.type} is an access event; record it in the store that was given as \`events\`, not with add().`);
     if (key === null) {
       this.eventIndex.set(hash, { hash, author: entry.author, seq: entry.seq, resource: (entry.body as { resource: string }).resource });
     } else {
@@ -115,7 +116,7 @@ export class PolicyState implements PolicyView {
 
   /** Adds an access event known only by reference (a replica loading its store). */
   addEventRef(ref: EventRef): AddOutcome {
-    if (this.options.events) throw new Error('this PolicyState\'s store keeps access events itself');
+    if (this.options.events) throw new ProtocolError('EVENTS_KEPT_BY_STORE', 'record the event in the store that was given as `events`, not with addEventRef().');
     if (this.eventIndex.has(ref.hash)) return 'duplicate';
     this.eventIndex.set(ref.hash, ref);
     this.trackSeq(ref.author, ref.seq, ref.hash);
