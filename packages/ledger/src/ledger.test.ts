@@ -418,6 +418,35 @@ describe('queries', () => {
     expect(ledger.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 25, member: 'bob', allow: true, detail: { credential: { kind: 'card', uid: 'a1' }, reason: 'ALLOWED' } });
   });
 
+  it('events not yet in the batched member and resource indexes are found again after a crash, and listed read-only too', () => {
+    const { site, ledger, admin } = founded();
+    populate(ledger, admin.key);
+    const node = testKey(30); // enrolled for the door
+    for (let i = 1; i <= 10; i++) {
+      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: i % 2 ? 'ada' : 'bob', at: NOW + i * 1000 });
+    }
+    ledger.flush();
+    // The file as a crash would leave it: the ten events committed, none in the batched indexes yet.
+    const crashed = join(tempDir(), 'crashed.db');
+    copyFileSync(ledger.path, crashed);
+    copyFileSync(`${ledger.path}-wal`, `${crashed}-wal`);
+    const raw = new Database(crashed);
+    expect(raw.prepare('SELECT count(*) AS n FROM events_by_member').get()).toEqual({ n: 0 });
+    raw.close();
+    const ro = track(Ledger.open(crashed, { site: site.site, readonly: true }));
+    expect(ro.accessLog({ member: 'ada' }).rows.map((r) => r.seq)).toEqual([9, 7, 5, 3, 1]);
+    expect(ro.accessLog({ resource: 'door', limit: 3 }).rows.map((r) => r.seq)).toEqual([10, 9, 8]);
+    ro.close();
+    const again = track(Ledger.open(crashed, { site: site.site }));
+    expect(again.accessLog({ member: 'bob' }).rows.map((r) => r.seq)).toEqual([10, 8, 6, 4, 2]);
+    expect(again.accessLog({ member: 'ada', resource: 'door', before: again.accessLog({ member: 'ada', limit: 2 }).next! }).rows.map((r) => r.seq)).toEqual([5, 3, 1]);
+    again.close();
+    const check = new Database(crashed, { readonly: true });
+    expect(check.prepare('SELECT count(*) AS n FROM events_by_member').get()).toEqual({ n: 10 });
+    expect(check.prepare('SELECT seq FROM events_indexed x JOIN feeds f ON f.id = x.feed WHERE f.author = ?').get(node.publicKey)).toEqual({ seq: 10 });
+    check.close();
+  });
+
   it('answers member by card, certifications, resources, conflicts and sync lag', () => {
     const { ledger, admin } = founded();
     populate(ledger, admin.key);

@@ -137,6 +137,10 @@ interface Parsed {
   hash: Uint8Array;
 }
 
+/** Events an append leaves for the next batch of the access log's member and resource indexes. */
+const INDEX_BATCH = 256;
+type UnindexedEvent = { feed: number; seq: number; member: string | null; resource: string; at: number };
+
 const h8 = (hash: Uint8Array): bigint => Buffer.from(hash.buffer, hash.byteOffset, 8).readBigInt64BE(0);
 
 export class Ledger {
@@ -150,6 +154,12 @@ export class Ledger {
   private state: PolicyState;
   /** author → feed id and head; the `feeds` table, cached (reloaded if a transaction fails). */
   private feeds: Map<string, { id: number; seq: number; hash: string }>;
+  /**
+   * Stored access events not yet in events_by_member / events_by_resource (schema 4): written
+   * there every INDEX_BATCH appends, at the end of every ingest, before a query that needs them,
+   * and on close. Rebuilt from the file if a transaction fails, and on open.
+   */
+  private unindexed: UnindexedEvent[];
   private closed = false;
   private readonly stmt;
   private readonly durability: Durability;
@@ -176,6 +186,9 @@ export class Ledger {
       insertFeed: db.prepare('INSERT INTO feeds (author) VALUES (?)'),
       entryAt: db.prepare(`SELECT hash, json FROM entries WHERE id = ${entryIdSql('?', '?')}`),
       insertEvent: db.prepare(`INSERT INTO events (id, resource, member, at, allow) VALUES (${entryIdSql('?', '?')}, ?, ?, ?, ?)`),
+      indexByMember: db.prepare(`INSERT INTO events_by_member (member, at, id) VALUES (?, ?, ${entryIdSql('?', '?')})`),
+      indexByResource: db.prepare(`INSERT INTO events_by_resource (resource, at, id) VALUES (?, ?, ${entryIdSql('?', '?')})`),
+      markIndexed: db.prepare('INSERT INTO events_indexed (feed, seq) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET seq = max(seq, excluded.seq)'),
       upsertPolicy: db.prepare('INSERT INTO policy (pkey, value, heads) VALUES (?, ?, ?) ON CONFLICT (pkey) DO UPDATE SET value = excluded.value, heads = excluded.heads'),
       deletePolicy: db.prepare('DELETE FROM policy WHERE pkey = ?'),
       insertPending: db.prepare('INSERT OR IGNORE INTO pending (author, seq, hash, json, received_at) VALUES (?, ?, ?, ?, ?)'),
@@ -193,6 +206,7 @@ export class Ledger {
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.feeds = this.loadFeeds();
     this.state = this.loadState();
+    this.unindexed = this.loadUnindexed();
   }
 
   /**
@@ -359,6 +373,33 @@ export class Ledger {
     s.noteSeqs(entry.author, entry.seq, original ? [toHex(original), toHex(hash)] : [toHex(hash)]);
   }
 
+  /** Writes the unindexed events into the access log's member and resource indexes. In a transaction. */
+  private indexEvents(): void {
+    if (this.unindexed.length === 0) return;
+    const upTo = new Map<number, number>();
+    for (const ev of this.unindexed) {
+      if (ev.member !== null) this.stmt.indexByMember.run(ev.member, ev.at, ev.feed, ev.seq);
+      this.stmt.indexByResource.run(ev.resource, ev.at, ev.feed, ev.seq);
+      upTo.set(ev.feed, Math.max(upTo.get(ev.feed) ?? 0, ev.seq));
+    }
+    for (const [feed, seq] of upTo) this.stmt.markIndexed.run(feed, seq);
+    this.unindexed = [];
+  }
+
+  /** The stored events past each feed's events_indexed mark (after a crash, or a failed transaction). */
+  private loadUnindexed(): UnindexedEvent[] {
+    const out: UnindexedEvent[] = [];
+    const rows = this.db.prepare(`
+      SELECT f.id AS feed, e.seq, e.json FROM feeds f LEFT JOIN events_indexed x ON x.feed = f.id
+      JOIN entries e ON e.id BETWEEN ${entryIdSql('f.id', 'coalesce(x.seq, 0) + 1')} AND ${entryIdSql('f.id', String(2 ** SEQ_BITS - 1))}
+      WHERE e.pkey IS NULL`).iterate() as Iterable<{ feed: number; seq: number; json: string }>;
+    for (const r of rows) {
+      const b = (JSON.parse(r.json) as { body: { resource: string; member?: string | null; at: number } }).body;
+      out.push({ feed: r.feed, seq: r.seq, member: b.member ?? null, resource: b.resource, at: b.at });
+    }
+    return out;
+  }
+
   private *eventRefs(): IterableIterator<EventRef> {
     for (const row of this.db.prepare('SELECT f.author, e.seq, e.hash, ev.resource FROM events ev JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed').iterate() as Iterable<{ author: string; seq: number; hash: Buffer; resource: string }>) {
       yield { author: row.author, seq: row.seq, hash: row.hash.toString('hex'), resource: row.resource };
@@ -367,6 +408,7 @@ export class Ledger {
 
   close(): void {
     if (this.closed) return;
+    if (this.unindexed.length && !this.readonly) this.write(() => this.indexEvents());
     this.groupCommit?.close();
     this.closed = true;
     this.db.close();
@@ -445,6 +487,7 @@ export class Ledger {
       }
       this.setHead(author, seq, out[out.length - 1]!.hashBytes);
       this.materialise(touched);
+      if (this.unindexed.length >= INDEX_BATCH) this.indexEvents();
       return out;
     });
   }
@@ -495,6 +538,7 @@ export class Ledger {
     } catch (err) {
       this.feeds = this.loadFeeds();
       this.state = this.loadState();
+      this.unindexed = this.loadUnindexed();
       throw err;
     }
   }
@@ -511,6 +555,7 @@ export class Ledger {
     else if (isEventType(e.type)) {
       const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
       this.stmt.insertEvent.run(feed.id, e.seq, b.resource, b.member ?? null, b.at, b.allow === undefined ? null : b.allow ? 1 : 0);
+      this.unindexed.push({ feed: feed.id, seq: e.seq, member: b.member ?? null, resource: b.resource, at: b.at });
     }
   }
 
@@ -668,6 +713,7 @@ export class Ledger {
       }
       for (const q of quarantine) this.stmt.insertQuarantine.run(receivedAt, ...q);
       this.materialise(touched, everything);
+      this.indexEvents();
     });
     return result;
   }
@@ -876,21 +922,31 @@ export class Ledger {
    */
   accessLog(q: AccessLogQuery = {}): { rows: AccessLogRow[]; next: string | null } {
     const limit = Math.min(Math.max(q.limit ?? 50, 1), 1000);
+    // By member or by resource through its index table (schema 4), once it holds every event; a
+    // read-only ledger cannot complete it, and scans the events instead.
+    let by = q.member !== undefined ? { table: 'events_by_member', col: 'member', value: q.member }
+      : q.resource !== undefined ? { table: 'events_by_resource', col: 'resource', value: q.resource } : null;
+    if (by && this.unindexed.length) {
+      if (this.readonly) by = null;
+      else this.write(() => this.indexEvents());
+    }
+    const x = by ? 'x' : 'ev'; // the table the order and the cursor come from
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.member !== undefined) (where.push('ev.member = ?'), args.push(q.member));
-    if (q.resource !== undefined) (where.push('ev.resource = ?'), args.push(q.resource));
-    if (q.from !== undefined) (where.push('ev.at >= ?'), args.push(q.from));
-    if (q.to !== undefined) (where.push('ev.at < ?'), args.push(q.to));
+    if (by) (where.push(`x.${by.col} = ?`), args.push(by.value));
+    if (q.member !== undefined && by?.col !== 'member') (where.push('ev.member = ?'), args.push(q.member));
+    if (q.resource !== undefined && by?.col !== 'resource') (where.push('ev.resource = ?'), args.push(q.resource));
+    if (q.from !== undefined) (where.push(`${x}.at >= ?`), args.push(q.from));
+    if (q.to !== undefined) (where.push(`${x}.at < ?`), args.push(q.to));
     if (q.before) {
       // The id stays text: ids pass 2^53 (schema.ts, SEQ_BITS); SQLite compares it as an integer.
       const [at, id] = q.before.split(':');
-      where.push('(ev.at < ? OR (ev.at = ? AND ev.id < ?))');
+      where.push(`(${x}.at < ? OR (${x}.at = ? AND ${x}.id < ?))`);
       args.push(Number(at), Number(at), id);
     }
     const sql = `SELECT CAST(ev.id AS TEXT) AS id, f.author, e.seq, e.hash, e.type, ev.resource, ev.member, ev.at, ev.allow, e.json
-      FROM events ev JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed
-      ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ev.at DESC, ev.id DESC LIMIT ?`;
+      FROM ${by ? `${by.table} x JOIN events ev ON ev.at = x.at AND ev.id = x.id` : 'events ev'} JOIN entries e ON e.id = ev.id JOIN feeds f ON f.id = e.feed
+      ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${x}.at DESC, ${x}.id DESC LIMIT ?`;
     const rows: AccessLogRow[] = [];
     let cursor = '';
     let offset = 0;
