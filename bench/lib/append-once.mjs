@@ -1,5 +1,5 @@
 // One steady-state append figure for the checkout at ROOT (built): single appends, one per
-// transaction, durability 'group', after one warm-up append and 0.2 s for the group-commit thread;
+// transaction, durability 'group', after WARM_UP appends and 0.2 s for the group-commit thread;
 // with the appends per CPU-second of the process and the VM's steal share (steal.mjs) meanwhile.
 // For comparing two checkouts on a VM whose speed drifts: run them alternately, in pairs, and
 // compare within each pair (bench/RESULTS.md, ledger, shows how).
@@ -9,6 +9,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { NOW, event } from './access-event.mjs';
 import { StealMeter } from './steal.mjs';
+
+/**
+ * Appends before the timing starts, as on a node that has run for a while: V8 has compiled the
+ * append path, and the group-commit thread is up. Pinned to one vCPU, a cold start's compiling
+ * shares the core with the appends (~10-20 % fewer in a run of 5,000; bench/RESULTS.md, ledger).
+ */
+const WARM_UP = 2000;
 
 async function appendOnce(root, n) {
   const { Ledger } = await import(`${root}/packages/ledger/dist/index.js`);
@@ -20,11 +27,11 @@ async function appendOnce(root, n) {
   try {
     const l = Ledger.open(join(dir, 'x.db'), { site: site.site, now: () => NOW });
     l.ingest([encodeEntry(site.genesis)]);
-    l.append(node, 'access.decision', event(0, 'ada'));
+    for (let i = 0; i < WARM_UP; i++) l.append(node, 'access.decision', event(i - WARM_UP, 'ada'));
     await new Promise((resolve) => setTimeout(resolve, 200));
     const meter = new StealMeter().start();
     const t = performance.now();
-    for (let i = 1; i <= n; i++) l.append(node, 'access.decision', event(i, 'ada'));
+    for (let i = 0; i < n; i++) l.append(node, 'access.decision', event(i, 'ada'));
     l.flush();
     const rate = n / ((performance.now() - t) / 1000);
     meter.stop();
