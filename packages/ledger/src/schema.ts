@@ -2,7 +2,7 @@
  * SQLite schema and migrations. `PRAGMA user_version` is the schema version; each migration runs
  * once, in a transaction, so a Pi's database upgrades in place when a new release opens it.
  *
- * Layout, measured (see bench/RESULTS.md, ledger; versions 2 and 3 below): entries live in a
+ * Layout, measured (see bench/RESULTS.md, ledger; versions 2 to 4 below): entries live in a
  * rowid table whose rowid is made of (feed, seq) (SEQ_BITS), where `feed` is an integer id for
  * the author's key, so each feed's appends go to the end of its own range and no index is needed
  * to find one; a 64-character author in every row and index made inserts ~2x slower than this,
