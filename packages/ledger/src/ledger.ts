@@ -408,7 +408,13 @@ export class Ledger {
 
   close(): void {
     if (this.closed) return;
-    if (this.unindexed.length && !this.readonly) this.write(() => this.indexEvents());
+    if (this.unindexed.length && !this.readonly) {
+      try {
+        this.write(() => this.indexEvents());
+      } catch {
+        // The file must still be released; the next open finds these events again (loadUnindexed).
+      }
+    }
     this.groupCommit?.close();
     this.closed = true;
     this.db.close();
