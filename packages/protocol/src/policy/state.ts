@@ -114,15 +114,6 @@ export class PolicyState implements PolicyView {
     return 'added';
   }
 
-  /** Adds an access event known only by reference (a replica loading its store). */
-  addEventRef(ref: EventRef): AddOutcome {
-    if (this.options.events) throw new ProtocolError('EVENTS_KEPT_BY_STORE', 'record the event in the store that was given as `events`, not with addEventRef().');
-    if (this.eventIndex.has(ref.hash)) return 'duplicate';
-    this.eventIndex.set(ref.hash, ref);
-    this.trackSeq(ref.author, ref.seq, ref.hash);
-    return 'added';
-  }
-
   /**
    * Records entries `hashes` at (author, seq) for equivocation, each once: how a store that keeps
    * access events itself reports a fork whose entries the state does not hold.
