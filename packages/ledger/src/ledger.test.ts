@@ -22,6 +22,16 @@ function founded() {
   return { site, admin, ledger };
 }
 
+/** Closes `ledger` and changes its file behind its back with one SQL statement, as damage or an old release would. */
+function editClosed(ledger: Ledger, sql: string, ...args: unknown[]): string {
+  const { path } = ledger;
+  ledger.close();
+  const db = new Database(path);
+  db.prepare(sql).run(...args);
+  db.close();
+  return path;
+}
+
 function populate(ledger: Ledger, key = testKey(1)) {
   ledger.append(key, 'resource.put', resourceBody('door', { kind: 'door' }));
   ledger.append(key, 'resource.put', resourceBody('laser', { requiredCerts: ['laser'] }));
@@ -248,11 +258,7 @@ describe('damaged files', () => {
   it('a feed with a missing entry is refused on open, and a forensic open lets verify name it', () => {
     const { site, ledger, admin } = founded();
     populate(ledger, admin.key);
-    const { path } = ledger;
-    ledger.close();
-    const db = new Database(path);
-    db.prepare('DELETE FROM entries WHERE seq = 3').run();
-    db.close();
+    const path = editClosed(ledger, 'DELETE FROM entries WHERE seq = 3');
     expect(() => Ledger.open(path, { site: site.site })).toThrow(/should hold seq 1\.\.6 but holds 5/);
     const f = track(Ledger.open(path, { site: site.site, forensic: true }));
     expect(f.verify()).toEqual(expect.arrayContaining([
@@ -323,11 +329,7 @@ describe('damaged files', () => {
   it('entry ids past 2^53 (feed ids from 4,096 on) page, read, reopen and verify exactly', () => {
     const { site, ledger, admin } = founded();
     populate(ledger, admin.key);
-    const { path } = ledger;
-    ledger.close();
-    const db = new Database(path);
-    db.prepare('INSERT INTO feeds (id, author) VALUES (?, ?)').run(5000, 'an empty feed with a high id');
-    db.close();
+    const path = editClosed(ledger, 'INSERT INTO feeds (id, author) VALUES (?, ?)', 5000, 'an empty feed with a high id');
     const l = track(Ledger.open(path, { site: site.site, now: () => NOW }));
     const node = testKey(30); // enrolled for the door by populate(); its feed gets id 5001
     // Three events at each instant, so pages end between events that differ only in their id.
@@ -355,11 +357,7 @@ describe('damaged files', () => {
 
   it('refuses a feed past the last id an entry id can hold, and writes nothing', () => {
     const { site, ledger, admin } = founded();
-    const { path } = ledger;
-    ledger.close();
-    const db = new Database(path);
-    db.prepare('INSERT INTO feeds (id, author) VALUES (?, ?)').run(MAX_FEED_ID, 'the last feed id');
-    db.close();
+    const path = editClosed(ledger, 'INSERT INTO feeds (id, author) VALUES (?, ?)', MAX_FEED_ID, 'the last feed id');
     const l = track(Ledger.open(path, { site: site.site, now: () => NOW }));
     const digest = l.digest();
     expect(() => l.append(testKey(31), 'member.put', memberBody('eve'))).toThrow(/TOO_MANY_FEEDS|as many feeds/);
