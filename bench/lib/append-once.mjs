@@ -13,7 +13,7 @@ import { StealMeter } from './steal.mjs';
 /**
  * Appends before the timing starts, as on a node that has run for a while: V8 has compiled the
  * append path, and the group-commit thread is up. Pinned to one vCPU, a cold start's compiling
- * shares the core with the appends (~10-20 % fewer in a run of 5,000; bench/RESULTS.md, ledger).
+ * shares the core with the appends (~25 % fewer in a run of 5,000; bench/RESULTS.md, ledger).
  */
 const WARM_UP = 2000;
 
