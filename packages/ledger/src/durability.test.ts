@@ -76,8 +76,8 @@ describe("durability 'group'", () => {
   it('no commit waits longer than groupCommitMs: checked at each commit and by a timer', async () => {
     const busy = ledger({ groupCommitMs: 5 });
     // The event loop never turns in this loop, so no timer can fire: fsyncs come from the checks
-    // at each commit. Bounded by a count, not by 60 ms of a shared disk (whose fsyncs took 15 ms
-    // 4 fsyncs in 60 ms in one clean-clone run); the deadline only stops a broken build.
+    // at each commit. Bounded by a count, not by 60 ms of a shared disk (which allowed only 4
+    // fsyncs in 60 ms in one clean-clone run); the deadline only stops a broken build.
     const end = performance.now() + 5000;
     while (busy.durabilityStats.fsyncs < 5 && performance.now() < end) appendSome(busy, 1);
     const { commits, fsyncs } = busy.durabilityStats;
