@@ -137,6 +137,27 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE events_indexed (feed INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
   INSERT INTO events_indexed SELECT feed, max(seq) FROM entries GROUP BY feed;
   `,
+  // 5: only signed evidence changes what a node believes (DESIGN §3, Evidence; issue 10).
+  // Earlier releases parked pending entries unverified and kept the highest head any peer
+  // claimed: both go (peers send them again; claims now only feed sync lag). Pending entries
+  // of keys without authority are marked (`unauthorised`), so they are bounded apart and found
+  // again when authority arrives. The quarantine keeps one row per distinct raw line (`digest`
+  // = sha256 of it, with a count and when it was last seen) and is bounded per author and in
+  // total; rows of earlier releases keep a NULL digest and are trimmed to the newest 10,000.
+  `
+  DELETE FROM pending;
+  ALTER TABLE pending ADD COLUMN unauthorised INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX pending_unauthorised ON pending (author) WHERE unauthorised = 1;
+  DELETE FROM peers;
+  ALTER TABLE quarantine ADD COLUMN digest BLOB;
+  ALTER TABLE quarantine ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE quarantine ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;
+  UPDATE quarantine SET last_seen = received_at;
+  DELETE FROM quarantine WHERE id NOT IN (SELECT id FROM quarantine ORDER BY id DESC LIMIT 10000);
+  CREATE UNIQUE INDEX quarantine_digest ON quarantine (digest);
+  CREATE INDEX quarantine_author ON quarantine (author, last_seen);
+  CREATE INDEX quarantine_last_seen ON quarantine (last_seen);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
