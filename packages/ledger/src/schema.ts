@@ -158,6 +158,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX quarantine_author ON quarantine (author, last_seen);
   CREATE INDEX quarantine_last_seen ON quarantine (last_seen);
   `,
+  // 6: entries held for a newer version (DESIGN §4; issue 10, finding 9): verified, stored in
+  // their feed (pkey NULL, no event row), changing nothing. `held` lists them by entry id; a
+  // release that understands one re-reads it on open and removes it from here (held.ts).
+  `
+  CREATE TABLE held (id INTEGER PRIMARY KEY);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
