@@ -28,6 +28,11 @@ const keyCache = new Map<string, string>();
 // The path of the value being encoded ($, then keys and indexes), kept as a stack and only
 // joined into text for an error message.
 const path: Array<string | number> = [];
+/** Deeper nesting is refused: no entry needs it, and recursion an author controls must stay shallow. */
+export const MAX_CANONICAL_DEPTH = 32;
+function tooDeep(): never {
+  throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is nested deeper than ${MAX_CANONICAL_DEPTH} levels`);
+}
 function pathText(): string {
   let s = '$';
   for (const p of path) s += typeof p === 'number' ? `[${p}]` : `.${p}`;
@@ -64,6 +69,7 @@ function enc(v: unknown): string {
       return v ? 'true' : 'false';
     case 'object': {
       if (v === null) return 'null';
+      if (path.length >= MAX_CANONICAL_DEPTH) tooDeep();
       if (Array.isArray(v)) {
         let s = '[';
         for (let i = 0; i < v.length; i++) {

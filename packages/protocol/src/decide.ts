@@ -20,6 +20,8 @@ export const DECISION_REASONS = {
   RULES_STALE: 'this machine has not received rule updates for too long; only admins may use it until it syncs',
   NOT_CERTIFIED: 'not certified for this machine; ask a trainer for an induction',
   OUTSIDE_SCHEDULE: 'outside the opening hours of this resource',
+  LOCKED_OUT: 'this machine is locked out; an admin must lift the lockout',
+  LOCKOUT_PENDING: 'this machine is being locked out: the current session may finish, no new one starts',
 } as const;
 
 export type DecisionReason = keyof typeof DECISION_REASONS;
@@ -88,6 +90,10 @@ export function decide(state: PolicyView, credential: Credential, resourceId: st
   if (!member) return outcome(false, 'UNKNOWN_MEMBER', card.member);
   if (member.status === 'suspended') return outcome(false, 'MEMBER_SUSPENDED', member.member);
   if (member.validUntil !== null && now > member.validUntil) return outcome(false, 'MEMBERSHIP_EXPIRED', member.member);
+  // A lockout stops everyone, admins included: it is how a machine is made safe.
+  const lockout = state.lockout(resourceId)?.state;
+  if (lockout === 'now') return outcome(false, 'LOCKED_OUT', member.member);
+  if (lockout === 'when_idle') return outcome(false, 'LOCKOUT_PENDING', member.member);
   let staleButAdmin = false;
   if (rulesAreStale(resource, now, ctx)) {
     if (!state.isAdminMember(member.member)) return outcome(false, 'RULES_STALE', member.member);

@@ -26,10 +26,10 @@ function accepts(text: string): boolean {
 
 describe('entries', () => {
   it('sign in Node, verify in the browser provider, and the other way round', () => {
-    expect(verifyEntry(entry, pureCrypto)).toEqual({ ok: true, hash: entryHash(entry) });
+    expect(verifyEntry(entry, pureCrypto)).toEqual({ ok: true, hash: entryHash(entry), known: true });
     const browserKey = testKey(42, pureCrypto);
     const { entry: e2, hash } = signEntry(browserKey, { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'member.put', deps: [], body: memberBody('bob') }, pureCrypto);
-    expect(verifyEntry(e2, nodeCrypto)).toEqual({ ok: true, hash });
+    expect(verifyEntry(e2, nodeCrypto)).toEqual({ ok: true, hash, known: true });
     expect(signEntry(testKey(42, nodeCrypto), { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'member.put', deps: [], body: memberBody('bob') }, nodeCrypto).entry.sig).toBe(e2.sig);
   });
 
@@ -68,8 +68,12 @@ describe('entries', () => {
   });
 
   it('names the field that is wrong', () => {
-    const bad = { ...entry, body: { ...entry.body, status: 'gone' } };
-    expect(verifyEntry(bad)).toMatchObject({ ok: false, code: 'SCHEMA', reason: expect.stringContaining('body.status') });
+    // A body this release does not understand verifies (it is held inert), and says why.
+    const bad = signEntry(admin.key, { site: site.site, seq: 9, prev: entryHash(entry), hlc: entry.hlc, type: 'member.put', deps: [], body: { ...entry.body, status: 'gone' } as never }).entry;
+    expect(verifyEntry(bad)).toMatchObject({ ok: true, known: false, unknown: expect.stringContaining('body.status') });
+    const future = signEntry(admin.key, { site: site.site, seq: 9, prev: entryHash(entry), hlc: entry.hlc, type: 'door.future_thing' as never, deps: [], body: { any: 'shape' } as never }).entry;
+    expect(verifyEntry(future)).toMatchObject({ ok: true, known: false, unknown: expect.stringContaining('not known to this release') });
+    expect(verifyEntry({ ...future, type: 'Not A Type' })).toMatchObject({ ok: false, code: 'SCHEMA', reason: expect.stringContaining('type') });
     expect(verifyEntry({ ...entry, prev: null })).toMatchObject({ ok: false, code: 'SCHEMA', reason: expect.stringContaining('prev') });
     expect(verifyEntry({ ...entry, extra: 1 })).toMatchObject({ ok: false, code: 'SCHEMA' });
     expect(verifyEntry({ ...entry, deps: ['f'.repeat(64), 'a'.repeat(64)] })).toMatchObject({ ok: false, reason: expect.stringContaining('sorted') });

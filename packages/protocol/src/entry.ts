@@ -7,8 +7,8 @@ import { fromHex, toHex, utf8, concatBytes, fromUtf8 } from './bytes.js';
 import { defaultCrypto, type CryptoProvider } from './crypto/index.js';
 import { ProtocolError } from './errors.js';
 import type { KeyPair } from './keys.js';
-import { Entry, MAX_ENTRY_BYTES, PROTOCOL_VERSION, type AnyEntry, type UnsignedEntry } from './schemas/entry.js';
-import type { EntryType } from './schemas/bodies.js';
+import { Entry, EntryEnvelope, MAX_ENTRY_BYTES, PROTOCOL_VERSION, isKnownEntry, type AnyEntry, type UnsignedEntry } from './schemas/entry.js';
+import { BODY_SCHEMAS, type EntryType } from './schemas/bodies.js';
 
 export const SIGNING_DOMAIN = utf8('keymesh/v1\0');
 
@@ -60,13 +60,20 @@ function withSig(unsignedText: string, sig: string): string {
   return `${unsignedText.slice(0, at)},"sig":"${sig}"${unsignedText.slice(at)}`;
 }
 
-export type Verdict = { ok: true; hash: string } | { ok: false; code: 'SCHEMA' | 'BAD_SIGNATURE' | 'NON_CANONICAL'; reason: string };
+export type Verdict =
+  | { ok: true; hash: string; known: true }
+  | { ok: true; hash: string; known: false; unknown: string }
+  | { ok: false; code: 'SCHEMA' | 'BAD_SIGNATURE' | 'NON_CANONICAL'; reason: string };
 
-/** Schema plus signature of one entry (chain, site and authority are the replica's checks). */
+/**
+ * Envelope, canonical encodability and signature of one entry (chain, site and authority are
+ * the replica's checks). `known` is false for an entry this release does not understand (a
+ * newer type or body): it verifies, and changes nothing.
+ */
 export function verifyEntry(input: unknown, crypto: CryptoProvider = defaultCrypto): Verdict {
-  const parsed = Entry.safeParse(input);
+  const parsed = EntryEnvelope.safeParse(input);
   if (!parsed.success) return { ok: false, code: 'SCHEMA', reason: describeZodError(parsed.error) };
-  const e = parsed.data as Entry;
+  const e = parsed.data as unknown as Entry;
   let hash: Uint8Array;
   try {
     hash = entryHashBytes(e, crypto);
@@ -76,7 +83,16 @@ export function verifyEntry(input: unknown, crypto: CryptoProvider = defaultCryp
   if (!crypto.verify(fromHex(e.author), signingMessage(hash), fromHex(e.sig))) {
     return { ok: false, code: 'BAD_SIGNATURE', reason: `signature of ${e.type} seq ${e.seq} by ${e.author.slice(0, 12)}… does not verify` };
   }
-  return { ok: true, hash: toHex(hash) };
+  if (isKnownEntry(e)) return { ok: true, hash: toHex(hash), known: true };
+  return { ok: true, hash: toHex(hash), known: false, unknown: whyNotKnown(e) };
+}
+
+/** Why this release does not understand an entry: its type, or what is wrong with its body. */
+export function whyNotKnown(e: { type: string; body: unknown }): string {
+  const schema = (BODY_SCHEMAS as Record<string, { safeParse(v: unknown): { success: boolean; error?: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> } } }>)[e.type];
+  if (!schema) return `type ${e.type} is not known to this release (written by a newer one?)`;
+  const r = schema.safeParse(e.body);
+  return r.success || !r.error ? '' : describeZodError({ issues: r.error.issues.map((i) => ({ ...i, path: ['body', ...i.path] })) });
 }
 
 /** The wire/file form of an entry: its canonical JSON (sig included). */
@@ -85,16 +101,13 @@ export function encodeEntry(e: Entry): string {
 }
 
 /**
- * Parses an entry from wire bytes or text and checks its shape, and that the bytes are
+ * Parses an entry from wire bytes or text and checks its envelope, and that the bytes are
  * exactly canonical: an entry re-encoded differently by some engine is refused, not repaired.
- * Does not check the signature (see verifyEntry).
+ * Does not check the signature (see verifyEntry). The entry may be one this release does not
+ * understand: see parseEntryText's `known`.
  */
 export function decodeEntry(input: string | Uint8Array): AnyEntry {
-  const { entry, text } = parseEntryText(input);
-  if (canonicalString(entry) !== text) {
-    throw new ProtocolError('NOT_CANONICAL_BYTES', 'send the canonical encoding (sorted keys, no whitespace, integers only)');
-  }
-  return entry;
+  return parseEntryText(input).entry;
 }
 
 /**
@@ -112,8 +125,14 @@ export function unsignedWireText(text: string): string {
   return text.slice(0, at) + text.slice(end + 1);
 }
 
-/** Size, JSON and schema checks of wire input, without the canonical-bytes check. */
-export function parseEntryText(input: string | Uint8Array): { entry: AnyEntry; text: string } {
+/**
+ * The one check of received entry bytes, used on every path (ingest, import, sync, browser):
+ * size, UTF-8, JSON, envelope, and canonical bytes (a moved `sig`, a duplicated key, `-0`,
+ * whitespace, a lone surrogate: all refused, so no two parsers can read one signed text two
+ * ways). `known` is false when the type or body is not one this release understands; such an
+ * entry is still verified and stored, inert (DESIGN §4 "Newer versions").
+ */
+export function parseEntryText(input: string | Uint8Array): { entry: AnyEntry; text: string; known: boolean } {
   const size = typeof input === 'string' ? (input.length * 3 <= MAX_ENTRY_BYTES ? input.length : utf8(input).length) : input.length;
   if (size > MAX_ENTRY_BYTES) throw new ProtocolError('TOO_LARGE', `entry is ${size} bytes; the limit is ${MAX_ENTRY_BYTES}`);
   let text: string;
@@ -128,9 +147,35 @@ export function parseEntryText(input: string | Uint8Array): { entry: AnyEntry; t
   } catch (err) {
     throw new ProtocolError('BAD_JSON', (err as Error).message);
   }
-  const parsed = Entry.safeParse(json);
+  const parsed = EntryEnvelope.safeParse(json);
   if (!parsed.success) throw new ProtocolError('SCHEMA', describeZodError(parsed.error));
-  return { entry: parsed.data as AnyEntry, text };
+  // canonicalString throws NON_CANONICAL for what has no canonical form (-0, lone surrogates).
+  if (canonicalString(json) !== text) {
+    throw new ProtocolError('NOT_CANONICAL_BYTES', 'send the canonical encoding (sorted keys, no whitespace, no repeated keys, integers only)');
+  }
+  const entry = parsed.data as unknown as AnyEntry;
+  return { entry, text, known: isKnownEntry(entry) };
+}
+
+/**
+ * Restrictive entries take access away: a suspension, a revocation, an unbinding, a lockout, a
+ * retirement. A node obeys them whatever their time stamp (DESIGN §10: a Pi whose clock is a
+ * month behind must still obey a suspension signed today).
+ */
+export function isRestrictive(e: { type: string; body: unknown }): boolean {
+  const body = e.body as Record<string, unknown> | null;
+  switch (e.type) {
+    case 'card.unbind':
+    case 'cert.revoke':
+    case 'node.retire':
+      return true;
+    case 'member.put':
+      return body?.status === 'suspended';
+    case 'resource.lockout':
+      return body?.state === 'now' || body?.state === 'when_idle';
+    default:
+      return false;
+  }
 }
 
 export function describeZodError(err: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {

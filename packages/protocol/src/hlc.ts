@@ -6,9 +6,11 @@
 import { z } from 'zod';
 import { ProtocolError } from './errors.js';
 
+export const MAX_HLC_WALL = 2 ** 47; // ms; the year 6429
+export const MAX_HLC_LOGICAL = 2 ** 31;
 export const Hlc = z.strictObject({
-  wall: z.number().int().nonnegative().max(2 ** 47), // ms; 2^47 is the year 6429
-  logical: z.number().int().nonnegative().max(2 ** 31),
+  wall: z.number().int().nonnegative().max(MAX_HLC_WALL),
+  logical: z.number().int().nonnegative().max(MAX_HLC_LOGICAL),
 });
 export type Hlc = z.infer<typeof Hlc>;
 
@@ -17,6 +19,14 @@ export function compareHlc(a: Hlc, b: Hlc): number {
 }
 
 export const DEFAULT_MAX_DRIFT_MS = 5 * 60 * 1000;
+
+/**
+ * A counter past the schema's limit would make every later stamp one that peers refuse; the
+ * clock moves its wall on by 1 ms instead (a remote stamp can push the counter, never past it).
+ */
+function bounded(wall: number, logical: number): Hlc {
+  return logical > MAX_HLC_LOGICAL ? { wall: wall + 1, logical: 0 } : { wall, logical };
+}
 
 export class HybridClock {
   private last: Hlc;
@@ -31,7 +41,7 @@ export class HybridClock {
   /** Stamp for a local event. */
   now(): Hlc {
     const pt = this.physical();
-    this.last = pt > this.last.wall ? { wall: pt, logical: 0 } : { wall: this.last.wall, logical: this.last.logical + 1 };
+    this.last = pt > this.last.wall ? { wall: pt, logical: 0 } : bounded(this.last.wall, this.last.logical + 1);
     return { ...this.last };
   }
 
@@ -52,7 +62,7 @@ export class HybridClock {
     else if (wall === this.last.wall) logical = this.last.logical + 1;
     else if (wall === remote.wall) logical = remote.logical + 1;
     else logical = 0;
-    this.last = { wall, logical };
+    this.last = bounded(wall, logical);
     return { ...this.last };
   }
 

@@ -13,5 +13,8 @@ export * from './policy/keys.js';
 export * from './policy/values.js';
 export * from './policy/admins.js';
 export * from './policy/state.js';
+export * from './policy/admin-set.js';
+export * from './policy/trainers.js';
+export * from './site.js';
 export * from './decide.js';
 export * from './topics.js';

@@ -229,7 +229,7 @@ export function playHistory(steps: readonly HistoryStep[], crypto: CryptoProvide
         w.write('access.decision', { resource: a % 2 ? 'laser' : 'door', credential: { kind: 'card', uid: CARDS[b % CARDS.length]! }, allow: b % 2 === 0, reason: 'ALLOWED', member: null, at: 1_700_000_000_000 + a });
         break;
       case 7:
-        w.write('member.put', memberBody('trainer1', { keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'laser', until: b % 2 ? null : 1 + (a % 5) }] }));
+        w.write('member.put', memberBody('trainer1', { keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'laser', until: b % 2 ? null : { [T.id]: 1 + (a % 5) } }] }));
         break;
       case 8:
         w.write('admins.change', { admins: [{ key: A.id, until: null }, { key: B.id, until: b % 2 ? null : 1 + (a % 6) }], quorum: 1, approvals: [] });

@@ -16,6 +16,8 @@ export function policyKeyOf(e: AnyEntry): string | null {
       return `card/${e.body.card}`;
     case 'resource.put':
       return `resource/${e.body.resource}`;
+    case 'resource.lockout':
+      return `lockout/${e.body.resource}`;
     case 'cert.grant':
     case 'cert.revoke':
       return `cert/${e.body.member}/${e.body.cert}`;

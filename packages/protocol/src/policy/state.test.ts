@@ -189,7 +189,7 @@ describe('authority', () => {
     const g1 = T.write('cert.grant', { member: 'm1', cert: 'laser', grantedBy: 'trainer1', note: 'induction' });
     A.receive([g1]);
     expect(A.state.certified('m1', 'laser')).toBe(true);
-    A.write('member.put', memberBody('trainer1', { keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'laser', until: g1.seq }] }));
+    A.write('member.put', memberBody('trainer1', { keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'laser', until: { [T.id]: g1.seq } }] }));
     T.receive(A.feed);
     T.write('cert.grant', { member: 'm2', cert: 'laser', grantedBy: 'trainer1', note: 'after withdrawal' });
     const s = PolicyState.from(h.site.site, h.entries());
@@ -213,13 +213,14 @@ describe('authority', () => {
     const newcomer = testKey(77);
     const proposal = (deps: string[]) => ({ site: site.site, deps, admins: [{ key: A!.id, until: null }, { key: newcomer.publicKey, until: null }], quorum: 1 });
     const deps = A!.state.headHashes('admins');
-    const alone = A!.write('admins.change', { ...proposal(deps), approvals: [] });
+    const body = (p: ReturnType<typeof proposal>) => ({ admins: p.admins, quorum: p.quorum });
+    const alone = A!.write('admins.change', { ...body(proposal(deps)), approvals: [] });
     expect(PolicyState.from(site.site, [site.genesis, alone]).admins()!.value.admins).not.toHaveProperty(newcomer.publicKey);
-    const approved = A!.write('admins.change', { ...proposal(deps), approvals: [approveAdminsChange(B!.key, proposal(deps))] }, deps);
+    const approved = A!.write('admins.change', { ...body(proposal(deps)), approvals: [approveAdminsChange(B!.key, proposal(deps))] }, deps);
     const s = PolicyState.from(site.site, [site.genesis, alone, approved]);
     expect(Object.keys(s.admins()!.value.admins).sort()).toEqual([A!.id, newcomer.publicKey].sort());
     // A forged approval (signed over another proposal) does not count.
-    const forged = A!.write('admins.change', { ...proposal(deps), quorum: 2, approvals: [approveAdminsChange(B!.key, proposal(deps))] }, deps);
+    const forged = A!.write('admins.change', { ...body(proposal(deps)), quorum: 2, approvals: [approveAdminsChange(B!.key, proposal(deps))] }, deps);
     expect(PolicyState.from(site.site, [site.genesis, forged]).admins()!.value.quorum).toBe(2);
     expect(PolicyState.from(site.site, [site.genesis, forged]).admins()!.heads).toEqual([site.site]);
   });

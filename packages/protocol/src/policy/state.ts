@@ -6,28 +6,34 @@
  * effective (its author had the authority) is decided against the merged state of the keys
  * that grant authority, never against arrival order, so any delivery order of the same set,
  * duplicates included, gives the same state. Authority is layered so it cannot loop:
- *   admins (genesis + quorum-approved changes)  →  nodes, members, cards, resources
- *   → certifications (admin, trainer within scope, or an enrolled node's panel for a trainer)
- *   → access events (an enrolled node, for a resource it controls).
- * Trust is withdrawn with `until` (the last seq of a feed that still counts), so removing an
- * admin, a trainer's scope or a node never voids what they signed before.
+ *   admins (genesis + quorum-approved changes, admin-set.ts)  →  nodes, members, cards, resources
+ *   → certifications (admin, trainer within scope, or an enrolled node's panel: trainers.ts)
+ *   → lockouts (admin; a certified member may set `now`) and access events (an enrolled node).
+ * Trust is judged at the position an entry claims in its author's feed: `until` (the last seq
+ * of a feed that still counts) withdraws an admin, a trainer or a node without voiding what
+ * they signed before, and no choice of `deps` escapes it.
  *
  * Values are computed lazily and cached; adding an entry drops only the cached values it can
- * change, so keeping the state up to date costs little per entry.
+ * change (`dependents`), so keeping the state up to date costs little per entry. Entries this
+ * release does not understand are held inert: they count only towards fork detection.
  */
 import { canonicalBytes, canonicalString } from '../canonical.js';
 import { toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { entryHash } from '../entry.js';
-import type { AnyEntry, Entry } from '../schemas/entry.js';
+import { isKnownEntry, type AnyEntry, type Entry } from '../schemas/entry.js';
 import { isEventType } from '../schemas/bodies.js';
 import { policyKeyOf } from './keys.js';
-import { approvalIsValid } from './admins.js';
+import { mergeAdminValues, resolveAdminSet, type AdminSet } from './admin-set.js';
+import { recordAllowsPanel, recordGrants } from './trainers.js';
+import type { StoredEntry } from './stored.js';
 import {
-  type AdminsValue, type CardValue, type CertValue, type Head, type MemberValue, type NodeValue, type ResourceValue,
-  intersectUntils, mergeCard, mergeCert, mergeMember, mergeNode, mergeResource, minUntil, withinUntil,
+  type AdminsValue, type CardValue, type CertValue, type Head, type LockoutValue, type MemberValue, type NodeValue, type ResourceValue,
+  mergeCard, mergeCert, mergeLockout, mergeMember, mergeNode, mergeResource, withinUntil,
 } from './values.js';
+
+export type { StoredEntry };
 
 export interface Register<V> {
   value: V;
@@ -45,7 +51,8 @@ export interface Fork {
   hashes: string[];
 }
 
-export type AddOutcome = 'added' | 'duplicate' | 'wrong-site';
+/** 'inert': an entry this release does not understand (DESIGN §4): kept for fork detection only. */
+export type AddOutcome = 'added' | 'duplicate' | 'wrong-site' | 'inert';
 
 /** Read access to the rules; what `decide()` needs. The ledger implements it too. */
 export interface PolicyView {
@@ -56,6 +63,8 @@ export interface PolicyView {
   certified(member: string, cert: string): boolean;
   /** Does one of the member's trusted keys hold admin authority? */
   isAdminMember(member: string): boolean;
+  /** The resource's lockout, if one was ever set. */
+  lockout(resource: string): LockoutValue | undefined;
 }
 
 /** What the reducer keeps of an access event: enough to judge whether it counts. */
@@ -66,12 +75,6 @@ export interface EventRef {
   resource: string;
 }
 
-export interface StoredEntry {
-  hash: string;
-  entry: AnyEntry;
-  key: string | null;
-}
-
 export class PolicyState implements PolicyView {
   private readonly all = new Map<string, StoredEntry>();
   private readonly byKey = new Map<string, Set<string>>();
@@ -80,10 +83,18 @@ export class PolicyState implements PolicyView {
   /** Access events are kept compactly (a replica may hold hundreds of thousands). */
   private readonly eventIndex = new Map<string, EventRef>();
 
+  private readonly inert = new Set<string>();
+  /** Keys whose validity depends on another key (a trainer's member record, a node, a lockout's member): key → dependents. */
+  private readonly dependsOn = new Map<string, Set<string>>();
+  /** Certs granted or revoked by a trainer or a panel, and lockouts: their authority also depends on resources and certs. */
+  private readonly judgedByOthers = new Set<string>();
+  /** Public key → member ids whose records (effective or not) list it. */
+  private readonly keyOwners = new Map<string, Set<string>>();
+
   private readonly regCache = new Map<string, Register<unknown> | null>();
   private readonly certCache = new Map<string, Register<CertValue> | null>();
   private adminsCache: Register<AdminsValue> | null | undefined;
-  private readonly adminChangeValid = new Map<string, boolean>();
+  private adminSetCache: AdminSet | undefined;
 
   /**
    * `events`: for a store that keeps access events itself (the ledger, in SQLite). The state
@@ -95,8 +106,13 @@ export class PolicyState implements PolicyView {
 
   /** Adds one verified entry (schema and signature already checked). */
   add(entry: AnyEntry, hash: string = entryHash(entry, this.crypto)): AddOutcome {
-    if (this.all.has(hash) || this.eventIndex.has(hash)) return 'duplicate';
+    if (this.all.has(hash) || this.eventIndex.has(hash) || this.inert.has(hash)) return 'duplicate';
     if (entry.type === 'site.genesis' ? hash !== this.site : entry.site !== this.site) return 'wrong-site';
+    if (!isKnownEntry(entry)) {
+      this.inert.add(hash);
+      this.trackSeq(entry.author, entry.seq, hash);
+      return 'inert';
+    }
     const key = policyKeyOf(entry);
     if (key === null && this.options.events) throw new ProtocolError('EVENTS_KEPT_BY_STORE', `${entry.type} is an access event; record it in the store that was given as \`events\`, not with add().`);
     if (key === null) {
@@ -110,8 +126,68 @@ export class PolicyState implements PolicyView {
     let set = this.byKey.get(key);
     if (!set) this.byKey.set(key, (set = new Set()));
     set.add(hash);
+    this.indexDependencies(entry, key);
     this.invalidateFor(key);
     return 'added';
+  }
+
+  /** Records which keys this entry's authority depends on (for `dependents`), and who owns which key. */
+  private indexDependencies(e: AnyEntry, key: string): void {
+    const dep = (on: string) => {
+      let set = this.dependsOn.get(on);
+      if (!set) this.dependsOn.set(on, (set = new Set()));
+      set.add(key);
+    };
+    if (e.type === 'cert.grant' || e.type === 'cert.revoke') {
+      const trainer = e.type === 'cert.grant' ? e.body.grantedBy : e.body.revokedBy;
+      if (trainer !== null) {
+        dep(`member/${trainer}`);
+        dep(`node/${e.author}`);
+        this.judgedByOthers.add(key);
+      }
+    } else if (e.type === 'resource.lockout') {
+      dep(`node/${e.author}`);
+      if (e.body.by !== null) dep(`member/${e.body.by}`);
+      this.judgedByOthers.add(key);
+    } else if (e.type === 'member.put') {
+      for (const k of e.body.keys) {
+        let owners = this.keyOwners.get(k.key);
+        if (!owners) this.keyOwners.set(k.key, (owners = new Set()));
+        owners.add(e.body.member);
+      }
+    }
+  }
+
+  /**
+   * The policy keys whose value may change when the `touched` keys changed (touched included):
+   * what a store must rewrite. Everything when the admin set changed or a feed forked.
+   */
+  dependents(touched: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    for (const k of touched) {
+      if (k === 'admins') return new Set(this.byKey.keys());
+      out.add(k);
+      for (const d of this.dependsOn.get(k) ?? []) out.add(d);
+      // Resources (required certs) and certs (a member's lockout button) judge trainer certs and lockouts.
+      if (k.startsWith('resource/') || k.startsWith('cert/')) for (const d of this.judgedByOthers) out.add(d);
+    }
+    return out;
+  }
+
+  /**
+   * Does `author` hold any authority at all (an admin, even withdrawn; a member's key; an
+   * enrolled node, even retired)? A store keeps feeds of keys without any apart and bounded.
+   */
+  hasAuthority(author: string): boolean {
+    if (author in (this.admins()?.value.admins ?? {})) return true;
+    if (this.node(author)) return true;
+    for (const m of this.keyOwners.get(author) ?? []) if (this.member(m)?.keys[author] !== undefined) return true;
+    return false;
+  }
+
+  /** Entries held inert (a type or body this release does not understand). */
+  get inertCount(): number {
+    return this.inert.size;
   }
 
   /**
@@ -155,26 +231,22 @@ export class PolicyState implements PolicyView {
 
   /** Entries held, access events included (unless a store keeps them: see the constructor). */
   get size(): number {
-    return this.all.size + this.eventIndex.size;
+    return this.all.size + this.eventIndex.size + this.inert.size;
   }
 
   private invalidateAll(): void {
     this.regCache.clear();
     this.certCache.clear();
     this.adminsCache = undefined;
-    this.adminChangeValid.clear();
+    this.adminSetCache = undefined;
   }
 
   private invalidateFor(key: string): void {
     if (key === 'admins') return this.invalidateAll();
-    if (key.startsWith('cert/')) {
-      this.certCache.delete(key);
-      return;
+    for (const k of this.dependents([key])) {
+      if (k.startsWith('cert/')) this.certCache.delete(k);
+      else this.regCache.delete(k);
     }
-    this.regCache.delete(key);
-    // Members (trainer scope), nodes (panels) and resources (which certs a panel may issue)
-    // grant authority over certifications.
-    if (!key.startsWith('card/')) this.certCache.clear();
   }
 
   // ---- authority -------------------------------------------------------------------------
@@ -190,6 +262,11 @@ export class PolicyState implements PolicyView {
     return !!admins && withinUntil(seq, admins.value.admins[author]);
   }
 
+  /** Is an entry by `author` at `seq` past a fork of its feed? */
+  isForkedOut(author: string, seq: number): boolean {
+    return this.forkedOut({ author, seq });
+  }
+
   private nodeTrusted(author: string, seq: number): NodeValue | undefined {
     const n = this.node(author);
     if (!n) return undefined;
@@ -202,9 +279,8 @@ export class PolicyState implements PolicyView {
     if (this.forkedOut(e)) return false;
     switch (e.type) {
       case 'site.genesis':
-        return s.hash === this.site && e.body.admins.includes(e.author);
       case 'admins.change':
-        return this.adminChangeIsValid(s.hash);
+        return this.adminSet().effective.has(s.hash);
       case 'node.enrol':
       case 'node.retire':
       case 'member.put':
@@ -215,92 +291,75 @@ export class PolicyState implements PolicyView {
       case 'cert.grant':
       case 'cert.revoke':
         return this.isAdminKey(e.author, e.seq) || this.trainerMayCertify(e);
+      case 'resource.lockout':
+        return this.isAdminKey(e.author, e.seq) || this.memberMayLockOut(e);
       default:
         return this.eventIsTrusted(e.author, e.seq, (e.body as { resource: string }).resource);
     }
   }
 
+  /** The emergency button: `now` only, by a member certified for the machine, at its node or with the member's own key. */
+  private memberMayLockOut(e: Entry<'resource.lockout'>): boolean {
+    const { by, resource, state } = e.body;
+    if (state !== 'now' || by === null) return false;
+    const m = this.member(by);
+    const r = this.resource(resource);
+    if (!m || !r || m.status !== 'active') return false;
+    if (!r.requiredCerts.every((c) => this.certified(by, c))) return false;
+    if (withinUntil(e.seq, m.keys[e.author])) return true;
+    return !!this.nodeTrusted(e.author, e.seq)?.resources.includes(resource);
+  }
+
   private trainerMayCertify(e: Entry<'cert.grant'> | Entry<'cert.revoke'>): boolean {
     const trainerId = e.type === 'cert.grant' ? e.body.grantedBy : e.body.revokedBy;
     if (trainerId === null) return false;
-    const trainer = this.member(trainerId);
-    if (!trainer) return false;
-    // Signed with the trainer's own key, within the scope it held at that point of its feed.
-    if (withinUntil(e.seq, trainer.keys[e.author])) return withinUntil(e.seq, trainer.trainerFor[e.body.cert]);
-    // Or recorded by a machine panel where the trainer tapped in: the node must control a
-    // resource that requires this cert, and the trainer's scope must be current.
+    const current = this.member(trainerId);
+    if (!current) return false;
+    const claimed = this.claimedRecord(e.deps, trainerId);
+    const cert = e.body.cert;
+    // Signed with one of the trainer's own keys: judged at that key's position.
+    if (e.author in current.keys || (claimed && e.author in claimed.keys)) {
+      return recordGrants(current, e.author, e.seq, cert) && (!claimed || recordGrants(claimed, e.author, e.seq, cert));
+    }
+    // Recorded by a machine panel where the trainer tapped in: the node must control a resource
+    // that requires this cert, and the trainer record the panel named (else the current one)
+    // must give the scope.
     const node = this.nodeTrusted(e.author, e.seq);
-    if (!node || trainer.trainerFor[e.body.cert] !== null || trainer.status !== 'active') return false;
-    return node.resources.some((r) => this.resource(r)?.requiredCerts.includes(e.body.cert));
+    if (!node || !node.resources.some((r) => this.resource(r)?.requiredCerts.includes(cert))) return false;
+    return recordAllowsPanel(claimed ?? current, cert);
+  }
+
+  /** The trainer record an entry names in its `deps` (merged, if several), or undefined. */
+  private claimedRecord(deps: readonly string[], member: string): MemberValue | undefined {
+    const key = `member/${member}`;
+    const named: Head[] = [];
+    for (const d of deps) {
+      const s = this.all.get(d);
+      if (s?.key === key && this.effective(s)) named.push({ hash: d, entry: s.entry });
+    }
+    return named.length ? mergeMember(named) : undefined;
   }
 
   /** Does an access event by `author` (entry `seq`) about `resource` count? */
   eventIsTrusted(author: string, seq: number, resource: string): boolean {
     if (this.forkedOut({ author, seq })) return false;
     const node = this.nodeTrusted(author, seq);
-    return !!node && node.resources.includes(resource);
+    return !!node && node.everResources.includes(resource);
   }
 
-  private adminChangeIsValid(hash: string, depth = 0): boolean {
-    const known = this.adminChangeValid.get(hash);
-    if (known !== undefined) return known;
-    const s = this.all.get(hash);
-    let ok = false;
-    if (s && depth < 10_000) {
-      const e = s.entry;
-      if (e.type === 'site.genesis') ok = !this.forkedOut(e) && hash === this.site && e.body.admins.includes(e.author);
-      else if (e.type === 'admins.change' && !this.forkedOut(e) && e.deps.length > 0) {
-        const parents: Head[] = [];
-        ok = true;
-        for (const d of e.deps) {
-          const p = this.all.get(d);
-          if (!p || p.key !== 'admins' || !this.adminChangeIsValid(d, depth + 1)) {
-            ok = false;
-            break;
-          }
-          parents.push({ hash: d, entry: p.entry });
-        }
-        if (ok) ok = this.approvedByQuorum(e, this.mergeAdmins(parents));
-      }
+  /** The admin entries that count, and the set each establishes (admin-set.ts). */
+  private adminSet(): AdminSet {
+    if (!this.adminSetCache) {
+      const entries = new Map<string, StoredEntry>();
+      for (const h of this.byKey.get('admins') ?? []) entries.set(h, this.all.get(h)!);
+      this.adminSetCache = resolveAdminSet({ site: this.site, crypto: this.crypto, entries, forkedOut: (e) => this.forkedOut(e) });
     }
-    this.adminChangeValid.set(hash, ok);
-    return ok;
+    return this.adminSetCache;
   }
 
-  private approvedByQuorum(e: Entry<'admins.change'>, parent: AdminsValue): boolean {
-    const active = (k: string) => k in parent.admins && parent.admins[k] === null;
-    if (!active(e.author)) return false;
-    const approvers = new Set([e.author]);
-    const proposal = { site: e.site, deps: e.deps, admins: e.body.admins, quorum: e.body.quorum };
-    for (const a of e.body.approvals) {
-      if (!approvers.has(a.key) && active(a.key) && approvalIsValid(a, proposal, this.crypto)) approvers.add(a.key);
-    }
-    return approvers.size >= parent.quorum;
-  }
-
-  private adminsValueOf(h: Head): AdminsValue {
-    const e = h.entry;
-    if (e.type === 'site.genesis') {
-      return { siteName: e.body.name, admins: Object.fromEntries(e.body.admins.map((k) => [k, null])), quorum: e.body.quorum };
-    }
-    const c = e as Entry<'admins.change'>;
-    const admins: Record<string, number | null> = {};
-    for (const a of c.body.admins) admins[a.key] = a.key in admins ? minUntil(admins[a.key]!, a.until) : a.until;
-    return { siteName: this.genesisName(), admins, quorum: c.body.quorum };
-  }
-
-  private genesisName(): string {
-    const g = this.all.get(this.site)?.entry;
-    return g?.type === 'site.genesis' ? g.body.name : '';
-  }
-
-  /** Concurrent admin sets merge to the admins every head keeps, with the highest quorum. */
-  private mergeAdmins(heads: Head[]): AdminsValue {
-    const values = heads.map((h) => this.adminsValueOf(h));
-    const admins = intersectUntils(values.map((v) => v.admins));
-    const activeCount = Object.values(admins).filter((u) => u === null).length;
-    const quorum = Math.max(1, Math.min(Math.max(...values.map((v) => v.quorum)), activeCount));
-    return { siteName: values[0]!.siteName, admins, quorum };
+  /** Admin-set changes that lost to a concurrent change (shown to admins): hash → the winner. */
+  defeatedAdminChanges(): Map<string, string> {
+    return new Map(this.adminSet().defeated);
   }
 
   // ---- registers ------------------------------------------------------------------------
@@ -339,7 +398,8 @@ export class PolicyState implements PolicyView {
   admins(): Register<AdminsValue> | undefined {
     if (this.adminsCache === undefined) {
       const heads = this.heads('admins');
-      this.adminsCache = heads.length ? { value: this.mergeAdmins(heads), heads: heads.map((h) => h.hash) } : null;
+      const values = this.adminSet().values;
+      this.adminsCache = heads.length ? { value: mergeAdminValues(heads.map((h) => values.get(h.hash)!)), heads: heads.map((h) => h.hash) } : null;
     }
     return this.adminsCache ?? undefined;
   }
@@ -358,7 +418,20 @@ export class PolicyState implements PolicyView {
     return this.reg(`resource/${id}`, mergeResource)?.value;
   }
   node(key: string): NodeValue | undefined {
-    return this.reg(`node/${key}`, mergeNode)?.value;
+    return this.reg(`node/${key}`, (heads) => mergeNode(heads, this.effectiveOfType(`node/${key}`, 'node.enrol')))?.value;
+  }
+  lockout(resource: string): LockoutValue | undefined {
+    return this.reg(`lockout/${resource}`, mergeLockout)?.value;
+  }
+
+  /** Every effective entry of `type` for `key`, superseded ones included, by hash. */
+  private effectiveOfType<T extends AnyEntry['type']>(key: string, type: T): Array<Entry<T>> {
+    const out: Array<Entry<T>> = [];
+    for (const h of [...(this.byKey.get(key) ?? [])].sort()) {
+      const s = this.all.get(h)!;
+      if (s.entry.type === type && this.effective(s)) out.push(s.entry as Entry<T>);
+    }
+    return out;
   }
   cert(member: string, cert: string): CertValue | undefined {
     return this.register(`cert/${member}/${cert}`, (h) => mergeCert(member, cert, h), this.certCache)?.value;
@@ -383,6 +456,7 @@ export class PolicyState implements PolicyView {
       case 'resource': return this.resource(a!);
       case 'node': return this.node(a!);
       case 'cert': return this.cert(a!, b!);
+      case 'lockout': return this.lockout(a!);
       default: return undefined;
     }
   }

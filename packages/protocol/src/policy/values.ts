@@ -23,7 +23,16 @@ export interface MemberValue {
   status: 'active' | 'suspended';
   validUntil: number | null;
   keys: Record<string, Until>;
-  trainerFor: Record<string, Until>;
+  /** cert → null (current) or, once withdrawn, each key's last seq that still counts. */
+  trainerFor: Record<string, ScopePositions | null>;
+}
+export type ScopePositions = Record<string, number>;
+export interface LockoutValue {
+  resource: string;
+  state: 'now' | 'when_idle' | 'lifted';
+  /** Member who set it at the machine (null: an admin). */
+  by: string | null;
+  reason: string;
 }
 export type CardValue =
   | { card: string; state: 'bound'; member: string }
@@ -52,7 +61,10 @@ export interface NodeValue {
   node: string;
   name: string;
   role: 'edge' | 'coordinator';
+  /** Resources it controls now: panels certify and lock out only for these. */
   resources: string[];
+  /** Every resource any enrolment gave it: its recorded history stays trusted (DESIGN §10). */
+  everResources: string[];
   retired: boolean;
   /** Last trusted seq of the node's feed (null: no limit). */
   lastSeq: Until;
@@ -104,13 +116,41 @@ export function intersectUntils(records: Record<string, Until>[]): Record<string
   return out;
 }
 
-function untilRecord(list: ReadonlyArray<{ until: Until } & ({ key: string } | { cert: string })>): Record<string, Until> {
+function untilRecord(list: ReadonlyArray<{ key: string; until: Until }>): Record<string, Until> {
   const out: Record<string, Until> = {};
-  for (const item of list) {
-    const k = 'key' in item ? item.key : item.cert;
-    out[k] = k in out ? minUntil(out[k]!, item.until) : item.until;
+  for (const item of list) out[item.key] = item.key in out ? minUntil(out[item.key]!, item.until) : item.until;
+  return out;
+}
+
+/** The stricter of two scope positions: null is unlimited; a key missing from a record counts for nothing. */
+export function minPositions(a: ScopePositions | null, b: ScopePositions | null): ScopePositions | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  const out: ScopePositions = {};
+  for (const k of Object.keys(a).sort()) if (k in b) out[k] = Math.min(a[k]!, b[k]!);
+  return out;
+}
+
+/** Certs present in every record, each with the strictest positions any gives. */
+function intersectScopes(records: Array<Record<string, ScopePositions | null>>): Record<string, ScopePositions | null> {
+  const out: Record<string, ScopePositions | null> = {};
+  const [first, ...rest] = records;
+  if (!first) return out;
+  for (const c of Object.keys(first).sort()) {
+    if (!rest.every((r) => c in r)) continue;
+    out[c] = rest.reduce<ScopePositions | null>((acc, r) => minPositions(acc, r[c]!), first[c]!);
   }
   return out;
+}
+
+function scopeRecord(list: ReadonlyArray<{ cert: string; until: ScopePositions | null }>): Record<string, ScopePositions | null> {
+  const out: Record<string, ScopePositions | null> = {};
+  for (const item of list) out[item.cert] = item.cert in out ? minPositions(out[item.cert]!, item.until) : sortedPositions(item.until);
+  return out;
+}
+
+function sortedPositions(p: ScopePositions | null): ScopePositions | null {
+  return p === null ? null : Object.fromEntries(Object.keys(p).sort().map((k) => [k, p[k]!]));
 }
 
 export function mergeMember(heads: Head[]): MemberValue {
@@ -125,7 +165,7 @@ export function mergeMember(heads: Head[]): MemberValue {
     status: bodies.some((b) => b.status === 'suspended') ? 'suspended' : 'active',
     validUntil,
     keys: intersectUntils(bodies.map((b) => untilRecord(b.keys))),
-    trainerFor: intersectUntils(bodies.map((b) => untilRecord(b.trainerFor))),
+    trainerFor: intersectScopes(bodies.map((b) => scopeRecord(b.trainerFor))),
   };
 }
 
@@ -180,21 +220,46 @@ export function mergeResource(heads: Head[]): ResourceValue {
   };
 }
 
-export function mergeNode(heads: Head[]): NodeValue {
-  const enrols = heads.filter((h) => h.entry.type === 'node.enrol').map((h) => h.entry as Entry<'node.enrol'>);
+/**
+ * `heads` decide the node's current resources and retirement; `enrols` (every effective
+ * enrolment of the node, superseded ones included) give the resources its history may name, so
+ * retiring a node or narrowing it never voids what it recorded before.
+ */
+export function mergeNode(heads: Head[], enrols: ReadonlyArray<Entry<'node.enrol'>>): NodeValue {
+  const headEnrols = heads.filter((h) => h.entry.type === 'node.enrol');
   const retires = heads.filter((h) => h.entry.type === 'node.retire').map((h) => h.entry as Entry<'node.retire'>);
-  const top = enrols.length ? newestHead(heads.filter((h) => h.entry.type === 'node.enrol')).entry as Entry<'node.enrol'> : null;
-  let resources = top ? top.body.resources : [];
-  for (const e of enrols) resources = resources.filter((r) => e.body.resources.includes(r));
+  const top = headEnrols.length ? newestHead(headEnrols).entry as Entry<'node.enrol'> : null;
+  let resources: string[];
+  if (top) {
+    resources = top.body.resources;
+    for (const h of headEnrols) resources = resources.filter((r) => (h.entry as Entry<'node.enrol'>).body.resources.includes(r));
+  } else {
+    // Only retirements at the head: the node keeps what its enrolments gave it, up to lastSeq.
+    resources = enrols.flatMap((e) => e.body.resources);
+  }
   let lastSeq: Until = null;
   for (const r of retires) lastSeq = minUntil(lastSeq, r.body.lastSeq);
+  const named = enrols.length ? enrols : top ? [top] : [];
+  const newest = named.length ? named.reduce((a, b) => (compareHlc(b.hlc, a.hlc) > 0 ? b : a)) : null;
   return {
     node: (heads[0]!.entry as Entry<'node.enrol' | 'node.retire'>).body.node,
-    name: top?.body.name ?? '',
-    role: top?.body.role ?? 'edge',
+    name: top?.body.name ?? newest?.body.name ?? '',
+    role: top?.body.role ?? newest?.body.role ?? 'edge',
     resources: [...new Set(resources)].sort(),
+    everResources: [...new Set(enrols.flatMap((e) => e.body.resources))].sort(),
     retired: retires.length > 0,
     // A retired node is trusted up to the lowest lastSeq any retirement names.
     lastSeq,
   };
+}
+
+const LOCKOUT_ORDER = { lifted: 0, when_idle: 1, now: 2 } as const;
+
+/** Concurrent lockouts resolve to the strictest: now > when_idle > lifted. */
+export function mergeLockout(heads: Head[]): LockoutValue {
+  const bodies = heads.map((h) => (h.entry as Entry<'resource.lockout'>).body);
+  const strictest = Math.max(...bodies.map((b) => LOCKOUT_ORDER[b.state]));
+  const picked = heads.filter((h) => LOCKOUT_ORDER[(h.entry as Entry<'resource.lockout'>).body.state] === strictest);
+  const b = (newestHead(picked).entry as Entry<'resource.lockout'>).body;
+  return { resource: b.resource, state: b.state, by: b.by, reason: b.reason };
 }

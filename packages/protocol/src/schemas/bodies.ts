@@ -19,11 +19,15 @@ export const AdminGrant = z.strictObject({ key: PublicKeyHex, until: UntilSeq })
 export const Approval = z.strictObject({ key: PublicKeyHex, sig: SignatureHex });
 
 export const AdminsChange = z.strictObject({
-  /** The whole new admin set. A removed admin stays listed with `until`: its entries up to that seq keep counting. */
+  /**
+   * The whole new admin set. A removed admin stays listed with `until` (the last seq of its
+   * feed that still counts): its entries up to there keep counting, and a change it signs past
+   * there loses against this one even if it names older `deps` (policy/admin-set.ts).
+   */
   admins: z.array(AdminGrant).min(1).max(64),
   quorum: z.number().int().min(1).max(64),
   approvals: z.array(Approval).max(64),
-});
+}).refine((b) => b.quorum <= new Set(b.admins.filter((a) => a.until === null).map((a) => a.key)).size, { message: 'quorum cannot exceed the number of admins left active (until null)' });
 
 export const NodeRole = z.enum(['edge', 'coordinator']);
 export const NodeEnrol = z.strictObject({
@@ -41,6 +45,8 @@ export const NodeRetire = z.strictObject({
 });
 
 export const MemberStatus = z.enum(['active', 'suspended']);
+/** Per signing key, the last seq of its feed that still counts. */
+export const KeyPositions = z.record(PublicKeyHex, z.number().int().nonnegative().max(2 ** 40)).refine((r) => Object.keys(r).length <= 16, 'at most 16 keys');
 export const MemberPut = z.strictObject({
   member: MemberId,
   name: Text(200).min(1),
@@ -50,8 +56,13 @@ export const MemberPut = z.strictObject({
   validUntil: Millis.nullable(),
   /** The member's signing keys (trainers and admins sign with them); `until` withdraws one without voiding its past. */
   keys: z.array(z.strictObject({ key: PublicKeyHex, until: UntilSeq })).max(16),
-  /** Certifications this member may grant as a trainer; `until` is the last seq of the granting key that still counts. */
-  trainerFor: z.array(z.strictObject({ cert: CertId, until: UntilSeq })).max(MAX_LIST),
+  /**
+   * Certifications this member may grant as a trainer. `until` null: current. To withdraw a
+   * scope, list it with `until` naming, for each of the member's keys, the last seq of that key
+   * that still counts (a key not named: none of its entries); what the trainer certified before
+   * keeps counting, and nothing signed later does, whatever record it claims (policy/trainers.ts).
+   */
+  trainerFor: z.array(z.strictObject({ cert: CertId, until: KeyPositions.nullable() })).max(MAX_LIST),
 });
 
 export const CardBind = z.strictObject({ card: CardUid, member: MemberId });
@@ -115,6 +126,21 @@ export const CertRevoke = z.strictObject({
   reason: Text(500),
 });
 
+/**
+ * A machine's lockout (DESIGN §5): `now` powers it off at once (a session in progress ends),
+ * `when_idle` lets the current session run out but starts no new one, `lifted` ends it.
+ * Admins set and lift it; a member certified for the machine may set `now` (the emergency
+ * button: signed by the machine's node, `by` naming the member, or by the member's own key).
+ */
+export const LockoutState = z.enum(['now', 'when_idle', 'lifted']);
+export const ResourceLockout = z.strictObject({
+  resource: ResourceId,
+  state: LockoutState,
+  /** The member who pressed the button at the machine; null when an admin sets it. */
+  by: MemberId.nullable(),
+  reason: Text(500),
+});
+
 export const Credential = z.strictObject({ kind: z.literal('card'), uid: CardUid });
 export type Credential = z.infer<typeof Credential>;
 
@@ -156,6 +182,7 @@ export const BODY_SCHEMAS = {
   'resource.put': ResourcePut,
   'cert.grant': CertGrant,
   'cert.revoke': CertRevoke,
+  'resource.lockout': ResourceLockout,
   'access.decision': AccessDecision,
   'door.event': DoorEvent,
   'machine.session': MachineSession,

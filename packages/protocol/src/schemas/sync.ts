@@ -7,7 +7,22 @@ import { HashHex, Millis, PublicKeyHex, ResourceId, MemberId, Seq } from './comm
 export const Heads = z.record(PublicKeyHex, Seq).refine((h) => Object.keys(h).length <= 100_000, 'too many feeds');
 export type Heads = z.infer<typeof Heads>;
 
-export const HaveMessage = z.strictObject({ kind: z.literal('have'), node: PublicKeyHex, heads: Heads });
+/**
+ * Most forked feeds a `have` names. A replica with more names those of keys holding authority
+ * first; peers may then send it proofs it already holds, which it counts as duplicates.
+ */
+export const MAX_HAVE_FORKS = 4096;
+/**
+ * `forks`: author → the lowest seq at which the sender holds a fork of that feed. The receiver
+ * sends the proofs (both entries) of the forks the sender lacks, so replicas that hold the same
+ * feeds also agree on which of them are forked (DESIGN §4). Optional: earlier releases omit it.
+ */
+export const HaveMessage = z.strictObject({
+  kind: z.literal('have'),
+  node: PublicKeyHex,
+  heads: Heads,
+  forks: z.record(PublicKeyHex, Seq).refine((f) => Object.keys(f).length <= MAX_HAVE_FORKS, `at most ${MAX_HAVE_FORKS} forked feeds`).optional(),
+});
 export const SeqRange = z.strictObject({ author: PublicKeyHex, from: Seq, to: Seq }).refine((r) => r.from <= r.to, 'range must have from <= to');
 export type SeqRange = z.infer<typeof SeqRange>;
 export const WantMessage = z.strictObject({ kind: z.literal('want'), node: PublicKeyHex, ranges: z.array(SeqRange).max(10_000) });
