@@ -172,7 +172,7 @@ export interface History {
   /** A, B (admins), T (trainer), N (node), X (no authority). */
   writers: { A: Writer; B: Writer; T: Writer; N: Writer; X: Writer };
   all: Writer[];
-  /** Every entry any writer holds, each once. */
+  /** Every entry of every feed, each once, and the second entries of any forks. */
   entries(): AnyEntry[];
 }
 
@@ -182,7 +182,8 @@ const CARDS = ['c0', 'c1', 'c2'];
 /**
  * Plays out a random history of a small space: two admins, a trainer, a door/laser node and an
  * outsider, each writing on its own replica and syncing with others now and then, so concurrent
- * edits, conflicts, withdrawn trust and entries without authority all occur.
+ * edits, conflicts, withdrawn trust, entries without authority, lockouts, admin-set races, forks
+ * and entries of types a newer release writes all occur.
  */
 export function playHistory(steps: readonly HistoryStep[], crypto: CryptoProvider = defaultCrypto): History {
   const site = new TestSite({ admins: 2, crypto });
@@ -199,6 +200,7 @@ export function playHistory(steps: readonly HistoryStep[], crypto: CryptoProvide
   for (const m of MEMBERS) A.write('member.put', memberBody(m));
   CARDS.forEach((c, i) => A.write('card.bind', { card: c, member: MEMBERS[i]! }));
   for (const w of all) if (w !== A) w.receive(A.feed);
+  const forks: AnyEntry[] = [];
 
   for (const [wi, kind, a, b] of steps) {
     const w = all[wi % all.length]!;
@@ -206,7 +208,7 @@ export function playHistory(steps: readonly HistoryStep[], crypto: CryptoProvide
     const card = CARDS[a % CARDS.length]!;
     const cert = b % 2 ? 'laser' : 'cnc';
     const viaTrainer = w === T || w === N ? 'trainer1' : null;
-    switch (kind % 11) {
+    switch (kind % 16) {
       case 0:
         w.write('member.put', memberBody(member, { status: b % 3 === 0 ? 'suspended' : 'active', validUntil: b % 2 ? null : 1_700_000_000_000 + a * 1000 }));
         break;
@@ -238,6 +240,29 @@ export function playHistory(steps: readonly HistoryStep[], crypto: CryptoProvide
         if (b % 2) w.write('node.retire', { node: N.id, lastSeq: a % 8, reason: 'test' });
         else w.write('node.enrol', { node: N.id, name: 'panel', role: 'edge', resources: a % 2 ? ['laser', 'door'] : ['door'] });
         break;
+      case 11:
+        // Lockouts: an admin's (any state), or a member at the node's machine (now, or a lift it may not make).
+        w.write('resource.lockout', { resource: 'laser', state: (['now', 'when_idle', 'lifted'] as const)[b % 3]!, by: w === N ? member : null, reason: '' });
+        break;
+      case 12:
+        // A trainer grant naming the trainer record it relies on (deps across keys).
+        w.write('cert.grant', { member, cert, grantedBy: 'trainer1', note: '' }, [...w.state.headHashes(`cert/${member}/${cert}`), ...w.state.headHashes('member/trainer1')]);
+        break;
+      case 13:
+        // Admin-set changes: raise or lower the quorum, or one admin stripping the other.
+        if (b % 3 === 0) w.write('admins.change', { admins: [{ key: w.id, until: null }], quorum: 1, approvals: [] });
+        else w.write('admins.change', { admins: [{ key: A.id, until: null }, { key: B.id, until: null }], quorum: 1 + (b % 2), approvals: [] });
+        break;
+      case 14:
+        // An entry of a type a newer release writes.
+        w.write('door.future_thing' as EntryType, { resource: 'door', n: a } as never);
+        break;
+      case 15: {
+        // Equivocation: the writer signs a second entry at its last seq.
+        const last = w.feed.at(-1);
+        if (last) forks.push(signEntry(w.key, { site: last.site, seq: last.seq, prev: last.prev, hlc: last.hlc, type: 'member.put', deps: [], body: memberBody(member, { name: `twin ${b}` }) }, crypto).entry as AnyEntry);
+        break;
+      }
       default:
         w.receive(all[a % all.length]!.known());
     }
@@ -249,7 +274,7 @@ export function playHistory(steps: readonly HistoryStep[], crypto: CryptoProvide
     entries() {
       const seen = new Map<string, AnyEntry>();
       for (const w of all) for (const e of w.feed) seen.set(`${e.author}:${e.seq}`, e);
-      return [...seen.values()];
+      return [...seen.values(), ...forks];
     },
   };
 }

@@ -4,14 +4,16 @@ import { PolicyState, type EventRef } from './state.js';
 import { policyKeyOf } from './keys.js';
 import { decide } from '../decide.js';
 import { playHistory, shuffled, memberBody, resourceBody, type HistoryStep, type History } from '../testing.js';
-import type { AnyEntry } from '../schemas/entry.js';
+import { isKnownEntry, type AnyEntry } from '../schemas/entry.js';
 import { entryHash, signEntry } from '../entry.js';
 import { TestSite, testKey } from '../testing.js';
 import { approveAdminsChange } from './admins.js';
 
 const RUNS = 1000;
-const step = fc.tuple(fc.nat(4), fc.nat(10), fc.nat(50), fc.nat(50)) as fc.Arbitrary<HistoryStep>;
+const step = fc.tuple(fc.nat(4), fc.nat(15), fc.nat(50), fc.nat(50)) as fc.Arbitrary<HistoryStep>;
 const history = fc.array(step, { maxLength: 24 });
+/** Histories in which both admins stay admins (no admin-set races, no forks): for properties that need both to act. */
+const calmHistory = fc.array(step.filter(([, kind]) => kind % 16 !== 13 && kind % 16 !== 15), { maxLength: 24 });
 
 /** Brings every writer up to date and makes A re-trust B, so both can act as admins. */
 function syncAndRestoreAdmins(h: History): void {
@@ -76,7 +78,7 @@ describe('policy reducer properties', () => {
 
   it('a grant concurrent with a revoke ends revoked', () => {
     fc.assert(
-      fc.property(history, fc.constantFrom('m0', 'm1', 'm2', 'm3'), fc.boolean(), fc.nat(), (steps, member, granterIsA, seed) => {
+      fc.property(calmHistory, fc.constantFrom('m0', 'm1', 'm2', 'm3'), fc.boolean(), fc.nat(), (steps, member, granterIsA, seed) => {
         const h = playHistory(steps);
         syncAndRestoreAdmins(h);
         const { A, B } = h.writers;
@@ -93,7 +95,7 @@ describe('policy reducer properties', () => {
 
   it('a card bound concurrently to two members opens nothing and shows as a conflict; naming all heads resolves it', () => {
     fc.assert(
-      fc.property(history, fc.nat(), (steps, seed) => {
+      fc.property(calmHistory, fc.nat(), (steps, seed) => {
         const h = playHistory(steps);
         syncAndRestoreAdmins(h);
         const { A, B } = h.writers;
@@ -137,7 +139,7 @@ describe('access events kept by a store', () => {
           const hash = entryHash(e);
           const at = `${e.author}/${e.seq}`;
           bySeq.set(at, (bySeq.get(at) ?? new Set()).add(hash));
-          if (policyKeyOf(e)) external.add(e, hash);
+          if (policyKeyOf(e) || !isKnownEntry(e)) external.add(e, hash);
           else if (!refs.some((r) => r.hash === hash)) refs.push({ hash, author: e.author, seq: e.seq, resource: (e.body as { resource: string }).resource });
         }
         for (const [at, hashes] of bySeq) {
