@@ -60,13 +60,19 @@ export class SyncEngine {
       return;
     }
     const msg = parsed.data;
-    switch (msg.kind) {
-      case 'have':
-        return this.onHave(from, msg);
-      case 'want':
-        return this.sendRanges(from, msg.ranges);
-      case 'batch':
-        return this.onBatch(from, msg);
+    // Peer input never throws out of here (DESIGN §7: bad payloads are reported and dropped):
+    // what goes wrong is reported through onInvalid, with the message.
+    try {
+      switch (msg.kind) {
+        case 'have':
+          return this.onHave(from, msg);
+        case 'want':
+          return this.sendRanges(from, msg.ranges);
+        case 'batch':
+          return this.onBatch(from, msg);
+      }
+    } catch (err) {
+      this.opts.onInvalid?.(`${msg.kind} from ${from} could not be handled: ${(err as Error).message}`, raw);
     }
   }
 
@@ -78,7 +84,30 @@ export class SyncEngine {
   }
 
   private onBatch(from: string, msg: BatchMessage): void {
-    const result = this.ledger.ingest(msg.entries, { verify: this.verify });
+    let result: IngestResult;
+    try {
+      result = this.ledger.ingest(msg.entries, { verify: this.verify });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'LEDGER_CLOSED' || code === 'LEDGER_READONLY') throw err; // not the batch's fault
+      // Ingest reports every per-entry problem as a rejection; should it still throw, the
+      // genuine entries of the batch are not lost with the rest: they are ingested one by one.
+      this.opts.onInvalid?.(`batch from ${from} failed as a whole (${(err as Error).message}); ingesting its entries one by one`, null);
+      result = { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] };
+      for (const line of msg.entries) {
+        try {
+          const r = this.ledger.ingest([line], { verify: 'each' });
+          result.accepted += r.accepted;
+          result.duplicates += r.duplicates;
+          result.waiting += r.waiting;
+          result.dropped += r.dropped;
+          result.rejected.push(...r.rejected);
+          result.forks.push(...r.forks);
+        } catch (one) {
+          this.opts.onInvalid?.(`entry from ${from} could not be ingested: ${(one as Error).message}`, line);
+        }
+      }
+    }
     this.opts.onIngest?.(result, from);
   }
 

@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { decodeEntry, encodeEntry, entryHash, signEntry, verifyEntry, unsignedWireText, unsignedPart } from './entry.js';
+import { decodeEntry, encodeEntry, entryHash, isRestrictive, parseEntryText, signEntry, verifyEntry, unsignedWireText, unsignedPart } from './entry.js';
 import { canonicalString } from './canonical.js';
 import { pureCrypto } from './crypto/pure.js';
 import { nodeCrypto } from './crypto/node.js';
@@ -86,5 +86,61 @@ describe('entries', () => {
   it('a signature from another key does not verify', () => {
     const other = signEntry(testKey(9), { site: site.site, seq: entry.seq, prev: entry.prev, hlc: entry.hlc, type: entry.type, deps: entry.deps, body: entry.body });
     expect(verifyEntry({ ...entry, sig: other.entry.sig })).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' });
+  });
+
+  describe('one canonical check for received bytes (issue 10, findings 2 and 3)', () => {
+    const code = (text: string) => {
+      try {
+        parseEntryText(text);
+        return 'ok';
+      } catch (err) {
+        return (err as ProtocolError).code;
+      }
+    };
+
+    it('accepts the canonical text, and says whether this release understands it', () => {
+      expect(parseEntryText(wire)).toMatchObject({ text: wire, known: true });
+    });
+
+    it('refuses a genuine entry whose sig key a relay moved', () => {
+      const moved = `{"sig":"${entry.sig}",` + wire.slice(1).replace(`,"sig":"${entry.sig}"`, '');
+      expect(JSON.parse(moved)).toEqual(JSON.parse(wire)); // same value, other bytes
+      expect(code(moved)).toBe('NOT_CANONICAL_BYTES');
+    });
+
+    it('refuses text with a repeated key, which parsers may read two ways', () => {
+      const dup = wire.replace('"status":"active"', '"status":"active","status":"suspended"');
+      expect(dup).not.toBe(wire);
+      expect(code(dup)).toBe('NOT_CANONICAL_BYTES');
+    });
+
+    it('refuses -0, escapes of plain characters, exponents and lone surrogates', () => {
+      expect(code(wire.replace('"logical":0', '"logical":-0'))).toBe('NON_CANONICAL');
+      expect(code(wire.replace('"name":"ada"', '"name":"\\u0061da"'))).toBe('NOT_CANONICAL_BYTES');
+      expect(code(wire.replace('"logical":0', '"logical":0e0'))).toBe('NOT_CANONICAL_BYTES');
+      expect(code(wire.replace('"contact":"ada@example.org"', '"contact":"\\ud800"'))).toBe('NON_CANONICAL');
+    });
+
+    it('refuses bodies nested deeper than any entry needs, without overflowing the stack', () => {
+      const deep = signEntry(admin.key, { site: site.site, seq: 9, prev: entryHash(entry), hlc: entry.hlc, type: 'door.future_thing' as never, deps: [], body: { x: 1 } as never }).entry;
+      const text = encodeEntry(deep).replace('{"x":1}', '['.repeat(20_000) + ']'.repeat(20_000));
+      expect(code(text)).toBe('NON_CANONICAL');
+    });
+
+    it('a type from a newer release parses with known: false', () => {
+      const future = signEntry(admin.key, { site: site.site, seq: 9, prev: entryHash(entry), hlc: entry.hlc, type: 'door.future_thing' as never, deps: [], body: { any: ['shape'] } as never }).entry;
+      expect(parseEntryText(encodeEntry(future))).toMatchObject({ known: false });
+    });
+  });
+
+  it('restrictive entries: suspension, revoke, unbind, lockout, retirement', () => {
+    expect(isRestrictive({ type: 'member.put', body: memberBody('a', { status: 'suspended' }) })).toBe(true);
+    expect(isRestrictive({ type: 'member.put', body: memberBody('a') })).toBe(false);
+    expect(isRestrictive({ type: 'card.unbind', body: {} })).toBe(true);
+    expect(isRestrictive({ type: 'cert.revoke', body: {} })).toBe(true);
+    expect(isRestrictive({ type: 'node.retire', body: {} })).toBe(true);
+    expect(isRestrictive({ type: 'resource.lockout', body: { state: 'now' } })).toBe(true);
+    expect(isRestrictive({ type: 'resource.lockout', body: { state: 'lifted' } })).toBe(false);
+    expect(isRestrictive({ type: 'cert.grant', body: {} })).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { HybridClock, compareHlc } from './hlc.js';
+import { Hlc, HybridClock, MAX_HLC_LOGICAL, compareHlc } from './hlc.js';
 
 describe('hybrid logical clock', () => {
   it('never goes backwards, whatever the wall clock and remote stamps do', () => {
@@ -35,5 +35,20 @@ describe('hybrid logical clock', () => {
     expect(() => clock.receive({ wall: 1_000_000 + 3_600_000, logical: 0 })).toThrow(/ahead of local time/);
     expect(clock.peek()).toEqual(before);
     expect(clock.receive({ wall: 1_050_000, logical: 3 })).toEqual({ wall: 1_050_000, logical: 4 });
+  });
+
+  it('a remote counter at the schema limit cannot push local stamps past it (issue 10, finding 7)', () => {
+    const wall = 1_700_000_000_000;
+    const clock = new HybridClock(() => wall);
+    clock.receive({ wall, logical: MAX_HLC_LOGICAL });
+    for (let i = 0; i < 3; i++) {
+      const next = clock.now();
+      expect(Hlc.safeParse(next).success).toBe(true);
+      expect(next.logical).toBeLessThanOrEqual(MAX_HLC_LOGICAL);
+    }
+    expect(clock.peek().wall).toBe(wall + 1); // moved on by a millisecond instead
+    // A restart from a stored stamp at the limit does the same.
+    const again = new HybridClock(() => wall, undefined, { wall, logical: MAX_HLC_LOGICAL });
+    expect(Hlc.safeParse(again.now()).success).toBe(true);
   });
 });
