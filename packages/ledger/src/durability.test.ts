@@ -14,8 +14,10 @@ import { tempDir, tempLedger } from './test-support.js';
 
 const opened: Ledger[] = [];
 afterAll(() => opened.forEach((l) => l.close()));
-const site = new TestSite();
-const key = testKey(40); // not the founder: its feed holds only what the tests append
+const site = new TestSite({ admins: 2 });
+// Admin 2, not the founder: its feed holds only what the tests append (and it holds authority,
+// so a peer stores its feed rather than holding it in pending).
+const key = testKey(2);
 
 function ledger(opts: Partial<LedgerOptions>): Ledger {
   const l = tempLedger(site.site, { durability: 'group', ...opts });

@@ -62,7 +62,7 @@ export class IngestPool {
    */
   async ingest(lines: readonly string[], opts: IngestPoolOptions = {}): Promise<IngestResult> {
     const size = Math.max(1, opts.batch ?? 5000);
-    const total: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, rejected: [], forks: [] };
+    const total: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] };
     const batches: string[][] = [];
     for (let i = 0; i < lines.length; i += size) batches.push(lines.slice(i, i + size));
     const inFlight = batches.slice(0, 2).map((batch) => this.check(batch));
@@ -75,6 +75,7 @@ export class IngestPool {
       total.accepted += r.accepted;
       total.duplicates += r.duplicates;
       total.waiting += r.waiting;
+      total.dropped += r.dropped;
       total.rejected.push(...r.rejected);
       total.forks.push(...r.forks);
     }

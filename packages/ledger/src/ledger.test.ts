@@ -186,7 +186,7 @@ describe('ingest', () => {
 });
 
 describe('restore from an old backup', () => {
-  it('refuses to append while its own feed is known to be ahead, and resumes after catching up', () => {
+  it('refuses to append while a signed entry proves its own feed ahead (a peer\'s claim does not), and resumes after catching up', () => {
     const { site, ledger, admin } = founded();
     const dir = tempDir();
     populate(ledger, admin.key); // seq 2..6
@@ -200,8 +200,11 @@ describe('restore from an old backup', () => {
     peer.ingest([...live.iterateEncoded()]);
 
     const restored = track(Ledger.open(backup, { site: site.site, now: () => NOW }));
-    // It learns from a peer's heads that its own feed reached seq 8.
+    // A peer's heads say its own feed reached seq 8: an unsigned claim, not evidence (DESIGN §3).
     restored.noteRemoteHeads('peer', peer.heads());
+    expect(restored.ownFeedBehind(admin.id)).toBeNull();
+    // Its signed seq 8 (seq 7 lost on the way) is: appending now would fork the feed.
+    restored.ingest(peer.read(admin.id, 8, 1));
     expect(restored.ownFeedBehind(admin.id)).toEqual({ local: 6, remote: 8 });
     expect(() => restored.append(admin.key, 'member.put', memberBody('carol'))).toThrow(/SELF_FEED_BEHIND|further ahead/);
     expect(restored.heads()[admin.id]).toBe(6);

@@ -42,6 +42,8 @@ import { LedgerError, type RejectCode } from './errors.js';
 import { entryIdSql, inFeedSql, MAX_FEED_ID, migrate, SCHEMA_VERSION, SEQ_BITS } from './schema.js';
 import { checkLine } from './check-line.js';
 import { GroupCommit, WAL_AUTOCHECKPOINT_PAGES } from './group-commit.js';
+import { Pending, type PendingEntry } from './pending.js';
+import { Quarantine, type QuarantineRow } from './quarantine.js';
 
 export interface LedgerOptions {
   /** Site id (hash of the genesis entry). A ledger trusts nothing that does not chain to it. */
@@ -92,8 +94,13 @@ export interface Rejected {
 export interface IngestResult {
   accepted: number;
   duplicates: number;
-  /** Entries stored but waiting for their predecessor (not dropped: they apply when it arrives). */
+  /**
+   * Entries newly held, verified, for later: ahead of a gap in their feed, or of a key without
+   * authority yet (they apply when the predecessor, or the authority, arrives).
+   */
   waiting: number;
+  /** Entries not held because pending was at its bounds (pending.ts); peers send them again. */
+  dropped: number;
   rejected: Rejected[];
   /** Equivocations found: two different signed entries for one (author, seq). */
   forks: Array<{ author: string; seq: number }>;
@@ -131,6 +138,16 @@ export interface Alarm {
 
 type Reject = (raw: string, author: string | null, seq: number | null, code: RejectCode, reason: string) => void;
 
+interface IngestContext {
+  result: IngestResult;
+  quarantine: QuarantineRow[];
+  forkRows: Array<{ p: Parsed; original: Uint8Array }>;
+  touched: Set<string>;
+  everything: boolean;
+  receivedAt: number;
+  reject: Reject;
+}
+
 interface Parsed {
   entry: AnyEntry;
   json: string;
@@ -140,6 +157,13 @@ interface Parsed {
 /** Events an append leaves for the next batch of the access log's member and resource indexes. */
 const INDEX_BATCH = 256;
 type UnindexedEvent = { feed: number; seq: number; member: string | null; resource: string; at: number };
+
+/** Policy keys that can give a key authority (PolicyState.hasAuthority). */
+const grantsAuthority = (k: string): boolean => k === 'admins' || k.startsWith('member/') || k.startsWith('node/');
+
+/** Bounds of the peers' claims (noteRemoteHeads). */
+export const PEER_CLAIMS_UNKNOWN = 256;
+export const PEER_NODES = 256;
 
 const h8 = (hash: Uint8Array): bigint => Buffer.from(hash.buffer, hash.byteOffset, 8).readBigInt64BE(0);
 
@@ -168,6 +192,9 @@ export class Ledger {
   private commits = 0;
   /** Own feeds that passed assertOwnFeedWritable since pending, forks or peers last changed. */
   private readonly writableFeeds = new Set<string>();
+  /** Entries held for later: ahead of a gap, or of keys without authority (pending.ts). */
+  private readonly pending: Pending;
+  private readonly quarantine: Quarantine;
   private readonly inTransaction: (fn: () => unknown) => unknown;
 
   private constructor(path: string, db: Database.Database, opts: LedgerOptions) {
@@ -191,22 +218,21 @@ export class Ledger {
       markIndexed: db.prepare('INSERT INTO events_indexed (feed, seq) VALUES (?, ?) ON CONFLICT (feed) DO UPDATE SET seq = max(seq, excluded.seq)'),
       upsertPolicy: db.prepare('INSERT INTO policy (pkey, value, heads) VALUES (?, ?, ?) ON CONFLICT (pkey) DO UPDATE SET value = excluded.value, heads = excluded.heads'),
       deletePolicy: db.prepare('DELETE FROM policy WHERE pkey = ?'),
-      insertPending: db.prepare('INSERT OR IGNORE INTO pending (author, seq, hash, json, received_at) VALUES (?, ?, ?, ?, ?)'),
-      pendingFor: db.prepare('SELECT seq, hash, json FROM pending WHERE author = ? ORDER BY seq'),
-      deletePendingUpTo: db.prepare('DELETE FROM pending WHERE author = ? AND seq <= ?'),
-      insertQuarantine: db.prepare('INSERT INTO quarantine (received_at, author, seq, code, reason, raw) VALUES (?, ?, ?, ?, ?, ?)'),
       insertFork: db.prepare('INSERT OR IGNORE INTO forks (author, seq, hash, json, detected_at) VALUES (?, ?, ?, ?, ?)'),
       forksOf: db.prepare('SELECT seq FROM forks WHERE author = ? LIMIT 1'),
       read: db.prepare(`SELECT json FROM entries WHERE id BETWEEN ${entryIdSql('?', '?')} AND ${entryIdSql('?', String(2 ** SEQ_BITS - 1))} ORDER BY id LIMIT ?`),
-      peerHead: db.prepare('INSERT INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (node, author) DO UPDATE SET seq = max(seq, excluded.seq), seen_at = excluded.seen_at'),
-      maxRemote: db.prepare('SELECT max(seq) AS seq FROM peers WHERE author = ?'),
-      maxPending: db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?'),
+      // A peer's latest claim replaces its previous one (claims are unsigned: sync lag only).
+      peerHead: db.prepare('INSERT OR REPLACE INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?)'),
+      peerKnown: db.prepare('SELECT 1 FROM peers WHERE node = ? LIMIT 1'),
+      forgetPeer: db.prepare('DELETE FROM peers WHERE node = ?'),
     };
     // One transaction wrapper, made once: better-sqlite3 builds a new one per db.transaction() call.
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.feeds = this.loadFeeds();
     this.state = this.loadState();
     this.unindexed = this.loadUnindexed();
+    this.pending = new Pending(db);
+    this.quarantine = new Quarantine(db, this.crypto);
   }
 
   /**
@@ -492,16 +518,18 @@ export class Ledger {
         out.push({ entry: entry as AnyEntry, hash, hashBytes });
       }
       this.setHead(author, seq, out[out.length - 1]!.hashBytes);
-      this.materialise(touched);
+      // An append that grants authority (an enrolment, a member's key) releases what that key's entries waited for.
+      this.materialise(touched, this.releaseHeld(touched));
       if (this.unindexed.length >= INDEX_BATCH) this.indexEvents();
       return out;
     });
   }
 
   /**
-   * Refuses to extend a feed that is known to be ahead elsewhere or forked (DESIGN §4). Only
-   * ingest and noteRemoteHeads can change the answer (they write pending, forks and peers), so
-   * a passed check is remembered until one of them runs: appends skip three queries.
+   * Refuses to extend a feed that is proven ahead elsewhere or forked (DESIGN §4). Proof means
+   * a signed entry (DESIGN §3, Evidence): a fork, or a verified entry of this key held in
+   * pending; a peer's unsigned `have` never blocks an append. Only ingest (and clear) change
+   * the answer, so a passed check is remembered until one of them runs: appends skip queries.
    */
   private assertOwnFeedWritable(author: string): void {
     if (this.writableFeeds.has(author)) return;
@@ -511,28 +539,65 @@ export class Ledger {
     }
     const behind = this.ownFeedBehind(author);
     if (behind) {
-      throw new LedgerError('SELF_FEED_BEHIND', `the network has seq ${behind.remote} of ${author.slice(0, 12)}… but this database only ${behind.local} (restored from an old backup?). Sync first so the missing entries arrive; appending now would fork the feed.`, { author, ...behind });
+      throw new LedgerError('SELF_FEED_BEHIND', `a signed entry of ${author.slice(0, 12)}… at seq ${behind.remote} exists (received, signature verified), but this database holds its feed only up to seq ${behind.local}; appending now would fork the feed. If this node was restored from a backup or re-imaged, give it a new key and have an admin enrol it naming the old one; otherwise wait until the missing entries arrive.`, { author, ...behind });
     }
     this.writableFeeds.add(author);
   }
 
-  /** Non-null when entries of `author` beyond the local head are known to exist. */
+  /**
+   * Non-null when a signed entry of `author` beyond the local head is held (verified before it
+   * was parked: pending.ts). Peers' claims do not count: they are unsigned.
+   */
   ownFeedBehind(author: string): { local: number; remote: number } | null {
     const local = this.feeds.get(author)?.seq ?? 0;
-    const pend = this.stmt.maxPending.get(author) as { seq: number | null };
-    const peer = this.stmt.maxRemote.get(author) as { seq: number | null };
-    const remote = Math.max(pend.seq ?? 0, peer.seq ?? 0);
+    const remote = this.pending.maxSeq(author);
     return remote > local ? { local, remote } : null;
   }
 
-  /** Records the heads a peer announced (sync lag, and the guard against re-signing old seqs). */
+  /**
+   * Records the heads a peer announced, for sync lag only: unsigned, so they never block an
+   * append or change state. The latest claim replaces the previous one (a later truthful
+   * `have` undoes a lie). Bounded: PEER_CLAIMS_UNKNOWN claims per peer for authors this ledger
+   * holds no feed of, and the PEER_NODES peers heard from last.
+   */
   noteRemoteHeads(node: string, heads: Heads): void {
     this.writable();
     const at = this.now();
-    this.writableFeeds.clear();
     this.write(() => {
-      for (const [author, seq] of Object.entries(heads)) this.stmt.peerHead.run(node, author, seq, at);
+      const known = !!this.stmt.peerKnown.get(node);
+      this.stmt.forgetPeer.run(node);
+      let unknown = 0;
+      for (const [author, seq] of Object.entries(heads)) {
+        if (!this.feeds.has(author) && ++unknown > PEER_CLAIMS_UNKNOWN) continue;
+        this.stmt.peerHead.run(node, author, seq, at);
+      }
+      if (!known) {
+        this.db.prepare(`DELETE FROM peers WHERE node IN (
+          SELECT node FROM peers GROUP BY node ORDER BY max(seen_at) DESC, node LIMIT -1 OFFSET ${PEER_NODES})`).run();
+      }
     });
+  }
+
+  /**
+   * Clears what this node may have wrongly believed: the peers' claims (`peers`), entries
+   * held for later (`pending`: all, or one author's), the quarantine. Nothing signed that the
+   * feeds hold is touched; peers send held entries again when they apply. Returns how many
+   * rows each cleared.
+   */
+  clear(what: { peers?: boolean; pending?: string | true; quarantine?: boolean }): { peers: number; pending: number; quarantine: number } {
+    this.writable();
+    const out = { peers: 0, pending: 0, quarantine: 0 };
+    try {
+      this.write(() => {
+        if (what.peers) out.peers = this.db.prepare('DELETE FROM peers').run().changes;
+        if (what.pending) out.pending = this.pending.clear(what.pending === true ? undefined : what.pending);
+        if (what.quarantine) out.quarantine = this.quarantine.clear();
+      });
+    } finally {
+      this.pending.forget();
+      this.writableFeeds.clear();
+    }
+    return out;
   }
 
   /** Runs `fn` in a transaction; if it fails, the in-memory state is rebuilt from the file. */
@@ -542,6 +607,7 @@ export class Ledger {
       this.committed();
       return out;
     } catch (err) {
+      this.pending.forget();
       this.feeds = this.loadFeeds();
       this.state = this.loadState();
       this.unindexed = this.loadUnindexed();
@@ -620,110 +686,218 @@ export class Ledger {
   private ingestWith<T>(items: readonly T[], parse: (item: T, reject: Reject) => Parsed | null, opts: IngestOptions): IngestResult {
     this.writable();
     this.writableFeeds.clear();
-    const result: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, rejected: [], forks: [] };
+    const ctx = this.ingestContext();
     const byAuthor = new Map<string, Parsed[]>();
-    const receivedAt = this.now();
-    const quarantine: Array<[string | null, number | null, RejectCode, string, string]> = [];
-    const reject = (raw: string, author: string | null, seq: number | null, code: RejectCode, reason: string) => {
-      result.rejected.push({ author, seq, code, reason });
-      quarantine.push([author, seq, code, reason, raw]);
-    };
-
     for (const item of items) {
-      const p = parse(item, reject);
+      let p: Parsed | null;
+      try {
+        p = parse(item, ctx.reject);
+      } catch (err) {
+        // Finding 3: no single entry may make the whole ingest throw.
+        const raw = typeof item === 'string' ? item.slice(0, 65536) : safeJson(item);
+        ctx.reject(raw, null, null, 'SCHEMA', `could not be read: ${(err as Error).message}`);
+        continue;
+      }
       if (!p) continue;
       let list = byAuthor.get(p.entry.author);
       if (!list) byAuthor.set(p.entry.author, (list = []));
       list.push(p);
     }
-
-    const forkRows: Array<{ p: Parsed; original: Uint8Array }> = [];
+    const verify = opts.verify ?? 'each';
     this.write(() => {
-      const touched = new Set<string>();
-      let everything = false;
-      for (const [author, list] of byAuthor) {
-        const head = this.feeds.get(author);
-        let seq = head?.seq ?? 0;
-        let prev = head && head.seq > 0 ? head.hash : null;
-        const ahead = new Map<number, Parsed[]>();
-        for (const p of list) {
-          if (p.entry.seq <= seq) {
-            const have = this.stmt.entryAt.get(head!.id, p.entry.seq) as { hash: Buffer; json: string };
-            if (Buffer.compare(have.hash, p.hash) === 0) result.duplicates++;
-            else forkRows.push({ p, original: have.hash });
-            continue;
-          }
-          const at = ahead.get(p.entry.seq);
-          if (!at) ahead.set(p.entry.seq, [p]);
-          else if (!at.some((q) => Buffer.compare(q.hash, p.hash) === 0)) at.push(p);
-          else result.duplicates++;
-        }
-        // Entries that waited for a predecessor join the run.
-        for (const row of this.stmt.pendingFor.all(author) as Array<{ seq: number; hash: Buffer; json: string }>) {
-          if (row.seq <= seq) continue;
-          const at = ahead.get(row.seq) ?? [];
-          if (!at.some((q) => Buffer.compare(q.hash, row.hash) === 0)) {
-            at.push({ entry: JSON.parse(row.json) as AnyEntry, json: row.json, hash: new Uint8Array(row.hash) });
-            ahead.set(row.seq, at);
-          }
-        }
-        // Walk the contiguous run from the head.
-        const run: Parsed[] = [];
-        for (;;) {
-          const cands = ahead.get(seq + 1);
-          if (!cands) break;
-          let linked = cands.filter((c) => c.entry.prev === prev);
-          for (const c of cands) {
-            if (c.entry.prev !== prev) reject(c.json, author, c.entry.seq, 'CHAIN_MISMATCH', `seq ${c.entry.seq} names prev ${String(c.entry.prev).slice(0, 12)}…, but the entry held for seq ${seq} has hash ${String(prev).slice(0, 12)}…`);
-          }
-          if (linked.length > 1) {
-            // Several entries for one seq on the same prev: only validly signed ones count, so
-            // a forged copy can neither displace the genuine entry nor pass as fork proof.
-            const signed = linked.filter((c) => this.signatureOk(c));
-            for (const c of linked) if (!signed.includes(c)) this.rejectBadSignature(c, reject);
-            for (const c of signed.slice(1)) forkRows.push({ p: c, original: signed[0]!.hash });
-            linked = signed.slice(0, 1);
-          }
-          const next = linked[0];
-          if (!next) break;
-          ahead.delete(seq + 1);
-          run.push(next);
-          seq += 1;
-          prev = toHex(next.hash);
-        }
-        const good = this.checkRun(run, opts.verify ?? 'each', reject);
-        for (const p of good) this.storeEntry(p, touched);
-        if (good.length) {
-          const last = good[good.length - 1]!;
-          this.setHead(author, last.entry.seq, last.hash);
-          this.stmt.deletePendingUpTo.run(author, last.entry.seq);
-          result.accepted += good.length;
-        }
-        // What is left waits for its predecessor.
-        for (const [s, cands] of ahead) {
-          for (const c of cands) {
-            if (this.stmt.insertPending.run(author, s, c.hash, c.json, receivedAt).changes) result.waiting++;
-          }
-        }
+      // Feeds that may be stored go first, again while storing them gives others authority
+      // (an admin's node.enrol and that node's events in one batch); the rest are held.
+      let rest = [...byAuthor.keys()];
+      for (;;) {
+        const ready = rest.filter((a) => this.mayStore(a, byAuthor.get(a)!));
+        if (ready.length === 0) break;
+        const done = new Set(ready);
+        rest = rest.filter((a) => !done.has(a));
+        for (const a of ready) this.ingestFeed(a, byAuthor.get(a)!, ctx, verify);
       }
-      for (const { p, original } of forkRows) {
-        // Only a validly signed second entry is proof; anything else would let a forger freeze a feed.
-        if (!this.signatureOk(p)) {
-          this.rejectBadSignature(p, reject);
-          continue;
-        }
-        this.stmt.insertFork.run(p.entry.author, p.entry.seq, p.hash, p.json, receivedAt);
-        this.noteFork(this.state, p.entry, p.hash, original);
-        result.forks.push({ author: p.entry.author, seq: p.entry.seq });
-        everything = true;
-      }
-      for (const q of quarantine) this.stmt.insertQuarantine.run(receivedAt, ...q);
-      this.materialise(touched, everything);
+      for (const a of rest) this.holdFeed(a, byAuthor.get(a)!, ctx);
+      this.drainHeld(ctx, verify);
+      this.finishIngest(ctx);
       this.indexEvents();
     });
-    return result;
+    return ctx.result;
   }
 
+  /** What one ingest (or the drain after an append) collects until its transaction ends. */
+  private ingestContext(): IngestContext {
+    const ctx: IngestContext = {
+      result: { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] },
+      quarantine: [],
+      forkRows: [],
+      touched: new Set(),
+      everything: false,
+      receivedAt: this.now(),
+      reject: (raw, author, seq, code, reason) => {
+        ctx.result.rejected.push({ author, seq, code, reason });
+        ctx.quarantine.push({ author, seq, code, reason, raw });
+      },
+    };
+    return ctx;
+  }
+
+  /**
+   * May `author`'s entries be stored as a feed? Only a key that holds some authority (or
+   * already has a feed here, or signs the genesis) gets one: a flood of throwaway keys must not
+   * become feeds (issue 10, finding 13). Other keys' entries wait, verified, in pending.
+   */
+  private mayStore(author: string, list: readonly Parsed[]): boolean {
+    if (this.feeds.has(author) || this.authorityOf(author)) return true;
+    return list.some((p) => p.entry.type === 'site.genesis' && p.entry.seq === 1 && toHex(p.hash) === this.site);
+  }
+
+  /** `PolicyState.hasAuthority` (the lead's), or the same rule read from the state. */
+  private authorityOf(author: string): boolean {
+    const s = this.state as PolicyState & { hasAuthority?: (a: string) => boolean };
+    if (typeof s.hasAuthority === 'function') return s.hasAuthority(author);
+    const admins = s.admins()?.value.admins;
+    if (admins && author in admins) return true;
+    if (s.node(author)) return true;
+    const g = s.get(this.site);
+    if (g && g.author === author) return true;
+    return s.keys('member/').some((k) => author in (s.member(k.slice('member/'.length))?.keys ?? {}));
+  }
+
+  /** Stores the contiguous run of one feed from its head; forks found are noted; the rest is held. */
+  private ingestFeed(author: string, list: readonly Parsed[], ctx: IngestContext, verify: VerifyMode): void {
+    const { result, reject } = ctx;
+    const head = this.feeds.get(author);
+    let seq = head?.seq ?? 0;
+    let prev = head && head.seq > 0 ? head.hash : null;
+    const ahead = new Map<number, PendingEntry[]>();
+    this.pending.authorise(author);
+    // Held entries first: they were verified when parked.
+    const held = this.pending.rows(author);
+    let stale = false;
+    for (const p of [...held, ...list] as PendingEntry[]) {
+      if (p.entry.seq <= seq) {
+        const have = this.stmt.entryAt.get(head!.id, p.entry.seq) as { hash: Buffer; json: string };
+        if (Buffer.compare(have.hash, p.hash) !== 0) ctx.forkRows.push({ p, original: have.hash });
+        else if (!p.stored) result.duplicates++;
+        if (p.stored) stale = true;
+        continue;
+      }
+      const at = ahead.get(p.entry.seq);
+      if (!at) ahead.set(p.entry.seq, [p]);
+      else if (!at.some((q) => Buffer.compare(q.hash, p.hash) === 0)) at.push(p);
+      else result.duplicates++;
+    }
+    if (stale) this.pending.deleteUpTo(author, seq);
+    // Walk the contiguous run from the head.
+    const run: Parsed[] = [];
+    for (;;) {
+      const cands = ahead.get(seq + 1);
+      if (!cands) break;
+      let linked = cands.filter((c) => c.entry.prev === prev);
+      for (const c of cands) {
+        // Reported once, when it arrives; a held one keeps waiting (its own predecessor may differ).
+        if (c.entry.prev !== prev && !c.stored) reject(c.json, author, c.entry.seq, 'CHAIN_MISMATCH', `seq ${c.entry.seq} names prev ${String(c.entry.prev).slice(0, 12)}…, but the entry held for seq ${seq} has hash ${String(prev).slice(0, 12)}…`);
+      }
+      if (linked.length > 1) {
+        // Several entries for one seq on the same prev: only validly signed ones count, so
+        // a forged copy can neither displace the genuine entry nor pass as fork proof.
+        const signed = linked.filter((c) => this.signatureOk(c));
+        for (const c of linked) if (!signed.includes(c)) this.rejectBadSignature(c, reject);
+        for (const c of signed.slice(1)) ctx.forkRows.push({ p: c, original: signed[0]!.hash });
+        linked = signed.slice(0, 1);
+      }
+      const next = linked[0];
+      if (!next) break;
+      ahead.delete(seq + 1);
+      run.push(next);
+      seq += 1;
+      prev = toHex(next.hash);
+    }
+    const good = this.checkRun(run, verify, reject);
+    for (const p of good) this.storeEntry(p, ctx.touched);
+    if (good.length) {
+      const last = good[good.length - 1]!;
+      this.setHead(author, last.entry.seq, last.hash);
+      this.pending.deleteUpTo(author, last.entry.seq);
+      result.accepted += good.length;
+    }
+    // Entries past a bad signature in the run wait again (verified one by one), with the rest.
+    const rest = [...run.slice(good.length).slice(1), ...[...ahead.values()].flat()];
+    this.park(author, rest, false, ctx);
+  }
+
+  /** Holds the entries of a key without authority (bounded apart: pending.ts). */
+  private holdFeed(author: string, list: readonly Parsed[], ctx: IngestContext): void {
+    if (!this.pending.mayHold(author)) {
+      ctx.result.dropped += list.length; // a flood of throwaway keys costs no query per key
+      return;
+    }
+    this.park(author, [...this.pending.rows(author), ...list], true, ctx);
+  }
+
+  private park(author: string, cands: PendingEntry[], unauthorised: boolean, ctx: IngestContext): void {
+    if (cands.length === 0) return;
+    const verified = (c: PendingEntry) => {
+      if (this.signatureOk(c)) return true;
+      this.rejectBadSignature(c, ctx.reject);
+      return false;
+    };
+    const { waiting, dropped } = this.pending.park(author, cands, unauthorised, verified, ctx.receivedAt);
+    ctx.result.waiting += waiting;
+    ctx.result.dropped += dropped;
+  }
+
+  /**
+   * Stores the held entries of keys that have gained authority (an enrolment, a member's key,
+   * an admin), until no more do. Runs after any write that changed such keys.
+   */
+  private drainHeld(ctx: IngestContext, verify: VerifyMode): void {
+    if (![...ctx.touched].some(grantsAuthority)) return;
+    // Each pass takes its authors out of the held set (ingestFeed authorises them): it ends.
+    for (;;) {
+      const ready = this.pending.heldAuthors().filter((a) => this.authorityOf(a));
+      if (ready.length === 0) return;
+      for (const a of ready) this.ingestFeed(a, [], ctx, verify);
+    }
+  }
+
+  /** After an append: drains what its keys released (drainHeld); true if a fork was found. */
+  private releaseHeld(touched: Set<string>): boolean {
+    if (![...touched].some(grantsAuthority)) return false;
+    const ctx = this.ingestContext();
+    ctx.touched = touched;
+    this.drainHeld(ctx, 'each');
+    this.recordFindings(ctx);
+    return ctx.everything;
+  }
+
+  /** Records the forks found and the quarantine, and materialises: the end of every ingest. */
+  private finishIngest(ctx: IngestContext): void {
+    this.recordFindings(ctx);
+    this.materialise(ctx.touched, ctx.everything);
+  }
+
+  private recordFindings(ctx: IngestContext): void {
+    for (const { p, original } of ctx.forkRows) {
+      // Only a validly signed second entry is proof; anything else would let a forger freeze a feed.
+      if (!this.signatureOk(p)) {
+        this.rejectBadSignature(p, ctx.reject);
+        continue;
+      }
+      this.stmt.insertFork.run(p.entry.author, p.entry.seq, p.hash, p.json, ctx.receivedAt);
+      this.noteFork(this.state, p.entry, p.hash, original);
+      ctx.result.forks.push({ author: p.entry.author, seq: p.entry.seq });
+      ctx.everything = true;
+    }
+    ctx.forkRows = [];
+    this.quarantine.record(ctx.quarantine, ctx.receivedAt);
+    ctx.quarantine = [];
+  }
+
+  /**
+   * An item as an entry, or its rejection. A string goes through checkLine, the one check of
+   * received bytes; an object is encoded canonically first and then checked as those bytes, so
+   * both refuse the same entries for the same reasons.
+   */
   private parse(item: AnyEntry | string, reject: Reject): Parsed | null {
     if (typeof item === 'string') {
       const c = checkLine(item, this.crypto);
@@ -900,9 +1074,18 @@ export class Ledger {
     return this.state.forks();
   }
 
-  quarantined(limit = 100): Array<{ id: number; receivedAt: number; author: string | null; seq: number | null; code: string; reason: string }> {
-    return (this.db.prepare('SELECT id, received_at, author, seq, code, reason FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>)
-      .map((r) => ({ id: r.id as number, receivedAt: r.received_at as number, author: r.author as string | null, seq: r.seq as number | null, code: r.code as string, reason: r.reason as string }));
+  /** Refused entries, newest first; `count` is how many times that exact line was delivered. */
+  quarantined(limit = 100): Array<{ id: number; receivedAt: number; lastSeen: number; count: number; author: string | null; seq: number | null; code: string; reason: string }> {
+    return (this.db.prepare('SELECT id, received_at, last_seen, count, author, seq, code, reason FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>)
+      .map((r) => ({
+        id: r.id as number, receivedAt: r.received_at as number, lastSeen: r.last_seen as number, count: r.count as number,
+        author: r.author as string | null, seq: r.seq as number | null, code: r.code as string, reason: r.reason as string,
+      }));
+  }
+
+  /** Entries waiting in pending (pending.ts): how many, and of how many keys without authority. */
+  pendingStats(): { entries: number; unauthorisedAuthors: number } {
+    return this.pending.stats();
   }
 
   alarms(): Alarm[] {
