@@ -1,30 +1,44 @@
 /**
- * The per-line checks of ingest that need no ledger state: size, JSON, schema, and the hash of
- * the received bytes. Pure, so they run on the main thread or in a worker (see ingest-pool.ts)
- * with the same code and the same reasons.
+ * The per-line checks of ingest that need no ledger state: size, UTF-8, JSON, envelope and
+ * canonical bytes (protocol's parseEntryText: the one check every path uses, so ingest of
+ * strings and objects, the worker pool, import and sync all refuse the same bytes for the same
+ * reason), and the hash of the received bytes. Pure, so they run on the main thread or in a
+ * worker (see ingest-pool.ts) with the same code and the same reasons.
  */
 import { parseEntryText, unsignedWireText, utf8, type AnyEntry, type CryptoProvider } from '@keymesh/protocol';
 import { REJECT_REASONS, type RejectCode } from './errors.js';
 
-export type LineCheck =
-  | { ok: true; entry: AnyEntry; hash: Uint8Array }
-  | { ok: false; code: RejectCode; reason: string; author: string | null; seq: number | null };
+export interface LineRejection {
+  code: RejectCode;
+  reason: string;
+  author: string | null;
+  seq: number | null;
+}
+
+/** `known` false: an entry of a newer release (DESIGN §4), stored inert once verified. */
+export type LineCheck = ({ ok: true; entry: AnyEntry; hash: Uint8Array; known: boolean }) | ({ ok: false } & LineRejection);
+
+/**
+ * What the worker pool hands to Ledger.ingestChecked for one line: its hash (an entry this
+ * release understands), its hash marked as held for a newer version, or why it was refused.
+ */
+export type CheckedLine = Uint8Array | { hash: Uint8Array; known: false } | LineRejection;
 
 export function checkLine(text: string, crypto: CryptoProvider): LineCheck {
-  let entry: AnyEntry;
+  let parsed: { entry: AnyEntry; known: boolean };
   try {
-    entry = parseEntryText(text).entry; // canonical bytes are proven by the hash below
+    parsed = parseEntryText(text);
   } catch (err) {
     const code = (err as { code?: string }).code ?? 'SCHEMA';
     const guess = headerOf(text);
     return { ok: false, code: code in REJECT_REASONS ? (code as RejectCode) : 'SCHEMA', reason: (err as Error).message, ...guess };
   }
-  // Hash the received bytes (minus sig) rather than a re-encoding: if they are not canonical
-  // the hash is not the one the author signed, and the signature or the next link fails.
+  // The bytes are canonical (checked above), so the received text minus `sig` is exactly what
+  // the author hashed: no need to encode the entry again.
   try {
-    return { ok: true, entry, hash: crypto.sha256(utf8(unsignedWireText(text))) };
+    return { ok: true, entry: parsed.entry, hash: crypto.sha256(utf8(unsignedWireText(text))), known: parsed.known };
   } catch (err) {
-    return { ok: false, code: 'SCHEMA', reason: (err as Error).message, author: entry.author, seq: entry.seq };
+    return { ok: false, code: 'SCHEMA', reason: (err as Error).message, author: parsed.entry.author, seq: parsed.entry.seq };
   }
 }
 

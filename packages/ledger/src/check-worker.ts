@@ -7,11 +7,14 @@ import type { CheckReply, CheckRequest } from './ingest-pool.js';
 parentPort!.on('message', ({ id, lines }: CheckRequest) => {
   const hashes = new Uint8Array(lines.length * 32);
   const errors: CheckReply['errors'] = [];
+  const unknown: number[] = [];
   lines.forEach((line, i) => {
     const c = checkLine(line, defaultCrypto);
-    if (c.ok) hashes.set(c.hash, i * 32);
-    else errors.push({ i, code: c.code, reason: c.reason, author: c.author, seq: c.seq });
+    if (c.ok) {
+      hashes.set(c.hash, i * 32);
+      if (!c.known) unknown.push(i);
+    } else errors.push({ i, code: c.code, reason: c.reason, author: c.author, seq: c.seq });
   });
-  const reply: CheckReply = { id, hashes, errors };
+  const reply: CheckReply = { id, hashes, errors, unknown };
   parentPort!.postMessage(reply, [hashes.buffer]);
 });

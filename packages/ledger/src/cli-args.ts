@@ -74,14 +74,16 @@ ${EXITS}`,
   export: `usage: keymesh-ledger export DB [--author KEY] [--json] > feed.jsonl
 
 Prints every entry, one canonical JSON encoding per line (signature included), feed by feed
-in seq order. The output can be imported into any ledger of the same site
-(keymesh-ledger import) or sent to a peer. Entries waiting for a predecessor, quarantined
-entries and fork proofs are not exported.
+in seq order, then the fork proofs (the other signed entries found at a seq of a feed), so an
+import trusts exactly what this ledger trusts. The output can be imported into any ledger of
+the same site (keymesh-ledger import) or sent to a peer. Entries waiting for a predecessor and
+quarantined entries are not exported.
 
   --author KEY only that author's feed (64 hex public key)
 ${SITE}
 ${JSON_FLAG}
-               {"entries": [entry, ...], "count"} (the entries as JSON objects)
+               {"entries": [entry, ...], "count", "forkProofs"} (the entries as JSON
+               objects; the last forkProofs of them are fork proofs)
 ${HELP}
 
 ${EXITS}`,

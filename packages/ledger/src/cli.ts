@@ -117,7 +117,13 @@ async function exportEntries(args: Parsed): Promise<number> {
       await out.write(args.json ? (count ? ',\n' : '\n') + line : line + '\n');
       count++;
     }
-    if (args.json) await out.write(`\n],"count":${count}}\n`);
+    // Fork proofs after the feeds: an import then holds the same forks (and trusts the same entries).
+    const proofs = ledger.forkProofs(args.author);
+    for (const line of proofs) {
+      await out.write(args.json ? (count ? ',\n' : '\n') + line : line + '\n');
+      count++;
+    }
+    if (args.json) await out.write(`\n],"count":${count},"forkProofs":${proofs.length}}\n`);
     await out.flush();
     if (count === 0 && args.author) process.stderr.write(`keymesh-ledger: ${ledger.path} holds no entries of author ${args.author}\n`);
     return 0;

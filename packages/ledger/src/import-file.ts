@@ -1,15 +1,18 @@
 /**
  * Importing a JSONL file of entries into a ledger (`keymesh-ledger import`): the file is read
- * line by line and ingested in batches, so its size does not matter. Each line is decoded and
- * its signature checked here first, so a line that is not an entry, or whose bytes were
+ * line by line and ingested in batches, so its size does not matter. Each line goes through
+ * the same check as every other path (checkLine: envelope and canonical bytes) and its
+ * signature is checked here first, so a line that is not an entry, or whose bytes were
  * changed, is reported with its line number and never reaches the database (a forged copy that
  * waited in `pending` could otherwise be taken for a fork of the genuine entry, or hide as
- * "waiting" forever when its author field was changed).
+ * "waiting" forever when its author field was changed). The file may end with fork proofs
+ * (keymesh-ledger export writes them after the feeds): they are recorded as forks.
  */
 import Database from 'better-sqlite3';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { decodeEntry, entryHash, verifyEntry, type AnyEntry } from '@keymesh/protocol';
+import { defaultCrypto, fromHex, signingMessage, toHex, type AnyEntry } from '@keymesh/protocol';
+import { checkLine, headerOf } from './check-line.js';
 import type { Ledger } from './ledger.js';
 
 export interface ImportRejection {
@@ -41,23 +44,14 @@ async function* linesOf(file: string): AsyncGenerator<{ n: number; text: string 
   }
 }
 
-const guess = (text: string) => {
-  const a = /"author":"([0-9a-f]{64})"/.exec(text);
-  const s = /"seq":(\d{1,15})/.exec(text);
-  return { author: a?.[1] ?? null, seq: s ? Number(s[1]) : null };
-};
-
-/** The line as an entry whose signature verifies, or why not. */
-function check(text: string): { entry: AnyEntry } | { code: string; reason: string } {
-  let entry: AnyEntry;
-  try {
-    entry = decodeEntry(text);
-  } catch (err) {
-    return { code: (err as { code?: string }).code ?? 'SCHEMA', reason: (err as Error).message };
+/** The line as an entry whose signature verifies (and its hash), or why not. */
+function check(text: string): { entry: AnyEntry; hash: Uint8Array } | { code: string; reason: string } {
+  const c = checkLine(text, defaultCrypto);
+  if (!c.ok) return { code: c.code, reason: c.reason };
+  if (!defaultCrypto.verify(fromHex(c.entry.author), signingMessage(c.hash), fromHex(c.entry.sig))) {
+    return { code: 'BAD_SIGNATURE', reason: `signature of ${c.entry.type} seq ${c.entry.seq} by ${c.entry.author.slice(0, 12)}… does not verify` };
   }
-  const v = verifyEntry(entry);
-  if (!v.ok) return { code: v.code, reason: v.reason };
-  return { entry };
+  return { entry: c.entry, hash: c.hash };
 }
 
 /**
@@ -70,7 +64,7 @@ export async function genesisSites(file: string): Promise<Array<{ site: string; 
     if (!text.includes('"site.genesis"')) continue;
     const c = check(text);
     if ('entry' in c && c.entry.type === 'site.genesis') {
-      const site = entryHash(c.entry);
+      const site = toHex(c.hash);
       if (!found.has(site)) found.set(site, n);
     }
   }
@@ -110,7 +104,7 @@ export async function importFile(ledger: Ledger, file: string, opts: { batch: nu
     stats.lines++;
     const c = check(text);
     if ('entry' in c) chunk.push({ n, text, entry: c.entry });
-    else stats.rejected.push({ line: n, ...guess(text), code: c.code, reason: c.reason });
+    else stats.rejected.push({ line: n, ...headerOf(text), code: c.code, reason: c.reason });
     if (chunk.length >= opts.batch) flush();
   }
   flush();

@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RejectCode } from './errors.js';
+import type { CheckedLine } from './check-line.js';
 import type { IngestOptions, IngestResult, Ledger } from './ledger.js';
 
 export interface CheckRequest {
@@ -16,6 +17,8 @@ export interface CheckReply {
   id: number;
   hashes: Uint8Array;
   errors: Array<{ i: number; code: RejectCode; reason: string; author: string | null; seq: number | null }>;
+  /** Lines whose entry this release does not understand (held for a newer version). */
+  unknown: number[];
 }
 
 export interface IngestPoolOptions extends IngestOptions {
@@ -69,7 +72,8 @@ export class IngestPool {
     for (let b = 0; b < batches.length; b++) {
       const reply = await inFlight[b]!;
       if (b + 2 < batches.length) inFlight.push(this.check(batches[b + 2]!));
-      const checks: Array<Uint8Array | CheckReply['errors'][number]> = batches[b]!.map((_, i) => reply.hashes.subarray(i * 32, i * 32 + 32));
+      const checks: CheckedLine[] = batches[b]!.map((_, i) => reply.hashes.subarray(i * 32, i * 32 + 32));
+      for (const i of reply.unknown) checks[i] = { hash: checks[i] as Uint8Array, known: false };
       for (const e of reply.errors) checks[e.i] = e;
       const r = this.ledger.ingestChecked(batches[b]!, checks, opts);
       total.accepted += r.accepted;

@@ -33,15 +33,18 @@ import Database from 'better-sqlite3';
 import { basename } from 'node:path';
 import { existsSync, renameSync, statSync } from 'node:fs';
 import {
-  BODY_SCHEMAS, Entry, HybridClock, PolicyState, canonicalString, decodeEntry, unsignedWireText, utf8, defaultCrypto, describeZodError, encodeEntry, entryHashBytes,
+  BODY_SCHEMAS, HybridClock, PolicyState, canonicalString, decodeEntry, defaultCrypto, describeZodError, entryHashBytes,
   fromHex, isEventType, policyKeyOf, signEntry, signingMessage, toHex, DEFAULT_MAX_DRIFT_MS,
   type AnyEntry, type BodyOf, type CryptoProvider, type EntryType, type Heads, type KeyPair, type SeqRange,
   type CertValue, type MemberValue, type ResourceValue, type CardValue, type Conflict, type Fork, type NodeValue, type EventRef,
 } from '@keymesh/protocol';
 import { LedgerError, type RejectCode } from './errors.js';
 import { entryIdSql, inFeedSql, MAX_FEED_ID, migrate, SCHEMA_VERSION, SEQ_BITS } from './schema.js';
-import { checkLine } from './check-line.js';
+import { checkLine, type CheckedLine } from './check-line.js';
 import { GroupCommit, WAL_AUTOCHECKPOINT_PAGES } from './group-commit.js';
+import { isKnownEntry, isRestrictive } from '@keymesh/protocol';
+import { NodeTime } from './node-time.js';
+import { HeldEntries } from './held.js';
 import { Pending, type PendingEntry } from './pending.js';
 import { Quarantine, type QuarantineRow } from './quarantine.js';
 
@@ -152,6 +155,8 @@ interface Parsed {
   entry: AnyEntry;
   json: string;
   hash: Uint8Array;
+  /** False: a type or body this release does not understand (held for a newer version); unset: not yet checked. */
+  known?: boolean;
 }
 
 /** Events an append leaves for the next batch of the access log's member and resource indexes. */
@@ -173,8 +178,11 @@ export class Ledger {
   readonly readonly: boolean;
   readonly crypto: CryptoProvider;
   private readonly db: Database.Database;
-  private readonly now: () => number;
+  /** `now` (floor-aware) and the hybrid logical clock: see node-time.ts. */
+  private readonly time: NodeTime;
   private readonly clock: HybridClock;
+  /** Entries stored for a newer version: see held.ts. */
+  private readonly held: HeldEntries;
   private state: PolicyState;
   /** author → feed id and head; the `feeds` table, cached (reloaded if a transaction fails). */
   private feeds: Map<string, { id: number; seq: number; hash: string }>;
@@ -203,11 +211,11 @@ export class Ledger {
     this.db = db;
     this.site = opts.site;
     this.crypto = opts.crypto ?? defaultCrypto;
-    this.now = opts.now ?? Date.now;
     this.durability = opts.durability ?? 'group';
     if (!this.readonly && this.durability === 'group' && path !== ':memory:') this.groupCommit = new GroupCommit(path, opts.groupCommitMs ?? 10);
-    const last = db.prepare('SELECT hlc_wall AS wall, hlc_logical AS logical FROM entries ORDER BY hlc_wall DESC, hlc_logical DESC LIMIT 1').get() as { wall: number; logical: number } | undefined;
-    this.clock = new HybridClock(this.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, last ?? { wall: 0, logical: 0 });
+    this.time = new NodeTime(db, opts.now ?? Date.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, this.readonly);
+    this.clock = this.time.clock;
+    this.held = new HeldEntries(db);
     this.stmt = {
       insertEntry: db.prepare(`INSERT INTO entries (id, feed, seq, hash, h8, type, pkey, hlc_wall, hlc_logical, json) VALUES (${entryIdSql('?', '?')}, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       insertFeed: db.prepare('INSERT INTO feeds (author) VALUES (?)'),
@@ -233,6 +241,7 @@ export class Ledger {
     this.unindexed = this.loadUnindexed();
     this.pending = new Pending(db);
     this.quarantine = new Quarantine(db, this.crypto);
+    if (!this.readonly) this.rereadHeld();
   }
 
   /**
@@ -395,7 +404,7 @@ export class Ledger {
 
   /** A second entry at a stored (author, seq): kept as proof; from there on the feed is not trusted. */
   private noteFork(s: PolicyState, entry: AnyEntry, hash: Uint8Array, original: Uint8Array | undefined): void {
-    if (policyKeyOf(entry)) s.add(entry, toHex(hash));
+    if (policyKeyOf(entry) && isKnownEntry(entry)) s.add(entry, toHex(hash)); // an entry of a newer version stays out
     s.noteSeqs(entry.author, entry.seq, original ? [toHex(original), toHex(hash)] : [toHex(hash)]);
   }
 
@@ -418,7 +427,7 @@ export class Ledger {
     const rows = this.db.prepare(`
       SELECT f.id AS feed, e.seq, e.json FROM feeds f LEFT JOIN events_indexed x ON x.feed = f.id
       JOIN entries e ON e.id BETWEEN ${entryIdSql('f.id', 'coalesce(x.seq, 0) + 1')} AND ${entryIdSql('f.id', String(2 ** SEQ_BITS - 1))}
-      WHERE e.pkey IS NULL`).iterate() as Iterable<{ feed: number; seq: number; json: string }>;
+      WHERE e.pkey IS NULL AND e.id NOT IN (SELECT id FROM held)`).iterate() as Iterable<{ feed: number; seq: number; json: string }>;
     for (const r of rows) {
       const b = (JSON.parse(r.json) as { body: { resource: string; member?: string | null; at: number } }).body;
       out.push({ feed: r.feed, seq: r.seq, member: b.member ?? null, resource: b.resource, at: b.at });
@@ -478,6 +487,46 @@ export class Ledger {
   /** The in-memory policy state (read-only use: decide(), queries). */
   get policy(): PolicyState {
     return this.state;
+  }
+
+  /**
+   * This node's time in ms (DESIGN §6, §10): the later of its wall clock and the newest time it
+   * has verified from an enrolled coordinator, kept across reboots. Pass it to decide().
+   */
+  now(): number {
+    return this.time.now();
+  }
+
+  /** Entries stored for a newer version of Keymesh (DESIGN §4): verified, inert until an upgrade. */
+  heldForNewerVersion(): number {
+    return this.held.count();
+  }
+
+  /**
+   * Re-reads the held entries this release understands (after an upgrade): they join the state
+   * and the access log as if just received, and leave the `held` table. On open.
+   */
+  private rereadHeld(): void {
+    const understood = this.held.rows().map((r) => ({ ...r, entry: JSON.parse(r.json) as AnyEntry })).filter((r) => isKnownEntry(r.entry));
+    if (understood.length === 0) return;
+    this.write(() => {
+      const touched = new Set<string>();
+      const setKey = this.db.prepare(`UPDATE entries SET pkey = ? WHERE id = ${entryIdSql('?', '?')}`);
+      for (const r of understood) {
+        const e = r.entry;
+        const pkey = policyKeyOf(e);
+        this.held.release(r.feed, r.seq);
+        if (pkey) {
+          setKey.run(pkey, r.feed, r.seq);
+          this.state.add(e, r.hash.toString('hex'));
+          touched.add(pkey);
+        } else if (isEventType(e.type)) {
+          this.recordEvent(r.feed, e);
+        }
+      }
+      this.materialise(touched);
+      this.indexEvents();
+    });
   }
 
   // ---- writing ---------------------------------------------------------------------------
@@ -603,10 +652,16 @@ export class Ledger {
   /** Runs `fn` in a transaction; if it fails, the in-memory state is rebuilt from the file. */
   private write<R>(fn: () => R): R {
     try {
-      const out = this.inTransaction(fn) as R;
+      const out = this.inTransaction(() => {
+        const r = fn();
+        this.time.beforeCommit();
+        return r;
+      }) as R;
+      this.time.committed();
       this.committed();
       return out;
     } catch (err) {
+      this.time.rolledBack();
       this.pending.forget();
       this.feeds = this.loadFeeds();
       this.state = this.loadState();
@@ -615,20 +670,38 @@ export class Ledger {
     }
   }
 
+  /**
+   * Stores one verified entry in its feed and applies it. `hashHex` is given by append: the
+   * entry is this node's own, stamped by its clock. A received entry's stamp is absorbed once
+   * the transaction commits, unless it is too far ahead (node-time.ts); an entry this release
+   * does not understand is stored inert and listed as held for a newer version (held.ts).
+   */
   private storeEntry(p: Parsed, touched: Set<string>, hashHex?: string): void {
     const e = p.entry;
-    const pkey = policyKeyOf(e);
+    const known = p.known ?? isKnownEntry(e);
+    const pkey = known ? policyKeyOf(e) : null;
     const feed = this.feedFor(e.author);
-    this.stmt.insertEntry.run(feed.id, e.seq, feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, e.hlc.wall, e.hlc.logical, p.json);
-    if (pkey) {
+    const stamp = hashHex === undefined ? this.time.received(e.hlc, this.isCoordinator(e.author)) : e.hlc;
+    this.stmt.insertEntry.run(feed.id, e.seq, feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, stamp.wall, stamp.logical, p.json);
+    if (!known) this.held.hold(feed.id, e.seq);
+    else if (pkey) {
       this.state.add(e, hashHex ?? toHex(p.hash));
       touched.add(pkey);
     }
-    else if (isEventType(e.type)) {
-      const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
-      this.stmt.insertEvent.run(feed.id, e.seq, b.resource, b.member ?? null, b.at, b.allow === undefined ? null : b.allow ? 1 : 0);
-      this.unindexed.push({ feed: feed.id, seq: e.seq, member: b.member ?? null, resource: b.resource, at: b.at });
-    }
+    else if (isEventType(e.type)) this.recordEvent(feed.id, e);
+  }
+
+  /** An access event's row, and its place in the next batch of the access log's indexes. */
+  private recordEvent(feed: number, e: AnyEntry): void {
+    const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
+    this.stmt.insertEvent.run(feed, e.seq, b.resource, b.member ?? null, b.at, b.allow === undefined ? null : b.allow ? 1 : 0);
+    this.unindexed.push({ feed, seq: e.seq, member: b.member ?? null, resource: b.resource, at: b.at });
+  }
+
+  /** Is `author` an enrolled, unretired coordinator (whose stamps say what time it is)? */
+  private isCoordinator(author: string): boolean {
+    const n = this.state.node(author);
+    return n?.role === 'coordinator' && !n.retired;
   }
 
   /**
@@ -671,15 +744,16 @@ export class Ledger {
    * IngestPool). `checks[i]` is `lines[i]`'s hash, or its rejection.
    * @internal
    */
-  ingestChecked(lines: readonly string[], checks: ReadonlyArray<Uint8Array | { code: RejectCode; reason: string; author: string | null; seq: number | null }>, opts: IngestOptions = {}): IngestResult {
+  ingestChecked(lines: readonly string[], checks: ReadonlyArray<CheckedLine>, opts: IngestOptions = {}): IngestResult {
     return this.ingestWith(lines.map((_, i) => i), (i, reject) => {
       const c = checks[i]!;
-      if (!(c instanceof Uint8Array)) {
-        reject(lines[i]!.slice(0, 65536), c.author, c.seq, c.code, c.reason);
-        return null;
+      if (c instanceof Uint8Array || 'hash' in c) {
+        // The worker ran checkLine (envelope, canonical bytes); parsing again here is plain JSON.
+        const entry = JSON.parse(lines[i]!) as AnyEntry;
+        return c instanceof Uint8Array ? this.admit({ entry, json: lines[i]!, hash: c, known: true }, reject) : this.admit({ entry, json: lines[i]!, hash: c.hash, known: false }, reject);
       }
-      // The worker validated the schema; parsing again here is plain JSON.
-      return this.admit({ entry: JSON.parse(lines[i]!) as AnyEntry, json: lines[i]!, hash: c }, reject);
+      reject(lines[i]!.slice(0, 65536), c.author, c.seq, c.code, c.reason);
+      return null;
     }, opts);
   }
 
@@ -899,28 +973,23 @@ export class Ledger {
    * both refuse the same entries for the same reasons.
    */
   private parse(item: AnyEntry | string, reject: Reject): Parsed | null {
-    if (typeof item === 'string') {
-      const c = checkLine(item, this.crypto);
-      if (!c.ok) {
-        reject(item.slice(0, 65536), c.author, c.seq, c.code, c.reason);
+    let text: string;
+    if (typeof item === 'string') text = item;
+    else {
+      try {
+        text = canonicalString(item);
+      } catch (err) {
+        const { author, seq } = (item ?? {}) as { author?: unknown; seq?: unknown };
+        reject(safeJson(item), typeof author === 'string' ? author : null, typeof seq === 'number' ? seq : null, 'NON_CANONICAL', (err as Error).message);
         return null;
       }
-      return this.admit({ entry: c.entry, json: item, hash: c.hash }, reject);
     }
-    const parsed = Entry.safeParse(item);
-    const raw = safeJson(item);
-    if (!parsed.success) {
-      reject(raw, (item as { author?: string }).author ?? null, (item as { seq?: number }).seq ?? null, 'SCHEMA', describeZodError(parsed.error));
+    const c = checkLine(text, this.crypto);
+    if (!c.ok) {
+      reject(text.slice(0, 65536), c.author, c.seq, c.code, c.reason);
       return null;
     }
-    let json: string;
-    try {
-      json = encodeEntry(parsed.data as AnyEntry);
-    } catch (err) {
-      reject(raw, parsed.data.author, parsed.data.seq, 'NON_CANONICAL', (err as Error).message);
-      return null;
-    }
-    return this.admit({ entry: parsed.data as AnyEntry, json, hash: this.crypto.sha256(utf8(unsignedWireText(json))) }, reject);
+    return this.admit({ entry: c.entry, json: text, hash: c.hash, known: c.known }, reject);
   }
 
   /** The checks that need this ledger: site and clock. */
@@ -931,8 +1000,11 @@ export class Ledger {
       reject(json, entry.author, entry.seq, 'WRONG_SITE', `entry is for site ${(entry.site || toHex(hash)).slice(0, 16)}…, this ledger is ${this.site.slice(0, 16)}…`);
       return null;
     }
-    if (this.clock.isTooFarAhead(entry.hlc)) {
-      reject(json, entry.author, entry.seq, 'CLOCK_AHEAD', `stamped ${new Date(entry.hlc.wall).toISOString()}, more than ${this.clock.maxDriftMs / 1000} s ahead of this node's clock; check the author's clock (NTP)`);
+    // Far ahead of `now` (node-time.ts) is refused, but for a restrictive entry (a node obeys a
+    // suspension whatever its stamp) and a coordinator's, whose stamps say what time it is
+    // (DESIGN §10). Neither moves the clock further than `now` allows.
+    if (this.time.isTooFarAhead(entry.hlc) && !(p.known !== false && isRestrictive(entry)) && !this.isCoordinator(entry.author)) {
+      reject(json, entry.author, entry.seq, 'CLOCK_AHEAD', `stamped ${new Date(entry.hlc.wall).toISOString()}, more than ${this.clock.maxDriftMs / 1000} s ahead of this node's time (${new Date(this.now()).toISOString()}); check the author's clock (NTP)`);
       return null;
     }
     return p;
@@ -942,30 +1014,21 @@ export class Ledger {
   private checkRun(run: Parsed[], mode: VerifyMode, reject: Reject): Parsed[] {
     if (run.length === 0) return run;
     const sigOk = (p: Parsed) => this.signatureOk(p);
-    if (mode === 'batch' && sigOk(run[run.length - 1]!)) {
-      this.absorb(run[run.length - 1]!.entry.hlc);
-      return run;
-    }
+    if (mode === 'batch' && sigOk(run[run.length - 1]!)) return run;
     for (let i = 0; i < run.length; i++) {
       const p = run[i]!;
       if (!sigOk(p)) {
         this.rejectBadSignature(p, reject);
         return run.slice(0, i);
       }
-      this.absorb(p.entry.hlc);
     }
     return run;
   }
 
   private rejectBadSignature(p: Parsed, reject: Reject): void {
+    // Bytes were proven canonical on arrival (checkLine), so a failure here is the signature's.
     const { author, seq } = p.entry;
-    if (canonicalString(p.entry) !== p.json) reject(p.json, author, seq, 'NOT_CANONICAL_BYTES', `seq ${seq} by ${author.slice(0, 12)}… is not in canonical form (sorted keys, no whitespace); send the canonical encoding`);
-    else reject(p.json, author, seq, 'BAD_SIGNATURE', `signature of seq ${seq} by ${author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
-  }
-
-  /** Moves the clock past a received stamp (its drift was checked on arrival). */
-  private absorb(hlc: { wall: number; logical: number }): void {
-    if (!this.clock.isTooFarAhead(hlc)) this.clock.receive(hlc);
+    reject(p.json, author, seq, 'BAD_SIGNATURE', `signature of seq ${seq} by ${author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
   }
 
   private signatureOk(p: Parsed): boolean {
@@ -1009,6 +1072,39 @@ export class Ledger {
       ? this.db.prepare(`SELECT e.json FROM feeds f JOIN entries e ON ${inFeedSql('f.id', 'e.id')} WHERE f.author = ? ORDER BY e.id`).iterate(author)
       : this.db.prepare('SELECT json FROM entries ORDER BY id').iterate();
     for (const r of rows as Iterable<{ json: string }>) yield r.json;
+  }
+
+  /**
+   * The second (third…) signed entries found at a seq of a feed, as canonical lines: the fork
+   * proofs, which the feeds themselves do not hold (their entry at that seq is the one held
+   * first). For export, after the feeds; with `at`, only that seq, headed by the feed's own
+   * entry there, so a peer holding neither gets both halves of the proof (sync).
+   */
+  forkProofs(author?: string, at?: number): string[] {
+    this.flush(); // proofs leave the ledger like entries do
+    const rows = (author === undefined
+      ? this.db.prepare('SELECT json FROM forks ORDER BY author, seq, hash').all()
+      : at === undefined
+        ? this.db.prepare('SELECT json FROM forks WHERE author = ? ORDER BY seq, hash').all(author)
+        : this.db.prepare('SELECT json FROM forks WHERE author = ? AND seq = ? ORDER BY hash').all(author, at)) as Array<{ json: string }>;
+    const lines = rows.map((r) => r.json);
+    if (author !== undefined && at !== undefined && lines.length) lines.unshift(...this.readEncoded(author, at, 1));
+    return lines;
+  }
+
+  /**
+   * Author → the lowest seq at which this ledger holds a fork of that feed (what a `have`
+   * announces, so a peer sends the proofs this replica lacks). At most `limit` authors: those
+   * whose keys hold some authority first (their forks change decisions), then by key.
+   */
+  forkSeqs(limit: number): Record<string, number> {
+    const forks = this.state.forks();
+    if (forks.length > limit) {
+      const rank = (a: string) => (this.state.hasAuthority(a) ? 0 : 1);
+      forks.sort((x, y) => rank(x.author) - rank(y.author) || (x.author < y.author ? -1 : 1));
+      forks.length = limit;
+    }
+    return Object.fromEntries(forks.map((f) => [f.author, f.seq]));
   }
 
   findByHash(hash: string): AnyEntry | undefined {

@@ -5,13 +5,15 @@
  *           for what it lacks itself (want);
  *   want  → the receiver sends the ranges asked for;
  *   batch → the receiver ingests the entries (canonical bytes, verified).
+ * A `have` also names the feeds the sender knows to be forked; the receiver sends the proofs of
+ * the forks the sender lacks (both entries), so replicas converge on forks too.
  * Every message is idempotent, so a channel that drops, duplicates, delays or reorders only
  * slows convergence: the next `have` round repairs whatever was lost. Batches never exceed
  * `maxMessageBytes` once encoded.
  */
 import { Buffer } from 'node:buffer';
 import {
-  SyncMessage, describeZodError, MAX_ENTRY_BYTES,
+  SyncMessage, describeZodError, MAX_ENTRY_BYTES, MAX_HAVE_FORKS,
   type BatchMessage, type HaveMessage, type SeqRange, type WantMessage,
 } from '@keymesh/protocol';
 import { rangesAhead, type IngestResult, type Ledger, type VerifyMode } from './ledger.js';
@@ -44,7 +46,8 @@ export class SyncEngine {
   }
 
   have(): HaveMessage {
-    return { kind: 'have', node: this.node, heads: this.ledger.heads() };
+    const forks = this.ledger.forkSeqs(MAX_HAVE_FORKS);
+    return { kind: 'have', node: this.node, heads: this.ledger.heads(), ...(Object.keys(forks).length ? { forks } : {}) };
   }
 
   /** Sends this replica's heads to a peer. */
@@ -79,8 +82,28 @@ export class SyncEngine {
   private onHave(from: string, msg: HaveMessage): void {
     this.ledger.noteRemoteHeads(msg.node, msg.heads);
     this.sendRanges(from, this.ledger.missing(msg.heads));
+    this.sendForkProofs(from, msg.forks ?? {});
     const wanted = rangesAhead(msg.heads, this.ledger.heads());
     if (wanted.length) this.send(from, { kind: 'want', node: this.node, ranges: wanted } satisfies WantMessage);
+  }
+
+  /**
+   * Sends the proofs of the forks a peer does not know of (`theirs`: author → lowest forked
+   * seq it holds): the feed's entry at the fork and every other signed entry found there. A
+   * feed's entries alone do not show a fork, so without these two replicas with equal heads
+   * would trust different entries (issue 10, finding 6). After the ranges, so a peer that was
+   * behind links the proof to the entries before it in the same round.
+   */
+  private sendForkProofs(to: string, theirs: Record<string, number>): void {
+    const out = this.batcher(to);
+    let sent = 0;
+    for (const f of this.ledger.forks()) {
+      const known = theirs[f.author];
+      if (known !== undefined && known <= f.seq) continue;
+      if (++sent > MAX_HAVE_FORKS) break; // bounded per round; the next `have` asks again
+      for (const line of this.ledger.forkProofs(f.author, f.seq)) out.push(line, () => `fork proof ${f.author.slice(0, 12)}…/${f.seq}`);
+    }
+    out.flush();
   }
 
   private onBatch(from: string, msg: BatchMessage): void {
@@ -113,6 +136,23 @@ export class SyncEngine {
 
   /** Sends the entries of `ranges` in batches that each fit in maxMessageBytes. */
   sendRanges(to: string, ranges: readonly SeqRange[]): void {
+    const out = this.batcher(to);
+    for (const r of ranges) {
+      let seq = r.from;
+      while (seq <= r.to) {
+        const rows = this.ledger.readEncoded(r.author, seq, Math.min(this.readChunk, r.to - seq + 1));
+        if (!rows.length) break;
+        for (const json of rows) {
+          const at = seq++;
+          out.push(json, () => `entry ${r.author.slice(0, 12)}…/${at}`);
+        }
+      }
+    }
+    out.flush();
+  }
+
+  /** Collects canonical lines into `batch` messages to `to`, each under maxMessageBytes. */
+  private batcher(to: string): { push(json: string, what: () => string): void; flush(): void } {
     const base = Buffer.byteLength(JSON.stringify({ kind: 'batch', node: this.node, entries: [] }));
     let batch: string[] = [];
     let size = base;
@@ -121,24 +161,16 @@ export class SyncEngine {
       batch = [];
       size = base;
     };
-    for (const r of ranges) {
-      let seq = r.from;
-      while (seq <= r.to) {
-        const rows = this.ledger.readEncoded(r.author, seq, Math.min(this.readChunk, r.to - seq + 1));
-        if (!rows.length) break;
-        for (const json of rows) {
-          const cost = Buffer.byteLength(JSON.stringify(json)); // as a JSON string in the array
-          if (base + cost > this.maxMessageBytes) {
-            this.opts.onInvalid?.(`entry ${r.author.slice(0, 12)}…/${seq} (${cost} bytes encoded) exceeds maxMessageBytes ${this.maxMessageBytes}; raise the limit`, null);
-          } else {
-            if (size + cost + 1 > this.maxMessageBytes) flush();
-            size += cost + (batch.length ? 1 : 0); // the comma
-            batch.push(json);
-          }
-          seq++;
-        }
+    const push = (json: string, what: () => string) => {
+      const cost = Buffer.byteLength(JSON.stringify(json)); // as a JSON string in the array
+      if (base + cost > this.maxMessageBytes) {
+        this.opts.onInvalid?.(`${what()} (${cost} bytes encoded) exceeds maxMessageBytes ${this.maxMessageBytes}; raise the limit`, null);
+        return;
       }
-    }
-    flush();
+      if (size + cost + 1 > this.maxMessageBytes) flush();
+      size += cost + (batch.length ? 1 : 0); // the comma
+      batch.push(json);
+    };
+    return { push, flush };
   }
 }

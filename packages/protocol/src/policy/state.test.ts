@@ -235,7 +235,7 @@ describe('authority', () => {
     // A validly signed second entry with the same seq (a restored backup re-signing, say).
     const twin = signEntry(A.key, { site: good.site, seq: good.seq, prev: good.prev, hlc: good.hlc, type: 'member.put', deps: good.deps, body: memberBody('m1', { name: 'evil' }) }).entry as AnyEntry;
     const s = PolicyState.from(h.site.site, [...base, good, twin]);
-    expect(s.forks()).toEqual([{ author: A.id, seq: good.seq, hashes: expect.any(Array) }]);
+    expect(s.forks()).toEqual([{ author: A.id, seq: good.seq, hashes: expect.any(Array), resolved: false }]);
     expect(s.forks()[0]!.hashes).toHaveLength(2);
     expect(s.member('m1')).toMatchObject({ status: 'active', name: 'm1' }); // neither fork counts
   });

@@ -26,7 +26,8 @@ import { isKnownEntry, type AnyEntry, type Entry } from '../schemas/entry.js';
 import { isEventType } from '../schemas/bodies.js';
 import { policyKeyOf } from './keys.js';
 import { mergeAdminValues, resolveAdminSet, type AdminSet } from './admin-set.js';
-import { recordAllowsPanel, recordGrants } from './trainers.js';
+import { entryCounts, eventCounts, type AuthorityView } from './authority.js';
+import { DependencyIndex } from './dependencies.js';
 import type { StoredEntry } from './stored.js';
 import {
   type AdminsValue, type CardValue, type CertValue, type Head, type LockoutValue, type MemberValue, type NodeValue, type ResourceValue,
@@ -49,6 +50,8 @@ export interface Fork {
   author: string;
   seq: number;
   hashes: string[];
+  /** An admin has withdrawn the key's trust before the fork (retired, removed, `until`): kept as proof, nothing left to do. */
+  resolved: boolean;
 }
 
 /** 'inert': an entry this release does not understand (DESIGN §4): kept for fork detection only. */
@@ -75,7 +78,7 @@ export interface EventRef {
   resource: string;
 }
 
-export class PolicyState implements PolicyView {
+export class PolicyState implements PolicyView, AuthorityView {
   private readonly all = new Map<string, StoredEntry>();
   private readonly byKey = new Map<string, Set<string>>();
   private readonly seqs = new Map<string, Map<number, string[]>>();
@@ -84,12 +87,7 @@ export class PolicyState implements PolicyView {
   private readonly eventIndex = new Map<string, EventRef>();
 
   private readonly inert = new Set<string>();
-  /** Keys whose validity depends on another key (a trainer's member record, a node, a lockout's member): key → dependents. */
-  private readonly dependsOn = new Map<string, Set<string>>();
-  /** Certs granted or revoked by a trainer or a panel, and lockouts: their authority also depends on resources and certs. */
-  private readonly judgedByOthers = new Set<string>();
-  /** Public key → member ids whose records (effective or not) list it. */
-  private readonly keyOwners = new Map<string, Set<string>>();
+  private readonly deps = new DependencyIndex();
 
   private readonly regCache = new Map<string, Register<unknown> | null>();
   private readonly certCache = new Map<string, Register<CertValue> | null>();
@@ -126,52 +124,18 @@ export class PolicyState implements PolicyView {
     let set = this.byKey.get(key);
     if (!set) this.byKey.set(key, (set = new Set()));
     set.add(hash);
-    this.indexDependencies(entry, key);
+    this.deps.note(entry, key);
     this.invalidateFor(key);
     return 'added';
   }
 
-  /** Records which keys this entry's authority depends on (for `dependents`), and who owns which key. */
-  private indexDependencies(e: AnyEntry, key: string): void {
-    const dep = (on: string) => {
-      let set = this.dependsOn.get(on);
-      if (!set) this.dependsOn.set(on, (set = new Set()));
-      set.add(key);
-    };
-    if (e.type === 'cert.grant' || e.type === 'cert.revoke') {
-      const trainer = e.type === 'cert.grant' ? e.body.grantedBy : e.body.revokedBy;
-      if (trainer !== null) {
-        dep(`member/${trainer}`);
-        dep(`node/${e.author}`);
-        this.judgedByOthers.add(key);
-      }
-    } else if (e.type === 'resource.lockout') {
-      dep(`node/${e.author}`);
-      if (e.body.by !== null) dep(`member/${e.body.by}`);
-      this.judgedByOthers.add(key);
-    } else if (e.type === 'member.put') {
-      for (const k of e.body.keys) {
-        let owners = this.keyOwners.get(k.key);
-        if (!owners) this.keyOwners.set(k.key, (owners = new Set()));
-        owners.add(e.body.member);
-      }
-    }
-  }
-
   /**
    * The policy keys whose value may change when the `touched` keys changed (touched included):
-   * what a store must rewrite. Everything when the admin set changed or a feed forked.
+   * what a store must rewrite. Everything when the admin set changed.
    */
   dependents(touched: Iterable<string>): Set<string> {
-    const out = new Set<string>();
-    for (const k of touched) {
-      if (k === 'admins') return new Set(this.byKey.keys());
-      out.add(k);
-      for (const d of this.dependsOn.get(k) ?? []) out.add(d);
-      // Resources (required certs) and certs (a member's lockout button) judge trainer certs and lockouts.
-      if (k.startsWith('resource/') || k.startsWith('cert/')) for (const d of this.judgedByOthers) out.add(d);
-    }
-    return out;
+    const list = [...touched];
+    return list.includes('admins') ? new Set(this.byKey.keys()) : this.deps.dependents(list);
   }
 
   /**
@@ -181,7 +145,14 @@ export class PolicyState implements PolicyView {
   hasAuthority(author: string): boolean {
     if (author in (this.admins()?.value.admins ?? {})) return true;
     if (this.node(author)) return true;
-    for (const m of this.keyOwners.get(author) ?? []) if (this.member(m)?.keys[author] !== undefined) return true;
+    for (const m of this.deps.ownersOf(author)) if (this.member(m)?.keys[author] !== undefined) return true;
+    return false;
+  }
+
+  /** Does `author` hold authority for its entry `seq` (admin, node or member key within its `until`)? */
+  private hasAuthorityAt(author: string, seq: number): boolean {
+    if (this.isAdminKey(author, seq) || this.trustedNode(author, seq)) return true;
+    for (const m of this.deps.ownersOf(author)) if (withinUntil(seq, this.member(m)?.keys[author])) return true;
     return false;
   }
 
@@ -267,84 +238,29 @@ export class PolicyState implements PolicyView {
     return this.forkedOut({ author, seq });
   }
 
-  private nodeTrusted(author: string, seq: number): NodeValue | undefined {
+  trustedNode(author: string, seq: number): NodeValue | undefined {
     const n = this.node(author);
     if (!n) return undefined;
     if (n.retired && (n.lastSeq === null || seq > n.lastSeq)) return undefined;
     return n;
   }
 
+  adminEntryCounts(hash: string): boolean {
+    return this.adminSet().effective.has(hash);
+  }
+
+  countingEntry(hash: string, key: string): Head | undefined {
+    const s = this.all.get(hash);
+    return s?.key === key && this.effective(s) ? { hash, entry: s.entry } : undefined;
+  }
+
   private effective(s: StoredEntry): boolean {
-    const e = s.entry;
-    if (this.forkedOut(e)) return false;
-    switch (e.type) {
-      case 'site.genesis':
-      case 'admins.change':
-        return this.adminSet().effective.has(s.hash);
-      case 'node.enrol':
-      case 'node.retire':
-      case 'member.put':
-      case 'card.bind':
-      case 'card.unbind':
-      case 'resource.put':
-        return this.isAdminKey(e.author, e.seq);
-      case 'cert.grant':
-      case 'cert.revoke':
-        return this.isAdminKey(e.author, e.seq) || this.trainerMayCertify(e);
-      case 'resource.lockout':
-        return this.isAdminKey(e.author, e.seq) || this.memberMayLockOut(e);
-      default:
-        return this.eventIsTrusted(e.author, e.seq, (e.body as { resource: string }).resource);
-    }
-  }
-
-  /** The emergency button: `now` only, by a member certified for the machine, at its node or with the member's own key. */
-  private memberMayLockOut(e: Entry<'resource.lockout'>): boolean {
-    const { by, resource, state } = e.body;
-    if (state !== 'now' || by === null) return false;
-    const m = this.member(by);
-    const r = this.resource(resource);
-    if (!m || !r || m.status !== 'active') return false;
-    if (!r.requiredCerts.every((c) => this.certified(by, c))) return false;
-    if (withinUntil(e.seq, m.keys[e.author])) return true;
-    return !!this.nodeTrusted(e.author, e.seq)?.resources.includes(resource);
-  }
-
-  private trainerMayCertify(e: Entry<'cert.grant'> | Entry<'cert.revoke'>): boolean {
-    const trainerId = e.type === 'cert.grant' ? e.body.grantedBy : e.body.revokedBy;
-    if (trainerId === null) return false;
-    const current = this.member(trainerId);
-    if (!current) return false;
-    const claimed = this.claimedRecord(e.deps, trainerId);
-    const cert = e.body.cert;
-    // Signed with one of the trainer's own keys: judged at that key's position.
-    if (e.author in current.keys || (claimed && e.author in claimed.keys)) {
-      return recordGrants(current, e.author, e.seq, cert) && (!claimed || recordGrants(claimed, e.author, e.seq, cert));
-    }
-    // Recorded by a machine panel where the trainer tapped in: the node must control a resource
-    // that requires this cert, and the trainer record the panel named (else the current one)
-    // must give the scope.
-    const node = this.nodeTrusted(e.author, e.seq);
-    if (!node || !node.resources.some((r) => this.resource(r)?.requiredCerts.includes(cert))) return false;
-    return recordAllowsPanel(claimed ?? current, cert);
-  }
-
-  /** The trainer record an entry names in its `deps` (merged, if several), or undefined. */
-  private claimedRecord(deps: readonly string[], member: string): MemberValue | undefined {
-    const key = `member/${member}`;
-    const named: Head[] = [];
-    for (const d of deps) {
-      const s = this.all.get(d);
-      if (s?.key === key && this.effective(s)) named.push({ hash: d, entry: s.entry });
-    }
-    return named.length ? mergeMember(named) : undefined;
+    return entryCounts(this, s);
   }
 
   /** Does an access event by `author` (entry `seq`) about `resource` count? */
   eventIsTrusted(author: string, seq: number, resource: string): boolean {
-    if (this.forkedOut({ author, seq })) return false;
-    const node = this.nodeTrusted(author, seq);
-    return !!node && node.everResources.includes(resource);
+    return eventCounts(this, author, seq, resource);
   }
 
   /** The admin entries that count, and the set each establishes (admin-set.ts). */
@@ -481,7 +397,7 @@ export class PolicyState implements PolicyView {
   forks(): Fork[] {
     const out: Fork[] = [];
     for (const [author, at] of [...this.forkAt].sort()) {
-      out.push({ author, seq: at, hashes: [...this.seqs.get(author)!.get(at)!].sort() });
+      out.push({ author, seq: at, hashes: [...this.seqs.get(author)!.get(at)!].sort(), resolved: !this.hasAuthorityAt(author, at) });
     }
     return out;
   }

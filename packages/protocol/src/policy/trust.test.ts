@@ -178,6 +178,8 @@ describe('finding 10 and recovery: a forked admin key is removed by the recovery
     admin2.write('member.put', memberBody('newbie'));
     admin2.write('card.bind', { card: 'c9', member: 'newbie' });
     const s = settled(made.site, [...daily.feed, b, ...recovery.feed, ...admin2.feed]);
+    expect(forked.forks()[0]!.resolved).toBe(false);
+    expect(s.forks()).toEqual([expect.objectContaining({ author: made.daily.publicKey, resolved: true })]);
     expect(decide(s, card('c9'), 'door', NOW)).toMatchObject({ allow: true, member: 'newbie' });
     expect(s.resource('door')).toBeDefined(); // the daily key's work before the fork stands
   });

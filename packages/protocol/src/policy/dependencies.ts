@@ -1,0 +1,59 @@
+/**
+ * Which policy keys' values depend on which others (a trainer's certifications on the
+ * trainer's member record, a panel's on its node, a lockout on its member and node), so a store
+ * rewrites, and the state recomputes, only what a change can have changed.
+ */
+import type { AnyEntry } from '../schemas/entry.js';
+
+export class DependencyIndex {
+  private readonly dependsOn = new Map<string, Set<string>>();
+  /** Trainer and panel certifications and lockouts: also judged by resources and certifications. */
+  private readonly judgedByOthers = new Set<string>();
+  /** Public key → member ids whose records (counting or not) list it. */
+  private readonly keyOwners = new Map<string, Set<string>>();
+
+  /** Records what the authority of `e` (writing `key`) depends on. */
+  note(e: AnyEntry, key: string): void {
+    const dep = (on: string) => {
+      let set = this.dependsOn.get(on);
+      if (!set) this.dependsOn.set(on, (set = new Set()));
+      set.add(key);
+    };
+    if (e.type === 'cert.grant' || e.type === 'cert.revoke') {
+      const trainer = e.type === 'cert.grant' ? e.body.grantedBy : e.body.revokedBy;
+      if (trainer !== null) {
+        dep(`member/${trainer}`);
+        dep(`node/${e.author}`);
+        this.judgedByOthers.add(key);
+      }
+    } else if (e.type === 'resource.lockout') {
+      dep(`node/${e.author}`);
+      if (e.body.by !== null) dep(`member/${e.body.by}`);
+      this.judgedByOthers.add(key);
+    } else if (e.type === 'member.put') {
+      for (const k of e.body.keys) {
+        let owners = this.keyOwners.get(k.key);
+        if (!owners) this.keyOwners.set(k.key, (owners = new Set()));
+        owners.add(e.body.member);
+      }
+    }
+  }
+
+  /** `touched` and the keys that depend on them (not for `admins`: everything depends on it). */
+  dependents(touched: Iterable<string>): Set<string> {
+    const out = new Set<string>();
+    for (const k of touched) {
+      out.add(k);
+      for (const d of this.dependsOn.get(k) ?? []) out.add(d);
+      // Resources (required certs) and certs (who may press a machine's button) judge trainer
+      // and panel certifications and lockouts.
+      if (k.startsWith('resource/') || k.startsWith('cert/')) for (const d of this.judgedByOthers) out.add(d);
+    }
+    return out;
+  }
+
+  /** Members whose records list the public key `key`. */
+  ownersOf(key: string): Iterable<string> {
+    return this.keyOwners.get(key) ?? [];
+  }
+}
