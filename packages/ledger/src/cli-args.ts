@@ -1,7 +1,7 @@
 // Argument parsing and help texts for `keymesh-ledger`, kept apart from I/O so they can be read
 // (and tested) on their own. A mistake in the arguments is a UsageError: exit 2.
 
-export const COMMANDS = ['verify', 'digest', 'heads', 'export', 'import'] as const;
+export const COMMANDS = ['verify', 'digest', 'heads', 'export', 'import', 'clear'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const SITE = `  --site ID    the site id (64 hex: the hash of the site's genesis entry). Optional: the
@@ -24,6 +24,9 @@ commands:
   heads DB                  print each feed's head: author and highest seq held
   export DB [--author KEY]  print every entry, one canonical JSON line each, in feed order
   import DB FILE.jsonl      ingest the lines of FILE, in any order; report what happened
+  clear DB --peers|--pending [AUTHOR]|--quarantine
+                            forget what this node may wrongly believe: peers' claims,
+                            entries held for later, the quarantine
 
 Every command takes --json (one JSON document on stdout) and --help.
 Read commands never create a database: a DB path that does not exist is an error.
@@ -110,6 +113,27 @@ ${HELP}
 
 exit status: 0 nothing rejected and no fork found, 1 some line rejected or a fork found (or
 the database could not be opened), 2 usage error or FILE does not exist.`,
+
+  clear: `usage: keymesh-ledger clear DB [--peers] [--pending [AUTHOR]] [--quarantine] [--site ID] [--json]
+
+Clears what this node may wrongly believe; the signed feeds are never touched. Stop the node
+first (the database must not be open elsewhere). Name at least one of:
+
+  --peers         the heads peers claimed (unsigned: they only feed the sync-lag figure); the
+                  next round of sync announces them again
+  --pending [AUTHOR]
+                  entries held for later (waiting for a predecessor, or for their key to be
+                  given authority), all or only AUTHOR's (64 hex public key). Peers send them
+                  again when they apply. A signed entry of this node's own key held here is
+                  proof its feed is ahead elsewhere: clearing it does not make appending safe.
+  --quarantine    the refused entries kept for examination
+${SITE}
+${JSON_FLAG}
+               {"ok", "cleared": {"peers", "pending", "quarantine"}} (rows removed)
+${HELP}
+
+exit status: 0 cleared, 1 the database could not be opened or written, 2 usage error (no
+flag given, DB does not exist).`,
 };
 
 export interface Parsed {
@@ -121,6 +145,10 @@ export interface Parsed {
   site?: string;
   author?: string;
   batch: number;
+  /** clear: what to clear (`pending`: true for all, or one author). */
+  peers?: boolean;
+  pending?: true | string;
+  quarantine?: boolean;
 }
 
 /** A usage mistake: the CLI prints the message and exits 2. */
@@ -137,6 +165,7 @@ const FLAGS: Record<Command, readonly string[]> = {
   heads: ['--site'],
   export: ['--site', '--author'],
   import: ['--site', '--batch'],
+  clear: ['--site', '--peers', '--pending', '--quarantine'],
 };
 const POSITIONALS: Record<Command, readonly string[]> = {
   verify: ['DB'],
@@ -144,6 +173,7 @@ const POSITIONALS: Record<Command, readonly string[]> = {
   heads: ['DB'],
   export: ['DB'],
   import: ['DB', 'FILE.jsonl'],
+  clear: ['DB'],
 };
 
 function hex64(flag: string, raw: string | undefined, what: string): string {
@@ -199,6 +229,16 @@ export function parseArgs(argv: readonly string[]): Parsed {
     }
     if (flag === '--site') out.site = hex64('--site', value(), 'a site id');
     else if (flag === '--author') out.author = hex64('--author', value(), "an author's public key");
+    else if (flag === '--peers' || flag === '--quarantine') {
+      if (eq > 0) throw new UsageError(`${flag} takes no value.`);
+      out[flag === '--peers' ? 'peers' : 'quarantine'] = true;
+    } else if (flag === '--pending') {
+      // AUTHOR is optional: the next argument is taken as one only when it is a 64-hex key.
+      const next = eq > 0 ? arg.slice(eq + 1) : argv[i + 1];
+      if (eq > 0 || (next !== undefined && HEX64.test(next))) {
+        out.pending = hex64('--pending', eq > 0 ? next : argv[++i], "an author's public key");
+      } else out.pending = true;
+    }
     else if (flag === '--batch') {
       const raw = value();
       if (raw === undefined || !/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1_000_000) {
@@ -216,5 +256,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
   }
   out.db = positionals[0]!;
   if (command === 'import') out.file = positionals[1]!;
+  if (command === 'clear' && !out.peers && !out.pending && !out.quarantine) {
+    throw new UsageError('clear needs at least one of --peers, --pending [AUTHOR], --quarantine (keymesh-ledger clear --help).');
+  }
   return out;
 }

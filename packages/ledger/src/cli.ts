@@ -1,4 +1,4 @@
-// `keymesh-ledger <verify|digest|heads|export|import> DB ...`: operator and forensics tool for
+// `keymesh-ledger <verify|digest|heads|export|import|clear> DB ...`: operator and forensics tool for
 // a ledger database. Exit 0 ok, 1 problems found or a runtime error (damaged file, wrong site),
 // 2 usage error (bad arguments, DB or FILE that does not exist). See USAGE in cli-args.ts.
 import { once } from 'node:events';
@@ -195,6 +195,30 @@ async function importEntries(args: Parsed): Promise<number> {
   }
 }
 
+/** Forgets peers' claims, held entries or the quarantine (Ledger.clear); never a signed feed. */
+function clear(args: Parsed): number {
+  const db = args.db!;
+  mustExist(db, 'DB');
+  const site = siteOf(db);
+  if (site === null) throw new LedgerError('LEDGER_NOT_A_DATABASE', `${db} holds no ledger yet (no site recorded). Check the path.`);
+  const ledger = Ledger.open(db, { site: args.site ?? site });
+  try {
+    const cleared = ledger.clear({ peers: args.peers, pending: args.pending, quarantine: args.quarantine });
+    if (args.json) process.stdout.write(JSON.stringify({ ok: true, cleared }) + '\n');
+    else {
+      const what = [
+        args.peers ? `peers' claims  ${cleared.peers}` : '',
+        args.pending ? `pending        ${cleared.pending}${args.pending === true ? '' : ` (author ${args.pending})`}` : '',
+        args.quarantine ? `quarantine     ${cleared.quarantine}` : '',
+      ].filter(Boolean);
+      process.stdout.write(`cleared (rows removed)\n${what.map((w) => `  ${w}\n`).join('')}`);
+    }
+    return 0;
+  } finally {
+    ledger.close();
+  }
+}
+
 function fail(json: boolean, code: string, message: string): void {
   process.stderr.write(`keymesh-ledger: ${message}\n`);
   if (json) process.stdout.write(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
@@ -225,6 +249,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'heads': return heads(args);
       case 'export': return await exportEntries(args);
       case 'import': return await importEntries(args);
+      case 'clear': return clear(args);
     }
   } catch (err) {
     if (err instanceof UsageError) {

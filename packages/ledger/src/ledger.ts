@@ -762,10 +762,22 @@ export class Ledger {
     this.writableFeeds.clear();
     const ctx = this.ingestContext();
     const byAuthor = new Map<string, Parsed[]>();
+    // A line delivered again in one batch is checked once (a flood of one line costs one parse).
+    const seen = new Map<string, { p: Parsed | null; rejected: Rejected[]; raw: QuarantineRow[] }>();
     for (const item of items) {
       let p: Parsed | null;
+      const again = typeof item === 'string' ? seen.get(item) : undefined;
+      if (again) {
+        ctx.result.rejected.push(...again.rejected);
+        ctx.quarantine.push(...again.raw);
+        p = again.p;
+        if (p) byAuthor.get(p.entry.author)!.push(p);
+        continue;
+      }
+      const [r0, q0] = [ctx.result.rejected.length, ctx.quarantine.length];
       try {
         p = parse(item, ctx.reject);
+        if (typeof item === 'string') seen.set(item, { p, rejected: ctx.result.rejected.slice(r0), raw: ctx.quarantine.slice(q0) });
       } catch (err) {
         // Finding 3: no single entry may make the whole ingest throw.
         const raw = typeof item === 'string' ? item.slice(0, 65536) : safeJson(item);
@@ -824,16 +836,9 @@ export class Ledger {
     return list.some((p) => p.entry.type === 'site.genesis' && p.entry.seq === 1 && toHex(p.hash) === this.site);
   }
 
-  /** `PolicyState.hasAuthority` (the lead's), or the same rule read from the state. */
+  /** Named anywhere as an admin, a member's key or an enrolled node (PolicyState.hasAuthority). */
   private authorityOf(author: string): boolean {
-    const s = this.state as PolicyState & { hasAuthority?: (a: string) => boolean };
-    if (typeof s.hasAuthority === 'function') return s.hasAuthority(author);
-    const admins = s.admins()?.value.admins;
-    if (admins && author in admins) return true;
-    if (s.node(author)) return true;
-    const g = s.get(this.site);
-    if (g && g.author === author) return true;
-    return s.keys('member/').some((k) => author in (s.member(k.slice('member/'.length))?.keys ?? {}));
+    return this.state.hasAuthority(author);
   }
 
   /** Stores the contiguous run of one feed from its head; forks found are noted; the rest is held. */
@@ -861,15 +866,23 @@ export class Ledger {
       else result.duplicates++;
     }
     if (stale) this.pending.deleteUpTo(author, seq);
+    const stored = seq;
     // Walk the contiguous run from the head.
     const run: Parsed[] = [];
     for (;;) {
       const cands = ahead.get(seq + 1);
       if (!cands) break;
       let linked = cands.filter((c) => c.entry.prev === prev);
-      for (const c of cands) {
-        // Reported once, when it arrives; a held one keeps waiting (its own predecessor may differ).
-        if (c.entry.prev !== prev && !c.stored) reject(c.json, author, c.entry.seq, 'CHAIN_MISMATCH', `seq ${c.entry.seq} names prev ${String(c.entry.prev).slice(0, 12)}…, but the entry held for seq ${seq} has hash ${String(prev).slice(0, 12)}…`);
+      if (seq === stored && linked.length < cands.length) {
+        // Next to the stored head an entry that names another prev can never apply: refused
+        // (once: a held one is dropped). Further on it may link to another candidate of the seq
+        // before it, so it keeps waiting, verified like the rest.
+        for (const c of cands) {
+          if (c.entry.prev === prev) continue;
+          if (c.stored) this.pending.drop(author, c.entry.seq, c.hash);
+          else reject(c.json, author, c.entry.seq, 'CHAIN_MISMATCH', `seq ${c.entry.seq} names prev ${String(c.entry.prev).slice(0, 12)}…, but the entry held for seq ${seq} has hash ${String(prev).slice(0, 12)}…`);
+        }
+        ahead.set(seq + 1, linked);
       }
       if (linked.length > 1) {
         // Several entries for one seq on the same prev: only validly signed ones count, so

@@ -108,7 +108,7 @@ export class Pending {
     if (this.total !== undefined) this.total -= n;
   }
 
-  private drop(author: string, seq: number, hash: Uint8Array): void {
+  drop(author: string, seq: number, hash: Uint8Array): void {
     const n = this.stmt.deleteOne.run(author, seq, hash).changes;
     if (this.total !== undefined) this.total -= n;
   }
