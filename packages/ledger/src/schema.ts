@@ -164,6 +164,13 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE held (id INTEGER PRIMARY KEY);
   `,
+  // 7: what an open checks without reading the whole file (issue 10, deliver 4). A feed's
+  // entries 1..seq were found contiguous when its mark was last written (on open, and in the
+  // transactions that store entries, with the event index batches); an open counts only the
+  // entries past the mark. Empty here, so the first open of an upgraded file counts every feed once.
+  `
+  CREATE TABLE feeds_checked (feed INTEGER PRIMARY KEY, seq INTEGER NOT NULL);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
