@@ -1,0 +1,376 @@
+// Red-team attacks on the policy reducer, the canonical check and the clock (issue 10: "add
+// your own attacks"), each made only of entries the attacker's own keys can sign. `it.failing`
+// marks a hole found at 695f65d: its body asserts the safe behaviour (in the comment above it)
+// and fails today; flip it to `it` once fixed. Plain `it` guards an attack that is refused.
+import { describe, it, expect } from '@jest/globals';
+import { PolicyState } from './state.js';
+import { approveAdminsChange } from './admins.js';
+import { decide } from '../decide.js';
+import { entryHash, parseEntryText, signEntry, verifyEntry } from '../entry.js';
+import { canonicalString } from '../canonical.js';
+import { HybridClock, MAX_HLC_LOGICAL, MAX_HLC_WALL } from '../hlc.js';
+import { createSite } from '../site.js';
+import { nodeCrypto } from '../crypto/node.js';
+import { pureCrypto } from '../crypto/pure.js';
+import { playHistory, shuffled, memberBody, resourceBody, TestSite, testKey, Writer } from '../testing.js';
+import type { AnyEntry } from '../schemas/entry.js';
+import type { EntryType } from '../schemas/bodies.js';
+
+const NOW = 1_700_000_000_000;
+const card = (uid: string) => ({ kind: 'card' as const, uid });
+const all = (...ws: Writer[]) => ws.flatMap((w) => w.feed);
+const keepAll = (...ws: Writer[]) => ws.map((w) => ({ key: w.id, until: null }));
+
+/** The same entries in several orders give one state (order-dependence is an attack too); returns it. */
+function settled(site: string, entries: AnyEntry[]): PolicyState {
+  const ref = PolicyState.from(site, entries);
+  for (const seed of [7, 8]) expect(PolicyState.from(site, shuffled(entries, seed)).digest()).toBe(ref.digest());
+  return ref;
+}
+
+/** A site from createSite: the daily key's writer (its feed starts with the genesis) and the recovery key's. */
+function recoverySite() {
+  const made = createSite({ name: 'Hackspace', now: NOW });
+  const daily = new Writer(made.daily, made.site, () => NOW);
+  daily.adoptOwn(made.genesis.entry as AnyEntry, made.genesis.hash);
+  const recovery = new Writer(made.recovery, made.site, () => NOW);
+  recovery.receive([made.genesis.entry as AnyEntry]);
+  return { made, daily, recovery };
+}
+
+describe('admin set: removal, quorum and recovery', () => {
+  // Safe: a change its author signs past its `until` never beats the change that set that
+  // `until`, whatever it keeps; C stays removed and its later entries count for nothing.
+  it.failing('a removed admin cannot reinstate itself by keeping everyone and raising the quorum', () => {
+    const site = new TestSite({ admins: 3, quorum: 1 });
+    const [A, B, C] = site.admins as [Writer, Writer, Writer];
+    A.write('admins.change', { admins: [{ key: A.id, until: null }, { key: B.id, until: null }, { key: C.id, until: C.feed.length || 1 }], quorum: 1, approvals: [] });
+    C.receive(A.feed);
+    C.write('member.put', memberBody('pad')); // seq 1 (within until 1)
+    // Past its until, C names the removal's parent (the genesis) and keeps all three, quorum 3: rank [3,3] beats the removal's [2,1].
+    C.write('admins.change', { admins: keepAll(A, B, C), quorum: 3, approvals: [] }, [site.site]);
+    C.write('member.put', memberBody('after-removal'));
+    const s = settled(site.site, all(A, B, C));
+    expect(s.admins()!.value.admins[C.id]).toBe(1);
+    expect(s.admins()!.value.quorum).toBe(1);
+    expect(s.member('after-removal')).toBeUndefined();
+  });
+
+  // Safe (DESIGN §3 Recovery): the recovery key alone removes a stolen daily key; the thief's
+  // counter-change, signed past its until, loses, and the new admin the recovery key adds acts.
+  it.failing('a stolen daily key cannot veto the recovery key removing it', () => {
+    const { made, daily, recovery } = recoverySite();
+    const fresh = new Writer(testKey(88), made.site, () => NOW);
+    recovery.write('admins.change', { admins: [{ key: made.daily.publicKey, until: 1 }, { key: made.recovery.publicKey, until: null }, { key: fresh.id, until: null }], quorum: 1, approvals: [] });
+    // The thief, at the daily key's seq 2, strips the recovery key, naming the genesis.
+    daily.write('admins.change', { admins: [{ key: made.daily.publicKey, until: null }], quorum: 1, approvals: [] }, [made.site]);
+    daily.write('member.put', memberBody('thief'));
+    fresh.receive([...daily.feed, ...recovery.feed]);
+    fresh.write('member.put', memberBody('newbie'));
+    const s = settled(made.site, [...daily.feed, ...recovery.feed, ...fresh.feed]);
+    expect(s.member('thief')).toBeUndefined();
+    expect(s.admins()!.value.admins[made.daily.publicKey]).toBe(1);
+    expect(s.member('newbie')).toBeDefined();
+  });
+
+  // Safe: `deps` naming an ancestor of the current head beside it (here the genesis) give no
+  // weaker parent than the head alone: quorum 3 still needs 3 approvals.
+  it.failing('the founder cannot bypass a raised quorum by naming the genesis beside the head', () => {
+    const site = new TestSite({ admins: 1 });
+    const A = site.admins[0]!;
+    const B = site.writer(testKey(2));
+    const C = site.writer(testKey(3));
+    A.write('admins.change', { admins: keepAll(A, B, C), quorum: 1, approvals: [] });
+    const p = { site: site.site, deps: A.state.headHashes('admins'), admins: keepAll(A, B, C), quorum: 3 };
+    A.write('admins.change', { admins: p.admins, quorum: 3, approvals: [approveAdminsChange(B.key, p), approveAdminsChange(C.key, p)] });
+    expect(PolicyState.from(site.site, A.feed).admins()!.value.quorum).toBe(3);
+    // Parent = intersect(genesis {A}, head {A,B,C}) = {A}, quorum capped at 1: A alone strips B and C.
+    A.write('admins.change', { admins: keepAll(A), quorum: 1, approvals: [] }, [site.site, ...A.state.headHashes('admins')]);
+    const s = settled(site.site, A.feed);
+    expect(s.admins()!.value.quorum).toBe(3);
+    expect(Object.keys(s.admins()!.value.admins).sort()).toEqual([A.id, B.id, C.id].sort());
+  });
+
+  // Safe: the genesis is the site (its hash is the site id); a second seq 1 signed by its
+  // author forks that feed but never voids the genesis, so the recovery key still acts.
+  it.failing('a stolen founder key forking seq 1 does not brick the site', () => {
+    const { made, daily, recovery } = recoverySite();
+    daily.write('member.put', memberBody('ann'));
+    const twin = signEntry(made.daily, { site: made.site, seq: 1, prev: null, hlc: { wall: NOW, logical: 0 }, type: 'member.put', deps: [], body: memberBody('twin') }).entry as AnyEntry;
+    recovery.receive([...daily.feed, twin]);
+    const fresh = new Writer(testKey(88), made.site, () => NOW);
+    recovery.write('admins.change', { admins: [{ key: made.daily.publicKey, until: 1 }, { key: made.recovery.publicKey, until: null }, { key: fresh.id, until: null }], quorum: 1, approvals: [] });
+    fresh.receive([...daily.feed, twin, ...recovery.feed]);
+    fresh.write('resource.put', resourceBody('door', { kind: 'door' }));
+    fresh.write('member.put', memberBody('newbie'));
+    fresh.write('card.bind', { card: 'c9', member: 'newbie' });
+    const s = settled(made.site, [...daily.feed, twin, ...recovery.feed, ...fresh.feed]);
+    expect(s.admins()).toBeDefined();
+    expect(decide(s, card('c9'), 'door', NOW)).toMatchObject({ allow: true });
+  });
+
+  it('an approval is bound to its proposal: replayed on another quorum or by an outsider it counts for nothing', () => {
+    const site = new TestSite({ admins: 3, quorum: 2 });
+    const [A, B, C] = site.admins as [Writer, Writer, Writer];
+    const X = site.writer(testKey(40));
+    const p = { site: site.site, deps: [site.site], admins: keepAll(A, B, C), quorum: 3 };
+    const ok = approveAdminsChange(B.key, p);
+    A.write('admins.change', { admins: keepAll(A, B), quorum: 1, approvals: [ok] }, [site.site]); // other body, same approval
+    X.write('admins.change', { admins: keepAll(A, B, C), quorum: 3, approvals: [ok, approveAdminsChange(C.key, p)] }, [site.site]);
+    const s = settled(site.site, all(A, B, C, X));
+    expect(s.admins()!.heads).toEqual([site.site]);
+  });
+
+  it('a 6,000-long chain of well-founded changes by a real admin resolves without overflowing the stack', () => {
+    const site = new TestSite();
+    const A = site.admins[0]!;
+    const B = testKey(2).publicKey;
+    const chain: AnyEntry[] = [site.genesis];
+    let prev = site.site;
+    for (let i = 0; i < 6000; i++) {
+      const admins = i % 2 ? [{ key: A.id, until: null }] : [{ key: A.id, until: null }, { key: B, until: null }];
+      const { entry, hash } = signEntry(A.key, { site: site.site, seq: i + 2, prev, hlc: { wall: NOW, logical: i }, type: 'admins.change', deps: [prev], body: { admins, quorum: 1, approvals: [] } });
+      chain.push(entry as AnyEntry);
+      prev = hash;
+    }
+    const s = new PolicyState(site.site);
+    for (const e of [...chain].reverse()) s.add(e);
+    expect(s.admins()!.heads).toEqual([prev]);
+    expect(Object.keys(s.admins()!.value.admins)).toEqual([A.id]);
+    expect(() => s.digest()).not.toThrow();
+  });
+
+  // Safe: the cost of judging the admin set grows about linearly with changes one key signs
+  // (an author's own changes are not concurrent with each other). Today: 4,000 changes by one
+  // admin, all naming the genesis, take ~2.3 s to resolve once (~0.5 s at 2,000), and a
+  // store asking for admins() every 50 entries while ingesting them spends ~53 s.
+  it.failing('4,000 concurrent admins.change entries by one key resolve in under a second', () => {
+    const site = new TestSite({ admins: 3, quorum: 1 });
+    const [A, B, C] = site.admins as [Writer, Writer, Writer];
+    for (let i = 0; i < 4000; i++) C.write('admins.change', { admins: keepAll(A, B, C), quorum: 1, approvals: [] }, [site.site]);
+    const s = PolicyState.from(site.site, all(A, B, C));
+    const t = performance.now();
+    s.admins();
+    expect(performance.now() - t).toBeLessThan(1000);
+  });
+});
+
+describe('trainers, panels and nodes', () => {
+  // Safe (DESIGN §5, §10): narrowing a node (re-enrolled for the door only) keeps the
+  // certifications it recorded while it controlled the laser, as retiring it does.
+  it.failing('narrowing a panel node does not void the certifications it recorded before', () => {
+    const h = playHistory([]);
+    const { A, N } = h.writers;
+    N.write('cert.grant', { member: 'm1', cert: 'laser', grantedBy: 'trainer1', note: 'panel' }, [...N.state.headHashes('cert/m1/laser'), ...N.state.headHashes('member/trainer1')].sort());
+    expect(PolicyState.from(h.site.site, h.entries()).certified('m1', 'laser')).toBe(true);
+    A.receive(N.feed);
+    A.write('node.enrol', { node: N.id, name: 'panel', role: 'edge', resources: ['door'] });
+    expect(settled(h.site.site, h.entries()).certified('m1', 'laser')).toBe(true);
+  });
+
+  // Safe: a panel enrolled after the trainer's suspension cannot have seen the old record as
+  // current; its grant naming that record does not count (a suspended trainer certifies
+  // nothing new). Today any panel, even one enrolled later, certifies forever through a
+  // suspended trainer by naming the trainer's old record in `deps`.
+  it.failing('a panel enrolled after a trainer was suspended cannot certify through the old record', () => {
+    const h = playHistory([]);
+    const { A } = h.writers;
+    const old = A.feed.find((e) => e.type === 'member.put' && e.body.member === 'trainer1')!;
+    A.write('member.put', memberBody('trainer1', { status: 'suspended', keys: [], trainerFor: [] }));
+    const P = h.site.writer(testKey(32));
+    A.write('node.enrol', { node: P.id, name: 'new laser panel', role: 'edge', resources: ['laser'] });
+    P.receive(A.feed);
+    P.write('cert.grant', { member: 'm3', cert: 'laser', grantedBy: 'trainer1', note: 'backdated' }, [...P.state.headHashes('cert/m3/laser'), entryHash(old)].sort());
+    expect(settled(h.site.site, [...h.entries(), ...P.feed]).certified('m3', 'laser')).toBe(false);
+  });
+
+  it('a node certifies and records events only for its own resources', () => {
+    const h = playHistory([]);
+    const { A } = h.writers;
+    const P = h.site.writer(testKey(33));
+    A.write('resource.put', resourceBody('cnc', { requiredCerts: ['cnc'] }));
+    A.write('member.put', memberBody('trainer1', { keys: [{ key: h.writers.T.id, until: null }], trainerFor: [{ cert: 'laser', until: null }, { cert: 'cnc', until: null }] }));
+    A.write('node.enrol', { node: P.id, name: 'door only', role: 'edge', resources: ['door'] });
+    P.receive(A.feed);
+    P.write('cert.grant', { member: 'm1', cert: 'laser', grantedBy: 'trainer1', note: '' });
+    P.write('cert.grant', { member: 'm1', cert: 'cnc', grantedBy: 'trainer1', note: '' });
+    P.write('access.decision', { resource: 'laser', credential: card('c1'), allow: true, reason: 'ALLOWED', member: 'm1', at: NOW });
+    const s = settled(h.site.site, [...h.entries(), ...P.feed]);
+    expect(s.certified('m1', 'laser')).toBe(false);
+    expect(s.certified('m1', 'cnc')).toBe(false);
+    expect(s.events()).toHaveLength(0);
+  });
+
+  // Safe: a cert id that is also a property of Object.prototype is just a name: the trainer
+  // scoped for it certifies, and the state still has a digest (today `trainerFor` takes the
+  // inherited function, digest() throws NON_CANONICAL and a store cannot write the member).
+  it.failing('a cert named "constructor" neither breaks the digest nor the trainer\'s scope', () => {
+    const h = playHistory([]);
+    const { A, T } = h.writers;
+    A.write('member.put', memberBody('trainer1', { keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'constructor', until: null }] }));
+    A.write('resource.put', resourceBody('lathe', { requiredCerts: ['constructor'] }));
+    T.receive(A.feed);
+    T.write('cert.grant', { member: 'm1', cert: 'constructor', grantedBy: 'trainer1', note: '' });
+    const s = PolicyState.from(h.site.site, h.entries());
+    expect(() => s.digest()).not.toThrow();
+    expect(s.certified('m1', 'constructor')).toBe(true);
+  });
+
+  it('a cert named "constructor" that nobody was given to train is not granted by a trainer', () => {
+    const h = playHistory([]);
+    const { A, T } = h.writers;
+    A.write('resource.put', resourceBody('lathe', { requiredCerts: ['constructor'] }));
+    T.receive(A.feed);
+    T.write('cert.grant', { member: 'm1', cert: 'toString', grantedBy: 'trainer1', note: '' });
+    T.write('cert.grant', { member: 'm1', cert: 'constructor', grantedBy: 'trainer1', note: '' });
+    const s = PolicyState.from(h.site.site, h.entries());
+    expect(s.certified('m1', 'constructor')).toBe(false);
+    expect(s.certified('m1', 'toString')).toBe(false);
+  });
+
+  // Safe (§12 "a rule change touches only what it changed"): granting one certification
+  // makes a store rewrite that certification (and lockouts its member could press), not every
+  // trainer certification in the space. Today dependents() of any cert/ key is every trainer
+  // and panel cert, so ingesting M of them costs O(M²): 15,000 panel grants take ~21 s in
+  // PolicyState.from, and one admin grant afterwards rewrites 15,001 registers.
+  it.failing('one certification does not make every trainer certification a dependent', () => {
+    const h = playHistory([]);
+    const { N } = h.writers;
+    for (let i = 0; i < 500; i++) N.write('cert.grant', { member: `x${i}`, cert: 'laser', grantedBy: 'trainer1', note: '' }, []);
+    const s = PolicyState.from(h.site.site, h.entries());
+    expect(s.dependents(['cert/m9/cnc']).size).toBeLessThan(10);
+  });
+});
+
+describe('lockouts', () => {
+  // Safe (DESIGN §5): the member's button is for a machine ("a certified member may set `now`
+  // at a machine"); a door has no certifications to hold, so today any member with a key
+  // (or any door node naming any member) shuts the front door for everyone, admins included.
+  it.failing('a member cannot lock out the front door', () => {
+    const h = playHistory([]);
+    const { T } = h.writers;
+    T.write('resource.lockout', { resource: 'door', state: 'now', by: 'trainer1', reason: 'prank' });
+    const s = settled(h.site.site, h.entries());
+    expect(s.lockout('door')).toBeUndefined();
+  });
+
+  it('a member cannot lift, soften or outvote a lockout, whatever it names', () => {
+    const h = playHistory([]);
+    const { A, T, N } = h.writers;
+    A.write('cert.grant', { member: 'trainer1', cert: 'laser', grantedBy: null, note: '' });
+    A.write('resource.lockout', { resource: 'laser', state: 'now', by: null, reason: 'smoke' });
+    for (const w of [T, N]) w.receive(A.feed);
+    T.write('resource.lockout', { resource: 'laser', state: 'lifted', by: 'trainer1', reason: 'own key' });
+    T.write('resource.lockout', { resource: 'laser', state: 'when_idle', by: 'trainer1', reason: 'own key' });
+    N.write('resource.lockout', { resource: 'laser', state: 'lifted', by: 'trainer1', reason: 'panel' });
+    N.write('resource.lockout', { resource: 'laser', state: 'lifted', by: null, reason: 'panel as admin' });
+    T.write('resource.lockout', { resource: 'laser', state: 'now', by: 'm0', reason: 'someone else' });
+    const s = settled(h.site.site, h.entries());
+    expect(s.lockout('laser')).toMatchObject({ state: 'now', by: null, reason: 'smoke' });
+  });
+});
+
+describe('entries this release does not understand', () => {
+  it('change nothing, and an admins.change naming one in deps does not count', () => {
+    const h = playHistory([]);
+    const { A, B } = h.writers;
+    const before = PolicyState.from(h.site.site, h.entries()).digest();
+    const inert = B.write('door.future_thing' as EntryType, { resource: 'door', admins: [B.id] } as never);
+    const bad = B.write('member.put', { ...memberBody('m0', { status: 'suspended' }), extra: 1 } as never);
+    const s = PolicyState.from(h.site.site, h.entries());
+    expect(s.add(inert)).toBe('duplicate');
+    expect(s.inertCount).toBe(2);
+    expect(s.member('m0')?.status).toBe('active');
+    expect(s.digest()).toBe(before);
+    expect(entryHash(bad)).not.toBe(entryHash(inert));
+    A.write('admins.change', { admins: keepAll(A), quorum: 1, approvals: [] }, [h.site.site, entryHash(inert)].sort());
+    const after = settled(h.site.site, h.entries());
+    expect(after.admins()!.heads).toEqual([h.site.site]);
+    expect(Object.keys(after.admins()!.value.admins)).toHaveLength(2);
+  });
+});
+
+describe('bytes and signatures', () => {
+  const site = new TestSite();
+  const signed = signEntry(site.admins[0]!.key, { site: site.site, seq: 2, prev: 'a'.repeat(64), hlc: { wall: NOW, logical: 0 }, type: 'member.put', deps: [], body: memberBody('m1') });
+  const refused = (text: string | Uint8Array) => expect(() => parseEntryText(text)).toThrow();
+
+  it('refuses re-encodings of a genuine entry: escapes, \\/, exponents, big numbers, repeated and __proto__ keys, whitespace', () => {
+    expect(parseEntryText(signed.wire).known).toBe(true);
+    refused(signed.wire.replace('"member":"m1"', '"member":"\\u006d1"'));
+    refused(signed.wire.replace('"name":"m1"', '"name":"m\\/1"'));
+    refused(signed.wire.replace('"seq":2', '"seq":2e0'));
+    refused(signed.wire.replace('"logical":0', '"logical":-0'));
+    refused(signed.wire.replace('"wall":1700000000000', '"wall":1700000000000.0'));
+    refused(signed.wire.replace('"seq":2', '"seq":9007199254740993'));
+    refused(signed.wire.replace('"status":"active"', '"status":"active","status":"suspended"'));
+    refused(signed.wire.replace('{"author"', '{"__proto__":{},"author"'));
+    refused(signed.wire + '\n');
+    refused(' ' + signed.wire);
+  });
+
+  it('a __proto__ key inside a known body makes it inert, not a member record', () => {
+    const body = Object.assign(JSON.parse('{"__proto__":{"status":"suspended"}}'), memberBody('m1'));
+    const e = signEntry(site.admins[0]!.key, { site: site.site, seq: 2, prev: 'a'.repeat(64), hlc: { wall: NOW, logical: 0 }, type: 'member.put', deps: [], body });
+    expect(parseEntryText(e.wire).known).toBe(false);
+  });
+
+  // Safe: the canonical bytes and nothing else. TextDecoder drops a leading UTF-8 BOM, so
+  // today BOM + canonical bytes parse as the entry (two byte strings for one entry).
+  it.failing('refuses a UTF-8 byte order mark before the canonical bytes', () => {
+    refused(new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode(signed.wire)]));
+  });
+
+  // Safe: a small-order public key (here the identity point) signs nothing: with it, R = the
+  // identity and S = 0 "verify" any message in both providers, so anyone can write (and fork)
+  // that author's feed, and a member who registers such a key can deny what "they" signed.
+  it.failing('an entry by a small-order key with a forged universal signature does not verify', () => {
+    const author = '01' + '00'.repeat(31);
+    const forged = { ...signed.entry, author, sig: '01' + '00'.repeat(63) };
+    expect(verifyEntry(forged, nodeCrypto).ok).toBe(false);
+    expect(verifyEntry(forged, pureCrypto).ok).toBe(false);
+  });
+
+  /** The entry with S + L in place of S: same hash, a non-canonical signature. */
+  function malleated(): AnyEntry {
+    const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+    const sig = signed.entry.sig;
+    let s = 0n;
+    for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(parseInt(sig.slice(64 + 2 * i, 66 + 2 * i), 16));
+    s += L;
+    let hex = '';
+    for (let i = 0; i < 32; i++, s >>= 8n) hex += Number(s & 0xffn).toString(16).padStart(2, '0');
+    return { ...signed.entry, sig: sig.slice(0, 64) + hex } as AnyEntry;
+  }
+
+  it('node:crypto refuses a malleated signature (S + L)', () => {
+    expect(verifyEntry(signed.entry, nodeCrypto).ok).toBe(true);
+    expect(verifyEntry(malleated(), nodeCrypto).ok).toBe(false);
+  });
+
+  // Safe (DESIGN §4: the same bytes verify the same in Node and the browser): tweetnacl does
+  // not check S < L, so the browser accepts the malleated copy every node refuses.
+  it.failing('the browser provider refuses a malleated signature too', () => {
+    expect(verifyEntry(malleated(), pureCrypto).ok).toBe(false);
+  });
+});
+
+describe('clock', () => {
+  it('no stamp drags the clock past the drift limit or the schema, however often it comes', () => {
+    let wall = NOW;
+    const clock = new HybridClock(() => wall, 60_000);
+    for (let i = 0; i < 1000; i++) {
+      try {
+        clock.receive({ wall: wall + 60_000, logical: MAX_HLC_LOGICAL });
+      } catch {
+        /* refused */
+      }
+      expect(() => clock.receive({ wall: MAX_HLC_WALL, logical: 0 })).toThrow();
+      wall += 1;
+    }
+    const stamp = clock.now();
+    expect(stamp.wall).toBeLessThanOrEqual(wall + 60_000 + 1);
+    expect(stamp.logical).toBeLessThanOrEqual(MAX_HLC_LOGICAL);
+    expect(canonicalString(stamp)).toBe(`{"logical":${stamp.logical},"wall":${stamp.wall}}`);
+  });
+});
