@@ -56,6 +56,18 @@ describe('admin set: removal, quorum and recovery', () => {
     expect(s.member('after-removal')).toBeUndefined();
   });
 
+  // Safe (finding 4's rule): once the quorum is 2, no single admin changes the admin set,
+  // whatever older parent it names. Today B alone, naming the genesis (quorum 1), sets quorum 3:
+  // rank [3,3] beats the raise's [3,2], so one signature overrides the quorum and gives B a veto.
+  it.failing('after the quorum is raised to 2, one admin naming the genesis cannot raise it to 3 alone', () => {
+    const site = new TestSite({ admins: 3, quorum: 1 });
+    const [A, B, C] = site.admins as [Writer, Writer, Writer];
+    A.write('admins.change', { admins: keepAll(A, B, C), quorum: 2, approvals: [] });
+    B.receive(A.feed);
+    B.write('admins.change', { admins: keepAll(A, B, C), quorum: 3, approvals: [] }, [site.site]);
+    expect(settled(site.site, all(A, B, C)).admins()!.value.quorum).toBe(2);
+  });
+
   // Safe (DESIGN §3 Recovery): the recovery key alone removes a stolen daily key; the thief's
   // counter-change, signed past its until, loses, and the new admin the recovery key adds acts.
   it.failing('a stolen daily key cannot veto the recovery key removing it', () => {
