@@ -97,7 +97,9 @@ Ingests FILE, one canonical entry per line, in whatever order the lines come (du
 fine; blank lines are ignored). Every line's signature is checked; a line that is not an
 entry, or whose bytes were changed, is rejected with its line number and the reason, and is
 not stored. Entries whose predecessor is missing wait in the database until it arrives.
-Prints accepted / duplicates / waiting / rejected (with reasons) and any fork found.
+Prints accepted / duplicates / waiting / dropped / rejected (with reasons) and any fork found.
+Waiting entries are held until their predecessor, or their key's authority, arrives; dropped
+ones were not kept because what a node holds for later is bounded (import them again later).
 
 The site: an existing database records its own. For a new (or empty) database, the site is
 --site ID if given, otherwise the hash of the file's site.genesis line (the file must then
@@ -107,12 +109,12 @@ DB is created if it does not exist (FILE must exist).
   --site ID    the site id (64 hex: the hash of the site's genesis entry)
   --batch N    lines per transaction (default 5000); the file is read line by line
 ${JSON_FLAG}
-               {"site", "lines", "accepted", "duplicates", "waiting",
+               {"site", "lines", "accepted", "duplicates", "waiting", "dropped",
                 "rejected": [{"line", "author", "seq", "code", "reason"}], "forks", "digest"}
 ${HELP}
 
-exit status: 0 nothing rejected and no fork found, 1 some line rejected or a fork found (or
-the database could not be opened), 2 usage error or FILE does not exist.`,
+exit status: 0 nothing rejected or dropped and no fork found, 1 some line rejected or dropped
+or a fork found (or the database could not be opened), 2 usage error or FILE does not exist.`,
 
   clear: `usage: keymesh-ledger clear DB [--peers] [--pending [AUTHOR]] [--quarantine] [--site ID] [--json]
 

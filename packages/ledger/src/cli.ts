@@ -173,13 +173,14 @@ async function importEntries(args: Parsed): Promise<number> {
     });
     const waiting = waitingIn(db);
     const d = ledger.digest();
-    const failed = s.rejected.length > 0 || s.forks.length > 0;
+    const failed = s.rejected.length > 0 || s.dropped > 0 || s.forks.length > 0;
     if (args.json) {
-      process.stdout.write(JSON.stringify({ ok: !failed, site: ledger.site, siteFrom, lines: s.lines, accepted: s.accepted, duplicates: s.duplicates, waiting, rejected: s.rejected, forks: s.forks, digest: d }) + '\n');
+      process.stdout.write(JSON.stringify({ ok: !failed, site: ledger.site, siteFrom, lines: s.lines, accepted: s.accepted, duplicates: s.duplicates, waiting, dropped: s.dropped, rejected: s.rejected, forks: s.forks, digest: d }) + '\n');
     } else {
       const out = new Out();
       await out.write(`site        ${ledger.site}\nlines       ${s.lines}\naccepted    ${s.accepted}\nduplicates  ${s.duplicates}\n`);
-      await out.write(`waiting     ${waiting}${waiting ? ' (stored in the database until their predecessor arrives)' : ''}\n`);
+      await out.write(`waiting     ${waiting}${waiting ? " (stored in the database until their predecessor, or their key's authority, arrives)" : ''}\n`);
+      if (s.dropped) await out.write(`dropped     ${s.dropped} (not kept: the entries held for later were at their bounds, most likely keys without authority; import them again once their author has authority or the entries before them are in)\n`);
       await out.write(`rejected    ${s.rejected.length}\n`);
       for (const r of s.rejected) {
         await out.write(`  line ${r.line ?? '?'}: ${r.author ?? '(unknown author)'} seq ${r.seq ?? '?'} ${r.code}: ${r.reason}\n`);

@@ -135,7 +135,7 @@ export interface AccessLogRow {
 }
 
 export interface Alarm {
-  kind: 'fork' | 'conflict' | 'quarantine';
+  kind: 'fork' | 'conflict' | 'quarantine' | 'held';
   message: string;
   detail: Record<string, unknown>;
 }
@@ -1250,6 +1250,9 @@ export class Ledger {
     for (const c of this.conflicts()) out.push({ kind: 'conflict', message: `${c.key} was changed concurrently; the safe outcome applies until an admin resolves it`, detail: { ...c } });
     const q = (this.db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n;
     if (q) out.push({ kind: 'quarantine', message: `${q} received entries were refused; see the quarantine`, detail: { count: q } });
+    const held = this.held.byType();
+    const n = Object.values(held).reduce((a, b) => a + b, 0);
+    if (n) out.push({ kind: 'held', message: `${n} entries are held for a newer version of Keymesh (${Object.keys(held).join(', ')}); upgrade this node to apply them`, detail: { count: n, types: held } });
     return out;
   }
 
