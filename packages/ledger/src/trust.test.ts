@@ -178,6 +178,15 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     expect(own.entry.hlc.wall).toBeGreaterThanOrEqual(NOW);
   });
 
+  it('a retired coordinator says nothing about the time: its stamp ahead of now is refused', () => {
+    const { site, A, ledger } = lagging();
+    const coord = new RawFeed(testKey(51), site.site, () => ({ wall: NOW, logical: 0 }));
+    ledger.ingest([lineOf(A.write('node.enrol', { node: coord.id, name: 'old-coordinator', role: 'coordinator', resources: [] })), lineOf(A.write('node.retire', { node: coord.id, lastSeq: 0, reason: 'disk lost' }))]);
+    const r = ledger.ingest([coord.write('access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW }).line]);
+    expect(r.rejected.map((x) => x.code)).toEqual(['CLOCK_AHEAD']);
+    expect(ledger.now()).toBe(NOW - 30 * DAY);
+  });
+
   it('a far-future entry from a key with no authority is refused and moves nothing; a far-future restrictive one is stored but not absorbed', () => {
     const { site, A, ledger } = lagging();
     const before = ledger.now();

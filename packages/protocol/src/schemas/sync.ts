@@ -39,6 +39,8 @@ export const NodeStatus = z.strictObject({
   rulesAgeMs: z.number().int().nonnegative().nullable(),
   /** Entries this node knows it is missing. */
   syncLag: z.number().int().nonnegative(),
+  /** Entries stored for a newer version of Keymesh (DESIGN §4; Ledger.heldForNewerVersion): an alarm until the node is upgraded. */
+  heldForNewerVersion: z.number().int().nonnegative(),
   at: Millis,
 });
 
