@@ -3,7 +3,9 @@
 // deduplicated and bounded; keys without authority never become feeds; a re-encoded copy never
 // makes ingest throw; the quarantine is deduplicated and bounded.
 import { describe, it, expect, afterAll } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { encodeEntry, keyPairFromSeed, signEntry, type BodyOf, type KeyPair, type SyncMessage } from '@keymesh/protocol';
@@ -337,5 +339,39 @@ describe('property: no unsigned or forged input changes what append does', () =>
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('keymesh-ledger clear', () => {
+  const BIN = fileURLToPath(new URL('../bin/keymesh-ledger.js', import.meta.url));
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('clears peers, one author\'s or all pending, and the quarantine of a closed database; --help; no flag is a usage error (exit 2)', () => {
+    const l = replica();
+    l.noteRemoteHeads(LIAR, { [node.publicKey]: 50 });
+    l.ingest([NODE.lines[4]!, '{"junk":1}', ...chain(testKey(77), 2).lines]);
+    const { path } = l;
+    l.close();
+    expect(cli('clear', '--help')).toMatchObject({ code: 0, stdout: expect.stringContaining('--pending [AUTHOR]') });
+    expect(cli('clear', path)).toMatchObject({ code: 2, stderr: expect.stringMatching(/at least one of --peers/) });
+
+    const one = cli('clear', path, '--pending', testKey(77).publicKey, '--json');
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toEqual({ ok: true, cleared: { peers: 0, pending: 2, quarantine: 0 } });
+    const all = cli('clear', path, '--peers', '--pending', '--quarantine');
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/peers' claims\s+1/);
+    expect(all.stdout).toMatch(/pending\s+1/);
+    expect(all.stdout).toMatch(/quarantine\s+1/);
+
+    const again = track(Ledger.open(path, { site: site.site, now: () => NOW }));
+    expect(again.syncLag()).toEqual({});
+    expect(again.quarantined()).toEqual([]);
+    expect(again.pendingStats().entries).toBe(0);
+    expect(again.heads()[admin.id]).toBe(3);
+    expect(again.append(node, 'access.decision', decision(1)).entry.seq).toBe(1);
   });
 });

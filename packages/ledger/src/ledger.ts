@@ -849,7 +849,9 @@ export class Ledger {
         for (const a of ready) this.ingestFeed(a, byAuthor.get(a)!, ctx, verify);
       }
       for (const a of rest) this.holdFeed(a, byAuthor.get(a)!, ctx);
-      this.drainHeld(ctx, verify);
+      // A fork changes whose entries count, so who holds authority: record, drain, until still.
+      do this.recordFindings(ctx);
+      while (this.drainHeld(ctx, verify) && ctx.forkRows.length > 0);
       this.finishIngest(ctx);
       this.indexEvents();
     });
@@ -936,6 +938,10 @@ export class Ledger {
         // a forged copy can neither displace the genuine entry nor pass as fork proof.
         const signed = linked.filter((c) => this.signatureOk(c));
         for (const c of linked) if (!signed.includes(c)) this.rejectBadSignature(c, reject);
+        // The feed goes on with the entry the next one names (else the lowest hash): every
+        // replica that holds the same entries then holds the same feed; the other is the proof.
+        const after = new Set((ahead.get(seq + 2) ?? []).map((c) => c.entry.prev));
+        signed.sort((x, y) => Number(after.has(toHex(y.hash))) - Number(after.has(toHex(x.hash))) || Buffer.compare(x.hash, y.hash));
         for (const c of signed.slice(1)) ctx.forkRows.push({ p: c, original: signed[0]!.hash });
         linked = signed.slice(0, 1);
       }
@@ -984,13 +990,15 @@ export class Ledger {
    * Stores the held entries of keys that have gained authority (an enrolment, a member's key,
    * an admin), until no more do. Runs after any write that changed such keys.
    */
-  private drainHeld(ctx: IngestContext, verify: VerifyMode): void {
-    if (![...ctx.touched].some(grantsAuthority)) return;
+  private drainHeld(ctx: IngestContext, verify: VerifyMode): boolean {
+    if (!ctx.everything && ![...ctx.touched].some(grantsAuthority)) return false;
     // Each pass takes its authors out of the held set (ingestFeed authorises them): it ends.
+    let drained = false;
     for (;;) {
       const ready = this.pending.heldAuthors().filter((a) => this.authorityOf(a));
-      if (ready.length === 0) return;
+      if (ready.length === 0) return drained;
       for (const a of ready) this.ingestFeed(a, [], ctx, verify);
+      drained = true;
     }
   }
 
