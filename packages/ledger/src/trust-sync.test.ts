@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { decide, encodeEntry, entryHash, keyPairFromSeed, type SyncMessage } from '@keymesh/protocol';
+import { MAX_HAVE_FORKS, decide, encodeEntry, entryHash, keyPairFromSeed, type SyncMessage } from '@keymesh/protocol';
 import { TestSite, memberBody, resourceBody, shuffled, testKey } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
 import { SyncEngine } from './sync.js';
@@ -88,10 +88,31 @@ describe('finding 6: fork proofs travel', () => {
     expect(tap(r3)).toMatchObject({ allow: false });
   });
 
+  it('the forks a have names are bounded: a larger claim is dropped as invalid and changes nothing', () => {
+    const { site, lines, forkLine } = forkedAdmin();
+    const r1 = fresh(site.site);
+    r1.ingest(lines);
+    r1.ingest([forkLine]); // after the feed: the feed keeps X, Y is the proof
+    const sent: SyncMessage[] = [];
+    const invalid: string[] = [];
+    const e = new SyncEngine(r1, testKey(101).publicKey, (_to, m) => sent.push(m), { onInvalid: (reason) => invalid.push(reason) });
+    const peer = testKey(102).publicKey;
+    const forks = Object.fromEntries(Array.from({ length: MAX_HAVE_FORKS + 1 }, (_, i) => [testKey(1000 + i).publicKey, 1]));
+    e.receive(peer, { kind: 'have', node: peer, heads: {}, forks });
+    expect(invalid).toHaveLength(1);
+    expect(sent).toEqual([]);
+    // Within the bound, a peer that names none gets the ranges, then the proof.
+    e.receive(peer, { kind: 'have', node: peer, heads: {} });
+    const batches = sent.filter((m) => m.kind === 'batch').flatMap((m) => (m.kind === 'batch' ? m.entries : []));
+    expect(batches.at(-1)).toBe(forkLine);
+    expect(e.have().forks).toEqual(Object.fromEntries(r1.forks().map((f) => [f.author, f.seq])));
+  });
+
   it('keymesh-ledger export writes the fork proofs after the feeds; import records them, in any line order', () => {
     const { site, A, lines, forkLine } = forkedAdmin();
     const r1 = fresh(site.site);
-    r1.ingest([...lines, forkLine]);
+    r1.ingest(lines);
+    r1.ingest([forkLine]); // after the feed: the feed keeps X, Y is the proof
     const digest = r1.digest();
     r1.flush();
     const ex = spawnSync(process.execPath, [BIN, 'export', r1.path], { encoding: 'utf8' });

@@ -8,10 +8,12 @@ export const Heads = z.record(PublicKeyHex, Seq).refine((h) => Object.keys(h).le
 export type Heads = z.infer<typeof Heads>;
 
 /**
- * Most forked feeds a `have` names. A replica with more names those of keys holding authority
- * first; peers may then send it proofs it already holds, which it counts as duplicates.
+ * Most forked feeds a `have` names (~19 KB: a `have` must stay well under a batch's byte limit).
+ * Forks are recorded only for feeds a ledger stores, those of keys with authority, and each one
+ * waits for an admin, so a site has few. A replica with more names those of keys holding
+ * authority first; peers may then send it proofs it already holds (counted as duplicates).
  */
-export const MAX_HAVE_FORKS = 4096;
+export const MAX_HAVE_FORKS = 256;
 /**
  * `forks`: author → the lowest seq at which the sender holds a fork of that feed. The receiver
  * sends the proofs (both entries) of the forks the sender lacks, so replicas that hold the same
