@@ -46,7 +46,7 @@ import { isKnownEntry, isRestrictive } from '@keymesh/protocol';
 import { unsignedWireText, utf8 } from '@keymesh/protocol';
 import { NodeTime } from './node-time.js';
 import { HeldEntries } from './held.js';
-import { Pending, type PendingEntry } from './pending.js';
+import { HELD_AUTHORS, Pending, type PendingEntry } from './pending.js';
 import { Quarantine, type QuarantineRow } from './quarantine.js';
 
 export interface LedgerOptions {
@@ -811,6 +811,7 @@ export class Ledger {
     const byAuthor = new Map<string, Parsed[]>();
     // A line delivered again in one batch is checked once (a flood of one line costs one parse).
     const seen = new Map<string, { p: Parsed | null; rejected: Rejected[]; raw: QuarantineRow[] }>();
+    const strangers = new Set<string>();
     for (const item of items) {
       let p: Parsed | null;
       const again = typeof item === 'string' ? seen.get(item) : undefined;
@@ -819,6 +820,10 @@ export class Ledger {
         ctx.quarantine.push(...again.raw);
         p = again.p;
         if (p) byAuthor.get(p.entry.author)!.push(p);
+        continue;
+      }
+      if (typeof item === 'string' && this.cannotHold(item, strangers)) {
+        ctx.result.dropped++;
         continue;
       }
       const [r0, q0] = [ctx.result.rejected.length, ctx.quarantine.length];
@@ -856,6 +861,25 @@ export class Ledger {
       this.indexEvents();
     });
     return ctx.result;
+  }
+
+  /**
+   * True for a line that could only be held and finds no room: its key has no feed, no
+   * authority and nothing held, and the keys without authority (held, or `strangers` earlier in
+   * this batch) fill their bound. Such a line is dropped unparsed, so a flood of throwaway keys
+   * costs a regex per line, not a check.
+   * (The author is the first "author" key: canonical bytes sort it first; a line that is not
+   * canonical would be refused anyway. A genesis is never dropped.)
+   */
+  private cannotHold(line: string, strangers: Set<string>): boolean {
+    const author = /^\{"author":"([0-9a-f]{64})"/.exec(line)?.[1];
+    if (author === undefined || strangers.has(author) || this.feeds.has(author) || this.pending.isHeld(author) || line.includes('"type":"site.genesis"')) return false;
+    if (this.authorityOf(author)) return false;
+    if (this.pending.stats().unauthorisedAuthors + strangers.size < HELD_AUTHORS) {
+      strangers.add(author);
+      return false;
+    }
+    return true;
   }
 
   /** What one ingest (or the drain after an append) collects until its transaction ends. */

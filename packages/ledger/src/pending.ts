@@ -73,6 +73,10 @@ export class Pending {
     return { entries: this.count(), unauthorisedAuthors: this.heldSet().size };
   }
 
+  isHeld(author: string): boolean {
+    return this.heldSet().has(author);
+  }
+
   /** Authors held for want of authority. */
   heldAuthors(): string[] {
     return [...this.heldSet()];
