@@ -67,7 +67,13 @@ async function verify(args: Parsed): Promise<number> {
   try {
     const progress = throttled();
     const problems = ledger.verify((done, total) => progress(() => `verify: ${done} of ${total} entries checked`));
-    const entries = ledger.count();
+    // A damaged page can make the entries uncountable (null); the problems say what is damaged.
+    let entries: number | null = null;
+    try {
+      entries = ledger.count();
+    } catch {
+      // reported by verify() as a problem of the file
+    }
     const feeds = Object.keys(ledger.heads()).length;
     if (args.json) {
       process.stdout.write(JSON.stringify({ ok: problems.length === 0, entries, feeds, problems }) + '\n');
@@ -75,7 +81,7 @@ async function verify(args: Parsed): Promise<number> {
       const out = new Out();
       for (const p of problems) await out.write(`${p.author} seq ${p.seq}: ${p.reason}\n`);
       await out.write(problems.length
-        ? `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${entries} entries of ${feeds} feeds (${ledger.path})\n`
+        ? `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${entries ?? '?'} entries of ${feeds} feeds (${ledger.path})\n`
         : `ok: ${entries} entries in ${feeds} feeds verified, no problems\n`);
       await out.flush();
     }

@@ -5,7 +5,9 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
 import fc from 'fast-check';
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PolicyState, canonicalString, encodeEntry, type AnyEntry } from '@keymesh/protocol';
 import { TestSite, memberBody, resourceBody, testKey, type Writer } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
@@ -238,6 +240,11 @@ describe('an open checks what a crash can damage, not the whole file (deliver 4)
     const l = track(Ledger.open(path, { site: site.site }));
     expect(l.member('ada')?.status).toBe('active');
     expect(l.verify()).toEqual(expect.arrayContaining([expect.objectContaining({ author: '(file)', reason: expect.stringMatching(/quick_check/) })]));
+    l.close();
+    // The operator's tool finds it too.
+    const cli = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/keymesh-ledger.js', import.meta.url)), 'verify', path], { encoding: 'utf8' });
+    expect({ status: cli.status, stderr: cli.stderr }).toEqual({ status: 1, stderr: '' });
+    expect(cli.stdout).toMatch(/\(file\) seq 0: SQLite quick_check/);
   });
 
   it('a head entry whose content does not match its stored hash is refused on open, naming the feed and what to run', () => {
