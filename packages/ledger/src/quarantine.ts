@@ -52,14 +52,15 @@ export class Quarantine {
       if (had) distinct.delete(key);
       distinct.set(key, { row, digest, n: (had?.n ?? 0) + 1 });
     }
-    const byAuthor = new Map<string | null, Array<{ row: QuarantineRow; digest: Uint8Array; n: number }>>();
-    for (const d of [...distinct.values()].reverse()) {
-      let list = byAuthor.get(d.row.author);
-      if (!list) byAuthor.set(d.row.author, (list = []));
-      if (list.length < QUARANTINE_PER_AUTHOR) list.push(d);
-    }
-    for (const [author, list] of byAuthor) {
-      for (const { row: r, digest, n } of list.reverse()) this.stmt.upsert.run(at, r.author, r.seq, r.code, r.reason, r.raw, digest, n, at);
+    // The newest QUARANTINE_PER_AUTHOR of each author, written in arrival order (ids: oldest first).
+    const perAuthor = new Map<string | null, number>();
+    const keep = [...distinct.values()].reverse().filter((d) => {
+      const n = perAuthor.get(d.row.author) ?? 0;
+      perAuthor.set(d.row.author, n + 1);
+      return n < QUARANTINE_PER_AUTHOR;
+    }).reverse();
+    for (const { row: r, digest, n } of keep) this.stmt.upsert.run(at, r.author, r.seq, r.code, r.reason, r.raw, digest, n, at);
+    for (const author of perAuthor.keys()) {
       if (author === null) this.stmt.trimNull.run();
       else this.stmt.trimAuthor.run(author, author);
     }
