@@ -3,7 +3,9 @@
 // rules and grants every certification itself, and the events come from 20 nodes that admin
 // enrolled for the resources their events name (entries of keys without authority are held
 // apart, not as feeds, so they would not make a realistic ledger).
-//   buildEdgeLedger(path, opts) → { site, admin, nodes, members }
+//   buildEdgeLedger(path, opts) → { site, admin, nodes, members, entries }; evictFromPageCache(path)
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { encodeEntry, signEntry } from '@keymesh/protocol';
 import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/protocol/testing';
 import { Ledger } from '@keymesh/ledger';
@@ -66,4 +68,18 @@ export function buildEdgeLedger(path, { members = 5000, certsPerMember = 3, even
 
 function check(r) {
   if (r.rejected.length || r.waiting) throw new Error(`edge ledger: ${r.rejected.length} rejected, ${r.waiting} waiting: ${r.rejected[0]?.reason}`);
+}
+
+/**
+ * Drops `path` (and its -wal) from the OS page cache: `dd iflag=nocache count=0` asks the kernel
+ * to discard the whole file's cached pages (POSIX_FADV_DONTNEED), for this file only. Returns
+ * false where that is not possible (no GNU dd).
+ */
+export function evictFromPageCache(path) {
+  try {
+    for (const f of [path, `${path}-wal`]) if (existsSync(f)) execFileSync('dd', [`if=${f}`, 'iflag=nocache', 'count=0', 'status=none']);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -13,15 +13,21 @@ const workers = pool ? new IngestPool(ledger) : null;
 await workers?.ready(); // a coordinator keeps its pool: worker start-up is not per batch
 const t = performance.now();
 const cpu = process.cpuUsage();
+// Every line must be stored in its feed: rejected or held entries (a feed of a key without
+// authority, say) would make the figure meaningless.
+let accepted = 0;
 if (workers) {
   const r = await workers.ingest(lines, { verify: mode, batch: 5000 });
   if (r.rejected.length) throw new Error(`ingest rejected ${r.rejected.length}: ${r.rejected[0].reason}`);
+  accepted += r.accepted;
 } else {
   for (let i = 0; i < lines.length; i += 5000) {
     const r = ledger.ingest(lines.slice(i, i + 5000), { verify: mode });
     if (r.rejected.length) throw new Error(`ingest rejected ${r.rejected.length}: ${r.rejected[0].reason}`);
+    accepted += r.accepted;
   }
 }
+if (accepted !== lines.length) throw new Error(`ingest stored ${accepted} of ${lines.length} entries in their feeds (the rest waits: are the feeds' nodes enrolled?)`);
 const seconds = (performance.now() - t) / 1000;
 const { user, system } = process.cpuUsage(cpu);
 await workers?.close();
