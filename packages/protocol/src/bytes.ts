@@ -26,7 +26,8 @@ export function fromHex(hex: string): Uint8Array {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a byte-order mark is kept as text, so it fails the canonical check instead of vanishing.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8(s: string): Uint8Array {
   return encoder.encode(s);

@@ -6,6 +6,7 @@
  * (fail if it cannot load) or `node`.
  */
 import * as nodeCryptoModule from 'node:crypto';
+import { refusedBeforeVerify } from './strict.js';
 import { createHash, createPrivateKey, createPublicKey, sign, verify, randomBytes, type KeyObject } from 'node:crypto';
 
 const oneShotHash = (nodeCryptoModule as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
@@ -46,7 +47,7 @@ export const nodeCrypto: CryptoProvider = {
     return { publicKey, sign: (message) => u8(sign(null, message, priv)) };
   },
   verify(publicKey, message, signature) {
-    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    if (refusedBeforeVerify(publicKey, signature)) return false;
     try {
       return verify(null, message, publicKeyObject(publicKey), signature);
     } catch {

@@ -2,6 +2,7 @@
 import nacl from 'tweetnacl';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { type CryptoProvider, type Signer, webRandomBytes } from './provider.js';
+import { refusedBeforeVerify } from './strict.js';
 
 export const pureCrypto: CryptoProvider = {
   name: 'tweetnacl+noble',
@@ -14,7 +15,7 @@ export const pureCrypto: CryptoProvider = {
     };
   },
   verify(publicKey, message, signature) {
-    if (publicKey.length !== 32 || signature.length !== 64) return false;
+    if (refusedBeforeVerify(publicKey, signature)) return false;
     return nacl.sign.detached.verify(message, signature, publicKey);
   },
   randomBytes: webRandomBytes,

@@ -4,16 +4,23 @@
  * raised quorum.
  *
  * 1. A change is *well-founded* when every entry its `deps` name is a well-founded change (or
- *    the genesis) and it is approved under the set those deps give: its author within its
- *    `until` at the change's seq, and approvals from active admins reaching that set's quorum.
- * 2. A well-founded change X is *defeated* by a well-founded change Y concurrent with it
- *    (neither names the other, directly or not) when X would not be approved under Y's set and
- *    X does not outrank Y. Rank is (admins of its own parent it keeps active, its quorum capped
- *    at that number): a change that strips the others, or that a removed admin signs past its
- *    `until`, or that quietly lowers a raised quorum, loses to the change it ignores; two
- *    changes that each refuse the other with equal rank both lose, and the set stays as it was
- *    (the safe outcome) until an admin writes a change that names both.
+ *    the genesis), none of them is an ancestor of another (no mixing an old set into a new
+ *    one), its author's own last well-founded change is among them or their ancestors (an
+ *    author cannot backdate past itself, so one author's changes are never concurrent), and
+ *    it is approved under the set those deps give: its author within its `until` at
+ *    the change's seq, and approvals from active admins reaching that set's quorum. A change
+ *    that only withdraws admins, no more than it keeps, needs at most the admins it keeps
+ *    ("removed by the others").
+ * 2. Concurrent well-founded changes (neither names the other, directly or not) are judged
+ *    against each other. A change signed past the `until` a concurrent change gives its author
+ *    loses (removal is positional, whatever the removed key names), and cannot defeat anything.
+ *    Otherwise a change that would not be approved under a concurrent change's set loses: a
+ *    backdated change that strips others or ignores a raised quorum never wins, and two changes
+ *    that refuse each other both lose (the set stays as it was, the safe outcome) until a
+ *    change names both. Against a stolen key both sides withdraw each other; the owner then
+ *    forks the stolen key at the thief's seq, which voids the thief's side.
  * 3. A change counts when it is well-founded, undefeated, and every change it names counts.
+ *    The genesis always counts: it is the site's identity, not a feed entry that can be forked.
  *
  * Everything is computed from the set of entries (never their arrival order) and iteratively:
  * an author controls how deep a `deps` chain is, so no recursion follows it.
@@ -63,17 +70,20 @@ function changeValue(e: Entry<'admins.change'>, siteName: string): AdminsValue {
   return { siteName, admins, quorum: e.body.quorum };
 }
 
-const activeIn = (v: AdminsValue, k: string) => v.admins[k] === null;
+const activeIn = (v: AdminsValue, k: string) => Object.hasOwn(v.admins, k) && v.admins[k] === null;
 
 export function resolveAdminSet(input: AdminSetInput): AdminSet {
   const { entries, site } = input;
   const genesis = entries.get(site)?.entry;
   const siteName = genesis?.type === 'site.genesis' ? genesis.body.name : '';
   const values = new Map<string, AdminsValue>();
-  const parents = new Map<string, AdminsValue>();
   const invalid = new Set<string>();
   const order: string[] = []; // well-founded changes, every one after the ones it names
   const approvers = new Map<string, Set<string>>();
+  const index = new Map<string, number>();
+  const ancestors: Uint32Array[] = [];
+  let words = 1;
+  while (words * 32 < entries.size) words *= 2;
 
   const validApprovers = (h: string, e: Entry<'admins.change'>): Set<string> => {
     let set = approvers.get(h);
@@ -85,97 +95,146 @@ export function resolveAdminSet(input: AdminSetInput): AdminSet {
     }
     return set;
   };
-  const approvedUnder = (h: string, e: Entry<'admins.change'>, v: AdminsValue): boolean => {
-    if (!withinUntil(e.seq, v.admins[e.author])) return false;
+  const approvedUnder = (h: string, e: Entry<'admins.change'>, v: AdminsValue, needed = v.quorum): boolean => {
+    if (!withinUntil(e.seq, own(v.admins, e.author))) return false;
     let n = 1;
     for (const k of validApprovers(h, e)) if (activeIn(v, k)) n++;
-    return n >= v.quorum;
+    return n >= needed;
+  };
+  const isAncestor = (a: string, of: string) => {
+    const i = index.get(a);
+    const bits = ancestors[index.get(of)!]!;
+    return i !== undefined && (bits[i >> 5]! & (1 << (i & 31))) !== 0;
   };
 
-  // 1. Well-founded entries, deps first, with an explicit stack.
+  // An author's changes in feed order: each must build on the author's own last well-founded
+  // change, so one author's changes are never concurrent with each other.
+  const previous = new Map<string, string>();
+  const lastWellFounded = new Map<string, string | undefined>();
+  const byAuthor = new Map<string, Array<[number, string]>>();
+  for (const [h, st] of entries) {
+    if (st.entry.type !== 'admins.change' && h !== site) continue;
+    let list = byAuthor.get(st.entry.author);
+    if (!list) byAuthor.set(st.entry.author, (list = []));
+    list.push([st.entry.seq, h]);
+  }
+  for (const list of byAuthor.values()) {
+    list.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+    for (let i = 1; i < list.length; i++) previous.set(list[i]![1], list[i - 1]![1]);
+  }
+  const decided = (h: string) => values.has(h) || invalid.has(h);
+  const lastBefore = (h: string): string | undefined => {
+    const p = previous.get(h);
+    return p === undefined ? undefined : values.has(p) ? p : lastWellFounded.get(p);
+  };
+
+  // 1. Well-founded entries, deps and the author's previous change first, with an explicit stack.
+  if (genesis?.type === 'site.genesis' && genesis.body.admins.includes(genesis.author)) {
+    values.set(site, genesisValue(genesis));
+    index.set(site, 0);
+    ancestors.push(new Uint32Array(words));
+  }
   for (const root of entries.keys()) {
     const stack = [root];
     while (stack.length) {
       const h = stack[stack.length - 1]!;
-      if (values.has(h) || invalid.has(h)) {
+      if (decided(h)) {
         stack.pop();
         continue;
       }
-      const s = entries.get(h);
-      const e = s?.entry;
-      if (!e || input.forkedOut(e)) {
+      const e = entries.get(h)?.entry;
+      const prev = previous.get(h);
+      if (!e || e.type !== 'admins.change' || e.deps.length === 0 || input.forkedOut(e)) {
+        if (prev !== undefined && !decided(prev)) {
+          stack.push(prev);
+          continue;
+        }
         invalid.add(h);
+        lastWellFounded.set(h, lastBefore(h));
         stack.pop();
         continue;
       }
-      if (e.type === 'site.genesis') {
-        if (h === site && e.body.admins.includes(e.author)) values.set(h, genesisValue(e));
-        else invalid.add(h);
-        stack.pop();
-        continue;
-      }
-      if (e.type !== 'admins.change' || e.deps.length === 0) {
-        invalid.add(h);
-        stack.pop();
-        continue;
-      }
-      const todo = e.deps.filter((d) => !values.has(d) && !invalid.has(d));
+      const todo = e.deps.filter((d) => !decided(d));
+      if (prev !== undefined && !decided(prev)) todo.push(prev);
       if (todo.length) {
         stack.push(...todo);
         continue;
       }
       stack.pop();
-      if (e.deps.some((d) => invalid.has(d))) {
+      const mine = lastBefore(h);
+      lastWellFounded.set(h, mine);
+      if (e.deps.some((d) => invalid.has(d)) || e.deps.some((d) => e.deps.some((o) => o !== d && isAncestor(d, o)))) {
         invalid.add(h);
+        continue;
+      }
+      if (mine !== undefined && !e.deps.includes(mine) && !e.deps.some((d) => isAncestor(mine, d))) {
+        invalid.add(h); // it ignores its author's own last change to the admin set
         continue;
       }
       const parent = mergeAdminValues(e.deps.map((d) => values.get(d)!));
-      if (!approvedUnder(h, e, parent)) {
+      if (!approvedUnder(h, e, parent, neededFor(e, parent))) {
         invalid.add(h);
         continue;
       }
+      const bits = new Uint32Array(words);
+      for (const d of e.deps) {
+        const j = index.get(d)!;
+        bits[j >> 5]! |= 1 << (j & 31);
+        const from = ancestors[j]!;
+        for (let w = 0; w < words; w++) bits[w]! |= from[w]!;
+      }
+      index.set(h, ancestors.length);
+      ancestors.push(bits);
       values.set(h, changeValue(e, siteName));
-      parents.set(h, parent);
       order.push(h);
     }
   }
 
-  // 2. Ancestry among well-founded changes (bit sets), and each change's rank.
-  const index = new Map(order.map((h, i) => [h, i]));
-  const words = Math.ceil(order.length / 32) || 1;
-  const ancestors = order.map(() => new Uint32Array(words));
-  const rank: Array<[number, number]> = [];
-  order.forEach((h, i) => {
-    const e = entries.get(h)!.entry as Entry<'admins.change'>;
-    for (const d of e.deps) {
-      const j = index.get(d);
-      if (j === undefined) continue; // the genesis: everyone's ancestor
-      ancestors[i]![j >> 5]! |= 1 << (j & 31);
-      for (let w = 0; w < words; w++) ancestors[i]![w]! |= ancestors[j]![w]!;
-    }
-    const v = values.get(h)!;
-    const parent = parents.get(h)!;
-    const kept = Object.keys(v.admins).filter((k) => activeIn(v, k) && activeIn(parent, k)).length;
-    rank.push([kept, Math.min(v.quorum, kept)]);
-  });
-  const isAncestor = (i: number, j: number) => (ancestors[j]![i >> 5]! & (1 << (i & 31))) !== 0;
-  const rankAtMost = (i: number, j: number) => rank[i]![0] < rank[j]![0] || (rank[i]![0] === rank[j]![0] && rank[i]![1] <= rank[j]![1]);
-
-  // 3. What counts.
-  const effective = new Set<string>();
+  // 2. Concurrent changes judged against each other.
+  const change = (h: string) => entries.get(h)!.entry as Entry<'admins.change'>;
+  const concurrent = (a: string, b: string) => a !== b && !isAncestor(a, b) && !isAncestor(b, a);
+  /** Is change `x` signed past the `until` that change `y` gives its author? */
+  const withdrawnBy = (x: string, y: string) => {
+    const u = own(values.get(y)!.admins, change(x).author);
+    return typeof u === 'number' && change(x).seq > u;
+  };
   const defeated = new Map<string, string>();
-  if (values.has(site)) effective.add(site);
-  for (let i = 0; i < order.length; i++) {
-    const h = order[i]!;
-    const e = entries.get(h)!.entry as Entry<'admins.change'>;
-    if (!e.deps.every((d) => effective.has(d))) continue;
-    let lostTo: string | undefined;
-    for (let j = 0; j < order.length && lostTo === undefined; j++) {
-      if (j === i || isAncestor(i, j) || isAncestor(j, i)) continue;
-      if (!approvedUnder(h, e, values.get(order[j]!)!) && rankAtMost(i, j)) lostTo = order[j];
-    }
-    if (lostTo === undefined) effective.add(h);
-    else defeated.set(h, lostTo);
+  const positional = new Set<string>();
+  for (const x of order) {
+    const y = order.find((o) => concurrent(x, o) && withdrawnBy(x, o));
+    if (y !== undefined) (positional.add(x), defeated.set(x, y));
   }
+  for (const x of order) {
+    if (defeated.has(x)) continue;
+    const y = order.find((o) => !positional.has(o) && concurrent(x, o) && !withdrawnBy(o, x) && !approvedUnder(x, change(x), values.get(o)!));
+    if (y !== undefined) defeated.set(x, y);
+  }
+
+  // 3. What counts, deps first.
+  const effective = new Set<string>();
+  if (values.has(site)) effective.add(site);
+  for (const h of order) if (!defeated.has(h) && change(h).deps.every((d) => effective.has(d))) effective.add(h);
   return { effective, values, defeated };
+}
+
+/** An own property only: ids such as `constructor` must not find Object.prototype's. */
+function own<V>(r: Record<string, V>, k: string): V | undefined {
+  return Object.hasOwn(r, k) ? r[k] : undefined;
+}
+
+/**
+ * Approvals a change needs under `parent`: its quorum, except that a change which only
+ * withdraws admins (adds or re-activates none, raises no quorum), keeping at least as many as
+ * it withdraws, needs no more than the admins it keeps: a lost or forked key is removed by the
+ * others (DESIGN §3), and no minority can strip a majority.
+ */
+function neededFor(e: Entry<'admins.change'>, parent: AdminsValue): number {
+  const next = changeValue(e, parent.siteName);
+  const active = (v: AdminsValue) => Object.keys(v.admins).filter((k) => activeIn(v, k));
+  const before = active(parent);
+  const after = new Set(active(next));
+  if ([...after].some((k) => !activeIn(parent, k)) || next.quorum > parent.quorum) return parent.quorum;
+  const kept = before.filter((k) => after.has(k)).length;
+  const withdrawn = before.length - kept;
+  return withdrawn > 0 && withdrawn <= kept ? Math.min(parent.quorum, kept) : parent.quorum;
 }

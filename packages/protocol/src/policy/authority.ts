@@ -19,17 +19,18 @@ export interface AuthorityView {
   member(id: string): MemberValue | undefined;
   resource(id: string): ResourceValue | undefined;
   certified(member: string, cert: string): boolean;
+  /** Was the certification ever granted (a grant that counts, even if revoked since)? */
+  everCertified(member: string, cert: string): boolean;
   /** The stored entry `hash` if it writes `key` and counts. */
   countingEntry(hash: string, key: string): Head | undefined;
 }
 
 export function entryCounts(v: AuthorityView, s: StoredEntry): boolean {
   const e = s.entry;
+  // The admin set judges forks itself: the genesis is the site and is never forked out.
+  if (e.type === 'site.genesis' || e.type === 'admins.change') return v.adminEntryCounts(s.hash);
   if (v.isForkedOut(e.author, e.seq)) return false;
   switch (e.type) {
-    case 'site.genesis':
-    case 'admins.change':
-      return v.adminEntryCounts(s.hash);
     case 'node.enrol':
     case 'node.retire':
     case 'member.put':
@@ -53,16 +54,21 @@ export function eventCounts(v: AuthorityView, author: string, seq: number, resou
   return !!v.trustedNode(author, seq)?.everResources.includes(resource);
 }
 
-/** The emergency button: `now` only, by a member certified for the machine, at its node or with the member's own key. */
+/**
+ * The emergency button: `now` only, on a machine that needs a certification. Recorded by the
+ * machine's node for a member who holds, or once held, its certifications (so revoking the
+ * presser's certification later does not lift the stop), or signed with the member's own key
+ * while the member is active and certified.
+ */
 function memberMayLockOut(v: AuthorityView, e: Entry<'resource.lockout'>): boolean {
   const { by, resource, state } = e.body;
   if (state !== 'now' || by === null) return false;
-  const m = v.member(by);
   const r = v.resource(resource);
-  if (!m || !r || m.status !== 'active') return false;
-  if (!r.requiredCerts.every((c) => v.certified(by, c))) return false;
-  if (withinUntil(e.seq, m.keys[e.author])) return true;
-  return !!v.trustedNode(e.author, e.seq)?.resources.includes(resource);
+  const m = v.member(by);
+  if (!r || !m || r.kind !== 'machine' || r.requiredCerts.length === 0) return false;
+  if (v.trustedNode(e.author, e.seq)?.everResources.includes(resource)) return r.requiredCerts.every((c) => v.everCertified(by, c));
+  if (!Object.hasOwn(m.keys, e.author) || !withinUntil(e.seq, m.keys[e.author])) return false;
+  return m.status === 'active' && r.requiredCerts.every((c) => v.certified(by, c));
 }
 
 function trainerMayCertify(v: AuthorityView, e: Entry<'cert.grant'> | Entry<'cert.revoke'>): boolean {
@@ -73,14 +79,14 @@ function trainerMayCertify(v: AuthorityView, e: Entry<'cert.grant'> | Entry<'cer
   const claimed = claimedRecord(v, e.deps, trainerId);
   const cert = e.body.cert;
   // Signed with one of the trainer's own keys: judged at that key's position.
-  if (e.author in current.keys || (claimed && e.author in claimed.keys)) {
+  if (Object.hasOwn(current.keys, e.author) || (claimed && Object.hasOwn(claimed.keys, e.author))) {
     return recordGrants(current, e.author, e.seq, cert) && (!claimed || recordGrants(claimed, e.author, e.seq, cert));
   }
-  // Recorded by a machine panel where the trainer tapped in: the node must control a resource
-  // that requires this cert, and the trainer record the panel named (else the current one)
-  // must give the scope.
+  // Recorded by a machine panel where the trainer tapped in: the node must have been enrolled
+  // for a resource that requires this cert (narrowing it later keeps its history), and the
+  // trainer record the panel named (else the current one) must give the scope.
   const node = v.trustedNode(e.author, e.seq);
-  if (!node || !node.resources.some((r) => v.resource(r)?.requiredCerts.includes(cert))) return false;
+  if (!node || !node.everResources.some((r) => v.resource(r)?.requiredCerts.includes(cert))) return false;
   return recordAllowsPanel(claimed ?? current, cert);
 }
 

@@ -7,8 +7,10 @@ import type { AnyEntry } from '../schemas/entry.js';
 
 export class DependencyIndex {
   private readonly dependsOn = new Map<string, Set<string>>();
-  /** Trainer and panel certifications and lockouts: also judged by resources and certifications. */
-  private readonly judgedByOthers = new Set<string>();
+  /** Trainer and panel certifications: also judged by resources (which certs a panel may issue). */
+  private readonly byResources = new Set<string>();
+  /** Lockouts: also judged by resources and by certifications (who may press a machine's button). */
+  private readonly byCerts = new Set<string>();
   /** Public key → member ids whose records (counting or not) list it. */
   private readonly keyOwners = new Map<string, Set<string>>();
 
@@ -24,12 +26,13 @@ export class DependencyIndex {
       if (trainer !== null) {
         dep(`member/${trainer}`);
         dep(`node/${e.author}`);
-        this.judgedByOthers.add(key);
+        this.byResources.add(key);
       }
     } else if (e.type === 'resource.lockout') {
       dep(`node/${e.author}`);
       if (e.body.by !== null) dep(`member/${e.body.by}`);
-      this.judgedByOthers.add(key);
+      this.byResources.add(key);
+      this.byCerts.add(key);
     } else if (e.type === 'member.put') {
       for (const k of e.body.keys) {
         let owners = this.keyOwners.get(k.key);
@@ -45,9 +48,8 @@ export class DependencyIndex {
     for (const k of touched) {
       out.add(k);
       for (const d of this.dependsOn.get(k) ?? []) out.add(d);
-      // Resources (required certs) and certs (who may press a machine's button) judge trainer
-      // and panel certifications and lockouts.
-      if (k.startsWith('resource/') || k.startsWith('cert/')) for (const d of this.judgedByOthers) out.add(d);
+      if (k.startsWith('resource/')) for (const d of this.byResources) out.add(d);
+      else if (k.startsWith('cert/')) for (const d of this.byCerts) out.add(d);
     }
     return out;
   }

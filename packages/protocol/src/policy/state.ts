@@ -143,7 +143,7 @@ export class PolicyState implements PolicyView, AuthorityView {
    * enrolled node, even retired)? A store keeps feeds of keys without any apart and bounded.
    */
   hasAuthority(author: string): boolean {
-    if (author in (this.admins()?.value.admins ?? {})) return true;
+    if (Object.hasOwn(this.admins()?.value.admins ?? {}, author)) return true;
     if (this.node(author)) return true;
     for (const m of this.deps.ownersOf(author)) if (this.member(m)?.keys[author] !== undefined) return true;
     return false;
@@ -354,6 +354,13 @@ export class PolicyState implements PolicyView, AuthorityView {
   }
   certified(member: string, cert: string): boolean {
     return this.cert(member, cert)?.granted === true;
+  }
+  everCertified(member: string, cert: string): boolean {
+    for (const h of this.byKey.get(`cert/${member}/${cert}`) ?? []) {
+      const s = this.all.get(h)!;
+      if (s.entry.type === 'cert.grant' && this.effective(s)) return true;
+    }
+    return false;
   }
   isAdminMember(member: string): boolean {
     const m = this.member(member);

@@ -14,17 +14,17 @@ import { withinUntil } from './values.js';
 
 /** Does trainer record `rec` let its key `key` certify `cert` at that key's entry `seq`? */
 export function recordGrants(rec: MemberValue, key: string, seq: number, cert: string): boolean {
-  const until = rec.keys[key];
+  const until = Object.hasOwn(rec.keys, key) ? rec.keys[key] : undefined;
   if (!withinUntil(seq, until)) return false;
   if (rec.status !== 'active' && !(typeof until === 'number' && seq <= until)) return false;
-  if (!(cert in rec.trainerFor)) return false;
+  if (!Object.hasOwn(rec.trainerFor, cert)) return false;
   const scope = rec.trainerFor[cert]!;
-  return scope === null || (key in scope && seq <= scope[key]!);
+  return scope === null || (Object.hasOwn(scope, key) && seq <= scope[key]!);
 }
 
 /** A machine panel records a certification for a trainer whose record gives the scope now. */
 export function recordAllowsPanel(rec: MemberValue, cert: string): boolean {
-  return rec.status === 'active' && cert in rec.trainerFor && rec.trainerFor[cert] === null;
+  return rec.status === 'active' && Object.hasOwn(rec.trainerFor, cert) && rec.trainerFor[cert] === null;
 }
 
 export type CertifyRefusal = 'UNKNOWN_RESOURCE' | 'UNKNOWN_TRAINER' | 'TRAINER_INACTIVE' | 'UNKNOWN_TRAINEE' | 'NOT_A_TRAINER' | 'ALREADY_CERTIFIED' | 'NOTHING_TO_CERTIFY';

@@ -3,6 +3,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { PolicyState } from './state.js';
 import { canCertifyAt } from './trainers.js';
+import { approveAdminsChange } from './admins.js';
 import { decide } from '../decide.js';
 import { entryHash, signEntry } from '../entry.js';
 import { createSite } from '../site.js';
@@ -22,20 +23,27 @@ function settled(site: string, entries: AnyEntry[]): PolicyState {
 const all = (...ws: Writer[]) => ws.flatMap((w) => w.feed);
 
 describe('finding 4: a backdated admins.change bypasses neither quorum nor removal', () => {
-  it('after A raises the quorum to 3, B alone naming the genesis does not take the site', () => {
+  it('after A raises the quorum to 3, B alone naming the genesis does not take the site; removing B restores the raise', () => {
     const site = new TestSite({ admins: 3, quorum: 1 });
     const [A, B, C] = site.admins as [Writer, Writer, Writer];
     const keep = [A, B, C].map((w) => ({ key: w.id, until: null }));
-    A.write('admins.change', { admins: keep, quorum: 3, approvals: [] });
-    B.write('admins.change', { admins: [{ key: B.id, until: null }], quorum: 1, approvals: [] }, [site.site]);
+    const raise = A.write('admins.change', { admins: keep, quorum: 3, approvals: [] });
+    const strip = B.write('admins.change', { admins: [{ key: B.id, until: null }], quorum: 1, approvals: [] }, [site.site]);
     const s = settled(site.site, all(A, B, C));
+    // Neither would be approved under the other: both lose, the set stays as it was (B vetoes, never takes).
     expect(Object.keys(s.admins()!.value.admins).sort()).toEqual([A.id, B.id, C.id].sort());
-    expect(s.admins()!.value.quorum).toBe(3);
-    expect([...s.defeatedAdminChanges().keys()]).toEqual([B.state.headHashes('admins')[0]]);
-    // B alone still cannot change the admin set afterwards, whatever it names.
-    B.receive(A.feed);
-    B.write('admins.change', { admins: [{ key: B.id, until: null }], quorum: 1, approvals: [] });
-    expect(settled(site.site, all(A, B, C)).admins()!.value.quorum).toBe(3);
+    expect(s.admins()!.heads).toEqual([site.site]);
+    expect([...s.defeatedAdminChanges().keys()].sort()).toEqual([entryHash(raise), entryHash(strip)].sort());
+    // B alone still cannot change the admin set, building on its own change.
+    B.write('admins.change', { admins: [{ key: B.id, until: null }], quorum: 1, approvals: [] }, [entryHash(strip)]);
+    expect(Object.keys(settled(site.site, all(A, B, C)).admins()!.value.admins)).toHaveLength(3);
+    // A and C remove B at its last seq before its changes ("removed by the others", 2 of 3): the raise stands again.
+    const body = { admins: [{ key: A.id, until: null }, { key: C.id, until: null }, { key: B.id, until: 0 }], quorum: 2 };
+    const proposal = { site: site.site, deps: [entryHash(raise)], ...body };
+    A.write('admins.change', { ...body, approvals: [approveAdminsChange(C.key, proposal)] }, [entryHash(raise)]);
+    const after = settled(site.site, all(A, B, C));
+    expect(after.admins()!.value).toMatchObject({ admins: { [A.id]: null, [C.id]: null, [B.id]: 0 }, quorum: 2 });
+    expect(after.defeatedAdminChanges().has(entryHash(raise))).toBe(false);
   });
 
   it('a removed admin signing past its until, naming the genesis, strips nobody', () => {

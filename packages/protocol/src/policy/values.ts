@@ -7,6 +7,7 @@
 import type { Schedule } from '../schemas/bodies.js';
 import type { AnyEntry, Entry } from '../schemas/entry.js';
 import { compareHlc } from '../hlc.js';
+import { canonicalString } from '../canonical.js';
 
 export type Until = number | null;
 
@@ -105,7 +106,7 @@ export function intersectUntils(records: Record<string, Until>[]): Record<string
     let u: Until = first[k]!;
     let everywhere = true;
     for (const r of rest) {
-      if (!(k in r)) {
+      if (!Object.hasOwn(r, k)) {
         everywhere = false;
         break;
       }
@@ -118,7 +119,7 @@ export function intersectUntils(records: Record<string, Until>[]): Record<string
 
 function untilRecord(list: ReadonlyArray<{ key: string; until: Until }>): Record<string, Until> {
   const out: Record<string, Until> = {};
-  for (const item of list) out[item.key] = item.key in out ? minUntil(out[item.key]!, item.until) : item.until;
+  for (const item of list) out[item.key] = Object.hasOwn(out, item.key) ? minUntil(out[item.key]!, item.until) : item.until;
   return out;
 }
 
@@ -127,7 +128,7 @@ export function minPositions(a: ScopePositions | null, b: ScopePositions | null)
   if (a === null) return b;
   if (b === null) return a;
   const out: ScopePositions = {};
-  for (const k of Object.keys(a).sort()) if (k in b) out[k] = Math.min(a[k]!, b[k]!);
+  for (const k of Object.keys(a).sort()) if (Object.hasOwn(b, k)) out[k] = Math.min(a[k]!, b[k]!);
   return out;
 }
 
@@ -137,7 +138,7 @@ function intersectScopes(records: Array<Record<string, ScopePositions | null>>):
   const [first, ...rest] = records;
   if (!first) return out;
   for (const c of Object.keys(first).sort()) {
-    if (!rest.every((r) => c in r)) continue;
+    if (!rest.every((r) => Object.hasOwn(r, c))) continue;
     out[c] = rest.reduce<ScopePositions | null>((acc, r) => minPositions(acc, r[c]!), first[c]!);
   }
   return out;
@@ -145,7 +146,7 @@ function intersectScopes(records: Array<Record<string, ScopePositions | null>>):
 
 function scopeRecord(list: ReadonlyArray<{ cert: string; until: ScopePositions | null }>): Record<string, ScopePositions | null> {
   const out: Record<string, ScopePositions | null> = {};
-  for (const item of list) out[item.cert] = item.cert in out ? minPositions(out[item.cert]!, item.until) : sortedPositions(item.until);
+  for (const item of list) out[item.cert] = Object.hasOwn(out, item.cert) ? minPositions(out[item.cert]!, item.until) : sortedPositions(item.until);
   return out;
 }
 
@@ -201,7 +202,7 @@ export function mergeResource(heads: Head[]): ResourceValue {
   const seen = new Set<string>();
   for (const b of bodies) {
     if (!b.schedule) continue;
-    const id = JSON.stringify(b.schedule);
+    const id = canonicalString(b.schedule);
     if (!seen.has(id)) {
       seen.add(id);
       schedules.push(b.schedule);
@@ -212,7 +213,7 @@ export function mergeResource(heads: Head[]): ResourceValue {
     name: top.name,
     kind: top.kind,
     requiredCerts: [...new Set(bodies.flatMap((b) => b.requiredCerts))].sort(),
-    schedules: schedules.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1)),
+    schedules: schedules.sort((a, b) => (canonicalString(a) < canonicalString(b) ? -1 : 1)),
     unlockSeconds: Math.min(...bodies.map((b) => b.unlockSeconds)),
     idleTimeoutSeconds: minNullable(bodies.map((b) => b.idleTimeoutSeconds)),
     maxStaleHours: minNullable(bodies.map((b) => b.maxStaleHours)),

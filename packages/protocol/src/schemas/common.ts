@@ -19,4 +19,4 @@ export const Text = (max = 200) => z.string().max(max);
 export const Millis = z.number().int().nonnegative().max(2 ** 47);
 export const Seq = z.number().int().positive().max(2 ** 40);
 /** Last trusted seq of a feed (null: no limit). Lets an admin withdraw trust without voiding what was signed before. */
-export const UntilSeq = Seq.nullable();
+export const UntilSeq = z.number().int().nonnegative().max(2 ** 40).nullable(); // 0: none of its entries
