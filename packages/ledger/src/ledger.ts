@@ -1019,9 +1019,10 @@ export class Ledger {
       this.rejectBadSignature(c, ctx.reject);
       return false;
     };
-    const { waiting, dropped } = this.pending.park(author, cands, unauthorised, verified, ctx.receivedAt);
+    const { waiting, dropped, forks } = this.pending.park(author, cands, unauthorised, verified, ctx.receivedAt);
     ctx.result.waiting += waiting;
     ctx.result.dropped += dropped;
+    ctx.forkRows.push(...forks);
   }
 
   /**

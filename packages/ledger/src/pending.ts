@@ -123,9 +123,15 @@ export class Pending {
    * parks the new ones that `verified` accepts (it reports those it refuses), evicts stored
    * rows that lower seqs displaced. Inside the ingest's transaction.
    */
-  park(author: string, cands: readonly PendingEntry[], unauthorised: boolean, verified: (c: PendingEntry) => boolean, at: number): { waiting: number; dropped: number } {
+  park(author: string, cands: readonly PendingEntry[], unauthorised: boolean, verified: (c: PendingEntry) => boolean, at: number): { waiting: number; dropped: number; forks: Array<{ p: PendingEntry; original: Uint8Array }> } {
     let waiting = 0;
     let dropped = 0;
+    // A third (fourth…) signed entry at a seq that already holds two is not held but is fork
+    // proof, so it is recorded now like any fork (else replicas would differ in what they prove).
+    // Not for a key without authority: its forks prove nothing anyone relies on, and would be
+    // a way to fill the forks table.
+    const forks: Array<{ p: PendingEntry; original: Uint8Array }> = [];
+    let first: PendingEntry | undefined;
     const held = this.heldSet();
     if (!unauthorised) this.authorise(author);
     const sorted = [...cands].sort((a, b) => a.entry.seq - b.entry.seq || Number(!!b.stored) - Number(!!a.stored));
@@ -136,11 +142,15 @@ export class Pending {
     let atSeq = 0;
     let lastSeq = -1;
     for (const c of sorted) {
-      if (c.entry.seq !== lastSeq) (lastSeq = c.entry.seq), (atSeq = 0);
+      if (c.entry.seq !== lastSeq) (lastSeq = c.entry.seq), (atSeq = 0), (first = undefined);
       const fits = room && kept < cap && atSeq < PENDING_PER_SEQ;
       if (c.stored) {
-        if (fits) (kept++, atSeq++);
+        if (fits) (kept++, atSeq++, (first ??= c));
         else this.drop(author, c.entry.seq, c.hash);
+        continue;
+      }
+      if (first && atSeq >= PENDING_PER_SEQ && !unauthorised) {
+        if (verified(c)) forks.push({ p: c, original: first.hash });
         continue;
       }
       if (!fits || this.count() >= PENDING_TOTAL) {
@@ -153,10 +163,11 @@ export class Pending {
         waiting++;
         kept++;
         atSeq++;
+        first ??= c;
         if (unauthorised) held.add(author);
       }
     }
-    return { waiting, dropped };
+    return { waiting, dropped, forks };
   }
 
   /** Deletes every held entry, or one author's; returns how many. */
