@@ -160,6 +160,9 @@ interface Parsed {
   known?: boolean;
 }
 
+/** Fork proofs kept per (author, seq) besides the feed's own entry there (sync.ts sends them all). */
+export const FORK_PROOFS_PER_SEQ = 3;
+
 /** Events an append leaves for the next batch of the access log's member and resource indexes. */
 const INDEX_BATCH = 256;
 type UnindexedEvent = { feed: number; seq: number; member: string | null; resource: string; at: number };
@@ -232,6 +235,7 @@ export class Ledger {
       deletePolicy: db.prepare('DELETE FROM policy WHERE pkey = ?'),
       insertFork: db.prepare('INSERT OR IGNORE INTO forks (author, seq, hash, json, detected_at) VALUES (?, ?, ?, ?, ?)'),
       forksOf: db.prepare('SELECT seq FROM forks WHERE author = ? LIMIT 1'),
+      forkBound: db.prepare('SELECT min(seq) AS low, (SELECT count(*) FROM forks WHERE author = @author AND seq = @seq) AS here FROM forks WHERE author = @author'),
       read: db.prepare(`SELECT json FROM entries WHERE id BETWEEN ${entryIdSql('?', '?')} AND ${entryIdSql('?', String(2 ** SEQ_BITS - 1))} ORDER BY id LIMIT ?`),
       // A peer's latest claim replaces its previous one (claims are unsigned: sync lag only).
       peerHead: db.prepare('INSERT OR REPLACE INTO peers (node, author, seq, seen_at) VALUES (?, ?, ?, ?)'),
@@ -1064,7 +1068,15 @@ export class Ledger {
         this.rejectBadSignature(p, ctx.reject);
         continue;
       }
-      this.stmt.insertFork.run(p.entry.author, p.entry.seq, p.hash, p.json, ctx.receivedAt);
+      // Proof enough, and bounded: a feed is untrusted from its lowest forked seq on, so entries
+      // at later seqs add nothing, nor do more than FORK_PROOFS_PER_SEQ at one seq (a forker can
+      // sign any number). Known proof changes nothing (sync may bring it again).
+      const bound = this.stmt.forkBound.get({ author: p.entry.author, seq: p.entry.seq }) as { low: number | null; here: number };
+      if ((bound.low !== null && p.entry.seq > bound.low) || bound.here >= FORK_PROOFS_PER_SEQ
+        || this.stmt.insertFork.run(p.entry.author, p.entry.seq, p.hash, p.json, ctx.receivedAt).changes === 0) {
+        ctx.result.duplicates++;
+        continue;
+      }
       this.noteFork(this.state, p.entry, p.hash, original);
       ctx.result.forks.push({ author: p.entry.author, seq: p.entry.seq });
       ctx.everything = true;
@@ -1200,18 +1212,19 @@ export class Ledger {
   }
 
   /**
-   * Author → the lowest seq at which this ledger holds a fork of that feed (what a `have`
-   * announces, so a peer sends the proofs this replica lacks). At most `limit` authors: those
-   * whose keys hold some authority first (their forks change decisions), then by key.
+   * Author → the lowest seq at which this ledger holds a fork of that feed and how many entries
+   * it holds there (what a `have` announces, so a peer sends the proofs this replica lacks). At
+   * most `limit` authors: those whose keys hold some authority first (their forks change
+   * decisions), then by key.
    */
-  forkSeqs(limit: number): Record<string, number> {
+  forkClaims(limit: number): Record<string, { seq: number; entries: number }> {
     const forks = this.state.forks();
     if (forks.length > limit) {
       const rank = (a: string) => (this.state.hasAuthority(a) ? 0 : 1);
       forks.sort((x, y) => rank(x.author) - rank(y.author) || (x.author < y.author ? -1 : 1));
       forks.length = limit;
     }
-    return Object.fromEntries(forks.map((f) => [f.author, f.seq]));
+    return Object.fromEntries(forks.map((f) => [f.author, { seq: f.seq, entries: f.hashes.length }]));
   }
 
   findByHash(hash: string): AnyEntry | undefined {

@@ -6,7 +6,7 @@
  *   want  → the receiver sends the ranges asked for;
  *   batch → the receiver ingests the entries (canonical bytes, verified).
  * A `have` also names the feeds the sender knows to be forked; the receiver sends the proofs of
- * the forks the sender lacks (both entries), so replicas converge on forks too.
+ * the forks the sender lacks (every entry at the fork), so replicas converge on forks too.
  * Every message is idempotent, so a channel that drops, duplicates, delays or reorders only
  * slows convergence: the next `have` round repairs whatever was lost. Batches never exceed
  * `maxMessageBytes` once encoded.
@@ -14,7 +14,7 @@
 import { Buffer } from 'node:buffer';
 import {
   SyncMessage, describeZodError, MAX_ENTRY_BYTES, MAX_HAVE_FORKS,
-  type BatchMessage, type HaveMessage, type SeqRange, type WantMessage,
+  type BatchMessage, type ForkClaim, type HaveMessage, type SeqRange, type WantMessage,
 } from '@keymesh/protocol';
 import { rangesAhead, type IngestResult, type Ledger, type VerifyMode } from './ledger.js';
 
@@ -46,7 +46,7 @@ export class SyncEngine {
   }
 
   have(): HaveMessage {
-    const forks = this.ledger.forkSeqs(MAX_HAVE_FORKS);
+    const forks = this.ledger.forkClaims(MAX_HAVE_FORKS);
     return { kind: 'have', node: this.node, heads: this.ledger.heads(), ...(Object.keys(forks).length ? { forks } : {}) };
   }
 
@@ -88,18 +88,18 @@ export class SyncEngine {
   }
 
   /**
-   * Sends the proofs of the forks a peer does not know of (`theirs`: author → lowest forked
-   * seq it holds): the feed's entry at the fork and every other signed entry found there. A
+   * Sends the proofs of the forks a peer does not know of (`theirs`: what its `have` claims):
+   * the feed's entry at the fork and every other signed entry found there. A
    * feed's entries alone do not show a fork, so without these two replicas with equal heads
    * would trust different entries (issue 10, finding 6). After the ranges, so a peer that was
    * behind links the proof to the entries before it in the same round.
    */
-  private sendForkProofs(to: string, theirs: Record<string, number>): void {
+  private sendForkProofs(to: string, theirs: Record<string, ForkClaim>): void {
     const out = this.batcher(to);
     let sent = 0;
     for (const f of this.ledger.forks()) {
       const known = theirs[f.author];
-      if (known !== undefined && known <= f.seq) continue;
+      if (known && (known.seq < f.seq || (known.seq === f.seq && known.entries >= f.hashes.length))) continue;
       if (++sent > MAX_HAVE_FORKS) break; // bounded per round; the next `have` asks again
       for (const line of this.ledger.forkProofs(f.author, f.seq)) out.push(line, () => `fork proof ${f.author.slice(0, 12)}…/${f.seq}`);
     }

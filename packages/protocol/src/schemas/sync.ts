@@ -14,16 +14,21 @@ export type Heads = z.infer<typeof Heads>;
  * authority first; peers may then send it proofs it already holds (counted as duplicates).
  */
 export const MAX_HAVE_FORKS = 256;
+/** A forked feed as a `have` names it: its lowest forked seq, and how many different signed entries the sender holds there. */
+export const ForkClaim = z.strictObject({ seq: Seq, entries: z.number().int().min(2).max(64) });
+export type ForkClaim = z.infer<typeof ForkClaim>;
+
 /**
- * `forks`: author → the lowest seq at which the sender holds a fork of that feed. The receiver
- * sends the proofs (both entries) of the forks the sender lacks, so replicas that hold the same
- * feeds also agree on which of them are forked (DESIGN §4). Optional: earlier releases omit it.
+ * `forks`: author → the fork the sender holds of that feed. The receiver sends the proofs (every
+ * entry at that seq) of the forks the sender lacks, or knows at a later seq or with fewer
+ * entries, so replicas that hold the same feeds also agree on which of them are forked and how
+ * (DESIGN §4). Optional: earlier releases omit it.
  */
 export const HaveMessage = z.strictObject({
   kind: z.literal('have'),
   node: PublicKeyHex,
   heads: Heads,
-  forks: z.record(PublicKeyHex, Seq).refine((f) => Object.keys(f).length <= MAX_HAVE_FORKS, `at most ${MAX_HAVE_FORKS} forked feeds`).optional(),
+  forks: z.record(PublicKeyHex, ForkClaim).refine((f) => Object.keys(f).length <= MAX_HAVE_FORKS, `at most ${MAX_HAVE_FORKS} forked feeds`).optional(),
 });
 export const SeqRange = z.strictObject({ author: PublicKeyHex, from: Seq, to: Seq }).refine((r) => r.from <= r.to, 'range must have from <= to');
 export type SeqRange = z.infer<typeof SeqRange>;
