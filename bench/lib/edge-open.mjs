@@ -1,22 +1,25 @@
 // An edge node's start after a reboot (DESIGN §12: under 2 s, under 150 MB RSS), in a process of
 // its own: open the edge-sized ledger (edge-ledger.mjs), then decide a few taps and record each
 // decision in the node's own feed, as the agent would. The caller evicts the file from the page
-// cache first (evictFromPageCache). Prints one JSON line.
-//   node bench/lib/edge-open.mjs DB
+// cache first (evictFromPageCache). With N, then times N rule changes appended and N arriving by
+// sync (a fresh process like a node's: the bench's own heap, hundreds of MB of test data, made
+// its major GCs pause the timed appends by up to a second). Prints one JSON line.
+//   node bench/lib/edge-open.mjs DB [N]
 import { Ledger } from '@keymesh/ledger';
-import { decide } from '@keymesh/protocol';
+import { decide, encodeEntry, entryHash, signEntry } from '@keymesh/protocol';
+import { memberBody } from '@keymesh/protocol/testing';
 import { edgeSite } from './edge-ledger.mjs';
 import { NOW } from './access-event.mjs';
 
-const [db] = process.argv.slice(2);
+const [db, changes] = process.argv.slice(2);
 if (!db) {
-  console.log('usage: node bench/lib/edge-open.mjs DB');
+  console.log('usage: node bench/lib/edge-open.mjs DB [N]');
   process.exit(2);
 }
-const { site, nodes } = edgeSite();
-const t = performance.now();
+const { site, admin, nodes } = edgeSite();
+const t0 = performance.now();
 const l = Ledger.open(db, { site: site.site, now: () => NOW });
-const openMs = performance.now() - t;
+const openMs = performance.now() - t0;
 const rssAfterOpenMb = process.memoryUsage().rss / 2 ** 20;
 const taps = [];
 for (let i = 0; i < 10; i++) {
@@ -28,5 +31,49 @@ for (let i = 0; i < 10; i++) {
   taps.push(performance.now() - s);
 }
 const { rss, heapUsed } = process.memoryUsage();
+const out = { openMs, rssAfterOpenMb, rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, firstTapMs: taps[0], maxTapMs: Math.max(...taps) };
+
+if (changes) {
+  const n = Number(changes);
+  const members = 5000;
+  let x = 777;
+  const nextMember = () => ((x = (x * 1103515245 + 12345) & 0x7fffffff) % members);
+  const change = (k, i) => memberBody(`m${k}`, { contact: `m${k}+${i}@example.org`, status: i % 10 === 0 ? 'suspended' : 'active' });
+  const cpu = (c) => ((u) => (u.user + u.system) / 1000)(process.cpuUsage(c));
+  for (let i = 0; i < 20; i++) l.append(admin, 'member.put', change(nextMember(), -i)); // warm-up, not timed
+  out.appendMs = [];
+  out.ingestMs = [];
+  out.cpuMs = [];
+  for (let i = 0; i < n; i++) {
+    const body = change(nextMember(), i);
+    const c = process.cpuUsage();
+    const t = performance.now();
+    l.append(admin, 'member.put', body);
+    out.appendMs.push(performance.now() - t);
+    out.cpuMs.push(cpu(c));
+  }
+  // Changes signed elsewhere by the same admin (its dashboard), beforehand: the node only
+  // verifies and applies them. deps name the heads this ledger holds, so one change per member.
+  let seq = l.heads()[admin.publicKey];
+  let prev = entryHash(l.read(admin.publicKey, seq, 1)[0]);
+  const lines = [];
+  const used = new Set();
+  while (lines.length < n) {
+    const k = nextMember();
+    if (used.has(k)) continue;
+    used.add(k);
+    const { entry, hash } = signEntry(admin, { site: site.site, seq: ++seq, prev, hlc: { wall: NOW, logical: 100_000 + lines.length }, type: 'member.put', deps: l.policy.headHashes(`member/m${k}`), body: change(k, lines.length) });
+    lines.push(encodeEntry(entry));
+    prev = hash;
+  }
+  for (const line of lines) {
+    const c = process.cpuUsage();
+    const t = performance.now();
+    const r = l.ingest([line]);
+    out.ingestMs.push(performance.now() - t);
+    out.cpuMs.push(cpu(c));
+    if (r.accepted !== 1) throw new Error(`rule change not accepted: ${JSON.stringify(r)}`);
+  }
+}
 l.close();
-process.stdout.write(JSON.stringify({ openMs, rssAfterOpenMb, rssMb: rss / 2 ** 20, heapMb: heapUsed / 2 ** 20, firstTapMs: taps[0], maxTapMs: Math.max(...taps) }) + '\n');
+process.stdout.write(JSON.stringify(out) + '\n');

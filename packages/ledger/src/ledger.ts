@@ -446,13 +446,17 @@ export class Ledger {
     this.db.pragma('cache_size = -2000');
     try {
       const authors = new Map<string, string>();
+      const lastHash = new Map<string, string>(); // author → hash of its last rule read: the next one's prev
       for (const row of this.db.prepare('SELECT hash, json FROM entries WHERE id IN (SELECT id FROM entries WHERE pkey IS NOT NULL) ORDER BY id').iterate() as Iterable<{ hash: Buffer; json: string }>) {
         const e = JSON.parse(row.json) as AnyEntry;
         if (e.site === this.site) e.site = this.site;
         const author = authors.get(e.author);
         if (author === undefined) authors.set(e.author, e.author);
         else e.author = author;
-        s.add(e, row.hash.toString('hex'));
+        const hash = row.hash.toString('hex');
+        if (e.prev !== null && e.prev === lastHash.get(e.author)) e.prev = lastHash.get(e.author)!;
+        lastHash.set(e.author, hash);
+        s.add(e, hash);
       }
     } finally {
       this.db.pragma(`cache_size = ${cacheSize}`);
