@@ -5,7 +5,8 @@
  * signature was checked before it was parked, so a held entry is evidence: it may tell a node
  * that its own feed is ahead elsewhere. Held entries are bounded: per author (the lowest seqs
  * are kept: they are the ones that can apply next), per (author, seq) (two: a fork pair is
- * proof), in number of authors without authority, and in total. Overflow is dropped and
+ * proof), in number of authors without authority, and in total (apart for keys without
+ * authority, so they cannot crowd out the evidence of the others). Overflow is dropped and
  * counted, not quarantined: the peers send it again once the gap closes.
  */
 import type Database from 'better-sqlite3';
@@ -18,8 +19,13 @@ export const PENDING_PER_SEQ = 2;
 /** Entries held per key without authority, and how many such keys. */
 export const HELD_PER_AUTHOR = 256;
 export const HELD_AUTHORS = 1000;
-/** Entries held in all. */
+/**
+ * Entries held in all for keys with authority, and apart for keys without: however many keys
+ * a peer invents, a genuine entry ahead of a gap (the node's own, proving its feed ahead) is
+ * still held.
+ */
 export const PENDING_TOTAL = 50_000;
+export const HELD_TOTAL = 32_768;
 
 export interface PendingEntry {
   entry: AnyEntry;
@@ -33,6 +39,8 @@ export class Pending {
   private readonly stmt;
   /** Rows in the table; loaded when first needed, dropped when a transaction fails. */
   private total: number | undefined;
+  /** Rows of keys without authority (of `total`); loaded when needed, dropped when unsure. */
+  private heldTotal: number | undefined;
   /** Authors whose rows are marked unauthorised; as `total`. */
   private held: Set<string> | undefined;
 
@@ -45,6 +53,7 @@ export class Pending {
       authorise: db.prepare('UPDATE pending SET unauthorised = 0 WHERE author = ? AND unauthorised = 1'),
       maxSeq: db.prepare('SELECT max(seq) AS seq FROM pending WHERE author = ?'),
       count: db.prepare('SELECT count(*) AS n FROM pending'),
+      countHeld: db.prepare('SELECT count(*) AS n FROM pending WHERE unauthorised = 1'),
       heldAuthors: db.prepare('SELECT DISTINCT author FROM pending WHERE unauthorised = 1'),
     };
   }
@@ -52,6 +61,7 @@ export class Pending {
   /** Forgets the cached counts (after a failed transaction: the file is the truth). */
   forget(): void {
     this.total = undefined;
+    this.heldTotal = undefined;
     this.held = undefined;
   }
 
@@ -63,10 +73,19 @@ export class Pending {
     return (this.total ??= (this.stmt.count.get() as { n: number }).n);
   }
 
+  private countHeld(): number {
+    return (this.heldTotal ??= (this.stmt.countHeld.get() as { n: number }).n);
+  }
+
+  /** Is there room for one more entry, of a key with authority or of one without? */
+  private room(unauthorised: boolean): boolean {
+    return unauthorised ? this.countHeld() < HELD_TOTAL : this.count() - this.countHeld() < PENDING_TOTAL;
+  }
+
   /** Is there room for (more) entries of a key without authority? */
   mayHold(author: string): boolean {
     const held = this.heldSet();
-    return (held.has(author) || held.size < HELD_AUTHORS) && this.count() < PENDING_TOTAL;
+    return (held.has(author) || held.size < HELD_AUTHORS) && this.room(true);
   }
 
   stats(): { entries: number; unauthorisedAuthors: number } {
@@ -88,6 +107,7 @@ export class Pending {
     if (!held.has(author)) return;
     this.stmt.authorise.run(author);
     held.delete(author);
+    this.heldTotal = undefined;
   }
 
   /** The author's held entries, in seq order. A row that does not even parse is dropped. */
@@ -110,11 +130,13 @@ export class Pending {
   deleteUpTo(author: string, seq: number): void {
     const n = this.stmt.deleteUpTo.run(author, seq).changes;
     if (this.total !== undefined) this.total -= n;
+    if (n && this.held?.has(author)) this.heldTotal = undefined;
   }
 
   drop(author: string, seq: number, hash: Uint8Array): void {
     const n = this.stmt.deleteOne.run(author, seq, hash).changes;
     if (this.total !== undefined) this.total -= n;
+    if (n && this.held?.has(author)) this.heldTotal = undefined;
   }
 
   /**
@@ -153,13 +175,14 @@ export class Pending {
         if (verified(c)) forks.push({ p: c, original: first.hash });
         continue;
       }
-      if (!fits || this.count() >= PENDING_TOTAL) {
+      if (!fits || !this.room(unauthorised)) {
         dropped++;
         continue;
       }
       if (!verified(c)) continue;
       if (this.stmt.insert.run(author, c.entry.seq, c.hash, c.json, at, unauthorised ? 1 : 0).changes) {
         this.total = this.count() + 1;
+        if (unauthorised) this.heldTotal = this.countHeld() + 1;
         waiting++;
         kept++;
         atSeq++;

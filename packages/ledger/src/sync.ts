@@ -80,7 +80,8 @@ export class SyncEngine {
   }
 
   private onHave(from: string, msg: HaveMessage): void {
-    this.ledger.noteRemoteHeads(msg.node, msg.heads);
+    // Under the peer it came from: a message naming another node must not overwrite that node's claim.
+    this.ledger.noteRemoteHeads(from, msg.heads);
     this.sendRanges(from, this.ledger.missing(msg.heads));
     this.sendForkProofs(from, msg.forks ?? {});
     const wanted = rangesAhead(msg.heads, this.ledger.heads());
