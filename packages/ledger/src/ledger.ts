@@ -1124,9 +1124,9 @@ export class Ledger {
       return null;
     }
     // Far ahead of `now` (node-time.ts) is refused, but for a restrictive entry (a node obeys a
-    // suspension whatever its stamp) and a coordinator's, whose stamps say what time it is
-    // (DESIGN §10). Neither moves the clock further than `now` allows.
-    if (this.time.isTooFarAhead(entry.hlc) && !(p.known !== false && isRestrictive(entry)) && !this.isCoordinator(entry.author)) {
+    // suspension whatever its stamp) and a coordinator's within a year, whose stamps say what
+    // time it is (DESIGN §10). Neither moves the clock further than `now` allows.
+    if (this.time.isTooFarAhead(entry.hlc) && !(p.known !== false && isRestrictive(entry)) && !(this.isCoordinator(entry.author) && this.time.believable(entry.hlc))) {
       reject(json, entry.author, entry.seq, 'CLOCK_AHEAD', `stamped ${new Date(entry.hlc.wall).toISOString()}, more than ${this.clock.maxDriftMs / 1000} s ahead of this node's time (${new Date(this.now()).toISOString()}); check the author's clock (NTP)`);
       return null;
     }

@@ -17,6 +17,14 @@ import { inFeedSql } from './schema.js';
 
 const FLOOR_KEY = 'time_floor';
 
+/**
+ * How far past this node's `now` a coordinator's stamp is believed. A lagging Pi learns the
+ * time (a month behind, a year), but one entry stamped a century ahead (a coordinator whose RTC
+ * came back in 2123, or a stolen coordinator key) must not expire every membership for good:
+ * past this it is an ordinary stamp, refused as too far ahead.
+ */
+export const MAX_COORDINATOR_LEAD_MS = 366 * 86_400_000;
+
 export class NodeTime {
   readonly clock: HybridClock;
   private floor: number;
@@ -53,13 +61,18 @@ export class NodeTime {
     return this.clock.isTooFarAhead(hlc);
   }
 
+  /** May a coordinator's stamp `hlc` say what time it is (not too far past `now`)? */
+  believable(hlc: Hlc): boolean {
+    return hlc.wall <= Math.max(this.stagedFloor, this.wall()) + MAX_COORDINATOR_LEAD_MS;
+  }
+
   /**
    * A received entry is being stored (inside the transaction). `fromCoordinator`: its author is
    * an enrolled, unretired coordinator, whose stamps raise the floor. Returns the stamp to record
    * in the entry's row: its own, or 0 when it will not be absorbed.
    */
   received(hlc: Hlc, fromCoordinator: boolean): Hlc {
-    if (fromCoordinator && hlc.wall > this.stagedFloor) this.stagedFloor = hlc.wall;
+    if (fromCoordinator && hlc.wall > this.stagedFloor && this.believable(hlc)) this.stagedFloor = hlc.wall;
     if (hlc.wall > Math.max(this.stagedFloor, this.wall()) + this.clock.maxDriftMs) return { wall: 0, logical: 0 };
     if (!this.newest || compareHlc(hlc, this.newest) > 0) this.newest = hlc;
     return hlc;

@@ -178,6 +178,15 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     expect(own.entry.hlc.wall).toBeGreaterThanOrEqual(NOW);
   });
 
+  it("a coordinator's stamp more than a year past now is not believed: refused, now unchanged", () => {
+    const { site, A, ledger } = lagging();
+    const coord = new RawFeed(testKey(52), site.site, () => ({ wall: NOW + 2 * 365 * DAY, logical: 0 }));
+    ledger.ingest([lineOf(A.write('node.enrol', { node: coord.id, name: 'coordinator', role: 'coordinator', resources: [] }))]);
+    const r = ledger.ingest([coord.write('access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW }).line]);
+    expect(r.rejected.map((x) => x.code)).toEqual(['CLOCK_AHEAD']);
+    expect(ledger.now()).toBe(NOW - 30 * DAY);
+  });
+
   it('a retired coordinator says nothing about the time: its stamp ahead of now is refused', () => {
     const { site, A, ledger } = lagging();
     const coord = new RawFeed(testKey(51), site.site, () => ({ wall: NOW, logical: 0 }));
