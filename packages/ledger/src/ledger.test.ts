@@ -153,7 +153,7 @@ describe('ingest', () => {
     const twin = signEntry(node, { site: site.site, seq: 3, prev: third.prev, hlc: third.hlc, type: 'access.decision', deps: [], body: decision(3, 'mallory') });
     expect(ledger.ingest([twin.entry]).forks).toEqual([{ author: node.publicKey, seq: 3 }]);
     const forks = ledger.forks();
-    expect(forks).toEqual([{ author: node.publicKey, seq: 3, hashes: [entryHash(third), twin.hash].sort() }]);
+    expect(forks).toEqual([{ author: node.publicKey, seq: 3, hashes: [entryHash(third), twin.hash].sort(), resolved: false }]);
     expect(ledger.accessLog().rows.map((r) => r.seq)).toEqual([2, 1]); // seq 3 on: not trusted
     const all = [...ledger.iterateEncoded()].map((j) => JSON.parse(j) as AnyEntry);
     const full = PolicyState.from(site.site, [...all, twin.entry]);

@@ -110,15 +110,18 @@ export class Pending {
     this.heldTotal = undefined;
   }
 
-  /** The author's held entries, in seq order. A row that does not even parse is dropped. */
+  /** The author's held entries, in seq order. A row that is not the entry it is filed as is dropped. */
   rows(author: string): PendingEntry[] {
     const out: PendingEntry[] = [];
     for (const r of this.stmt.of.all(author) as Array<{ seq: number; hash: Buffer; json: string }>) {
+      let entry: AnyEntry | undefined;
       try {
-        out.push({ entry: JSON.parse(r.json) as AnyEntry, json: r.json, hash: new Uint8Array(r.hash), stored: true });
+        entry = JSON.parse(r.json) as AnyEntry;
       } catch {
-        this.drop(author, r.seq, r.hash);
+        // dropped below
       }
+      if (entry?.author === author && entry.seq === r.seq) out.push({ entry, json: r.json, hash: new Uint8Array(r.hash), stored: true });
+      else this.drop(author, r.seq, r.hash);
     }
     return out;
   }
