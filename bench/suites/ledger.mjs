@@ -49,6 +49,7 @@ export async function run(args, log) {
   }
   const quick = args.includes('--quick');
   const startLoad = os.loadavg()[0];
+  const when = { started: new Date(), code: codeVersion() }; // for RESULTS.md: the code that ran
   const dir = mkdtempSync(join(tmpdir(), 'keymesh-bench-ledger-'));
   const metrics = [];
   const m = (name, value, unit) => metrics.push({ name, value: Math.round(value * 100) / 100, unit });
@@ -349,12 +350,12 @@ export async function run(args, log) {
     rmSync(dir, { recursive: true, force: true });
   }
   if (quick) log('--quick: bench/RESULTS.md left as it is (the figures are not comparable)');
-  else recordRun(metrics, log);
+  else recordRun(metrics, log, { ...when, ended: new Date() });
   return metrics;
 }
 
 /** Writes this run into bench/RESULTS.md (the ledger section's recorded run). */
-export function recordRun(metrics, log) {
+export function recordRun(metrics, log, { started, ended, code }) {
   const v = Object.fromEntries(metrics.map((x) => [x.name, x]));
   const row = (name, what, budget) => (v[name] ? [{ ...v[name], what, budget }] : []);
   const rows = [
@@ -383,12 +384,15 @@ export function recordRun(metrics, log) {
     ...row('edge_rss_semi2_mb', 'the same with `node --max-semi-space-size=2` (V8 young generation capped), one round'),
   ];
   const { table, misses } = budgetTable(rows);
-  const steal = (name) => (v[name] ? ` (steal during it: ${v[name].value} %)` : '');
-  const why = (name) => name.startsWith('append') ? steal('append_steal_pct')
-    : name.startsWith('ingest') ? steal('ingest_steal_pct')
+  const steal = (name) => (v[name] ? ` (steal ${v[name].value} %)` : '');
+  const fig = (name) => (v[name] ? `${Math.round(v[name].value).toLocaleString('en-US')} ${v[name].unit}` : '?');
+  // What the CPU did meanwhile: a wall-clock rate below budget with the work per CPU-second above
+  // it means the process waited for a CPU (other jobs, steal), not that the code got slower.
+  const why = (name) => name.startsWith('append') ? `; the same code did ${fig('append_per_cpu_s')}${steal('append_steal_pct')}`
+    : name.startsWith('ingest') ? `; ${fig('ingest_per_cpu_s')} with both threads${steal('ingest_steal_pct')}`
     : name.startsWith('rule_change') && v.rule_change_cpu_p99_ms ? ` (CPU time p99 ${v.rule_change_cpu_p99_ms.value} ms)` : '';
   const missText = [
-    ...(misses.length ? misses.map((r) => `- \`${r.name}\` misses: ${r.value} ${r.unit} against ${r.budget.text}${why(r.name)}.`) : ['- Every budget is met.']),
+    ...(misses.length ? misses.map((r) => `- \`${r.name}\` misses: ${fig(r.name)} against ${r.budget.text}${why(r.name)}.`) : ['- Every budget is met.']),
     `- Load average (1 min, ${os.cpus().length} vCPUs): ${v.machine_load_avg_start?.value ?? '?'} when the suite started, ${v.machine_load_avg?.value ?? '?'} during the rule changes; above ${os.cpus().length}, the suite waited for a CPU.`,
   ].join('\n');
   let sqlite = '';
@@ -400,8 +404,8 @@ export function recordRun(metrics, log) {
     // the version is a detail
   }
   writeRecordedRun('ledger', [
-    `Command: \`npm run bench -- ledger\`. Date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC. Code: \`${codeVersion()}\`.`,
-    `Machine: ${machine(sqlite)}; OpenSSL ed25519 signs/s measured around the append rounds: ${v.machine_openssl_sign_per_s?.value ?? '?'}.`,
+    `Command: \`npm run bench -- ledger\`. Date: ${started.toISOString().replace('T', ' ').slice(0, 16)}–${ended.toISOString().slice(11, 16)} UTC. Code: \`${code}\`.`,
+    `Machine: ${machine(sqlite)}; OpenSSL ed25519 signs/s measured around the append rounds: ${fig('machine_openssl_sign_per_s')}.`,
     '',
     table,
     '',
