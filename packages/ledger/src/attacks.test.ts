@@ -152,6 +152,24 @@ describe('keys without authority and the pending budget', () => {
     expect(l.ingest([NODE.lines[4]!])).toMatchObject({ waiting: 1, dropped: 0 });
     expect(() => l.append(node, 'access.decision', decision(3))).toThrow(/SELF_FEED_BEHIND|ahead/);
   });
+
+  // Safe: a key that holds no authority any more is bounded like one that never did. Today a
+  // retired node's key (the SD card of a Pi that was lost, the very reason to retire it) still
+  // counts as having authority, so everything it signs past its retirement's lastSeq is stored
+  // as its feed at every replica, without bound (it counts for nothing: the access log keeps 2).
+  // The same holds for a member key or an admin key past its `until`.
+  it.failing(`a retired node's key signing 2,000 entries past its lastSeq leaves at most ${HELD_PER_AUTHOR} of them on a replica`, () => {
+    const l = replica();
+    l.ingest(NODE.lines.slice(0, 2));
+    l.append(admin.key, 'node.retire', { node: node.publicKey, lastSeq: 2, reason: 'SD card lost' });
+    const thief = track(tempLedger(site.site, { now: clock }));
+    thief.ingest([...l.iterateEncoded()]);
+    thief.appendMany(node, Array.from({ length: 2000 }, (_, i) => ({ type: 'access.decision' as const, body: decision(10 + i) })));
+    l.ingest([...thief.iterateEncoded(node.publicKey)], { verify: 'batch' });
+    expect(l.accessLog({ resource: 'door' }).rows).toHaveLength(2);
+    expect(l.heads()[node.publicKey]! - 2 + l.pendingStats().entries).toBeLessThanOrEqual(HELD_PER_AUTHOR);
+    restart(l, admin.key);
+  });
 });
 
 describe('entries of a newer version', () => {
