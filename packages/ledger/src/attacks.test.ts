@@ -246,4 +246,20 @@ describe('clock', () => {
     const r = restart(l);
     expect(r.now()).toBeLessThanOrEqual(NOW + 366 * DAY);
   });
+
+  // Safe: time believed from a coordinator's entries that an admin has since declared untrusted
+  // (retired at lastSeq 0: its key was stolen) stops counting. Today the raised floor is kept for
+  // good (no retirement, reboot or `clear` undoes it): this node and the admin writing on it
+  // stamp everything 300 days ahead, and a replica that learned of the retirement first (so it
+  // never believed the stolen key) refuses the admin's next entries as CLOCK_AHEAD.
+  it.failing("a stolen coordinator key's entry 300 days ahead, retired at lastSeq 0, no longer holds now() up; the admin's next entry is accepted everywhere", () => {
+    const l = replica();
+    l.ingest(chain(coord, 1, 1, null, { at: NOW + 300 * DAY }).lines);
+    l.append(admin.key, 'node.retire', { node: coord.publicKey, lastSeq: 0, reason: 'key stolen' });
+    l.append(admin.key, 'member.put', member('m1'));
+    const elsewhere = replica();
+    expect(elsewhere.ingest([...l.iterateEncoded(admin.key.publicKey)].slice(ADMIN.length)).rejected).toEqual([]);
+    expect(l.now()).toBe(NOW);
+    expect(restart(l, admin.key).now()).toBe(NOW);
+  });
 });
