@@ -6,11 +6,15 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { decodeEntry, encodeEntry, entryHash, signEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
 import { TestSite, testKey } from '@keymesh/protocol/testing';
 import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ledger } from './ledger.js';
 import { HELD_PER_AUTHOR, PENDING_TOTAL } from './pending.js';
 import { QUARANTINE_TOTAL } from './quarantine.js';
 import { RawFeed } from './test-feeds.js';
-import { tempLedger } from './test-support.js';
+import { tempDir, tempLedger } from './test-support.js';
 
 const NOW = 1_700_000_000_000;
 const DAY = 86_400_000;
@@ -302,5 +306,35 @@ describe('clock', () => {
     expect(elsewhere.ingest([...l.iterateEncoded(admin.key.publicKey)].slice(ADMIN.length)).rejected).toEqual([]);
     expect(l.now()).toBe(NOW);
     expect(restart(l, admin.key).now()).toBe(NOW);
+  });
+});
+
+describe('keymesh-ledger import of a hostile file', () => {
+  const BIN = fileURLToPath(new URL('../bin/keymesh-ledger.js', import.meta.url));
+  const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--site', site.site], { encoding: 'utf8', timeout: 20_000 });
+
+  it('forged, re-encoded, foreign, oversized and garbage lines around genuine ones: exit 1, the genuine ones in, the same digest as a clean replica, verify clean, then clear and append', () => {
+    const clean = replica();
+    clean.ingest(NODE.lines);
+    const dir = tempDir();
+    const next = NODE.lines[3]!;
+    const hostile = [
+      'garbage', '{}', next.replace(/"sig":"[0-9a-f]{128}"/, `"sig":"${ZERO_SIG}"`), next.replace('{"', '{ "'), next.replace(site.site, 'ff'.repeat(32)),
+      `{"pad":"${'x'.repeat(100_000)}"}`, next.replace('"seq":4,', '"seq":4.0,'),
+    ];
+    const file = join(dir, 'feeds.jsonl');
+    writeFileSync(file, [...hostile, ...ADMIN, ...[...NODE.lines].reverse(), ...hostile].join('\n') + '\n');
+    const db = join(dir, 'target.db');
+    const l = track(Ledger.open(db, { site: site.site, now: clock }));
+    l.close();
+    const imported = cli('import', db, file);
+    expect(imported.status).toBe(1);
+    expect(cli('verify', db).status).toBe(0);
+    expect(cli('digest', db).stdout.trim()).toContain(clean.digest());
+    expect(cli('clear', db, '--quarantine').status).toBe(0);
+    const r = track(Ledger.open(db, { site: site.site, now: clock }));
+    expect(r.heads()).toEqual(clean.heads());
+    expect(r.quarantined().length).toBe(0);
+    restart(r);
   });
 });
