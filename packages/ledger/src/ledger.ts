@@ -235,6 +235,7 @@ export class Ledger {
       deletePolicy: db.prepare('DELETE FROM policy WHERE pkey = ?'),
       insertFork: db.prepare('INSERT OR IGNORE INTO forks (author, seq, hash, json, detected_at) VALUES (?, ?, ?, ?, ?)'),
       forksOf: db.prepare('SELECT seq FROM forks WHERE author = ? LIMIT 1'),
+      repairJson: db.prepare(`UPDATE entries SET json = ? WHERE id = ${entryIdSql('?', '?')}`),
       forkBound: db.prepare('SELECT min(seq) AS low, (SELECT count(*) FROM forks WHERE author = @author AND seq = @seq) AS here FROM forks WHERE author = @author'),
       read: db.prepare(`SELECT json FROM entries WHERE id BETWEEN ${entryIdSql('?', '?')} AND ${entryIdSql('?', String(2 ** SEQ_BITS - 1))} ORDER BY id LIMIT ?`),
       // A peer's latest claim replaces its previous one (claims are unsigned: sync lag only).
@@ -951,7 +952,10 @@ export class Ledger {
       if (p.entry.seq <= seq) {
         const have = this.stmt.entryAt.get(head!.id, p.entry.seq) as { hash: Buffer; json: string };
         if (Buffer.compare(have.hash, p.hash) !== 0) ctx.forkRows.push({ p, original: have.hash });
-        else if (!p.stored) result.duplicates++;
+        else if (!p.stored) {
+          result.duplicates++;
+          if (have.json !== p.json) this.repairSignature(head!.id, p, have.json);
+        }
         if (p.stored) stale = true;
         continue;
       }
@@ -1131,6 +1135,16 @@ export class Ledger {
       return null;
     }
     return p;
+  }
+
+  /**
+   * The same entry (same hash) with other bytes: only its `sig` can differ. A run verified in
+   * 'batch' mode checks the newest signature only, so a relay may have got an inner entry stored
+   * with a damaged one; the genuine copy replaces it, so what this ledger serves verifies.
+   */
+  private repairSignature(feed: number, p: Parsed, storedJson: string): void {
+    const stored = { entry: JSON.parse(storedJson) as AnyEntry, json: storedJson, hash: p.hash };
+    if (this.signatureOk(p) && !this.signatureOk(stored)) this.stmt.repairJson.run(p.json, feed, p.entry.seq);
   }
 
   /** Signature checks for a contiguous run of one feed; returns the prefix that passed. */

@@ -96,7 +96,8 @@ describe('sync engine', () => {
     const sent: SyncMessage[] = [];
     const invalid: string[] = [];
     const [ka, kb] = [testKey(101).publicKey, testKey(102).publicKey];
-    const ea = new SyncEngine(a, ka, (_to, m) => sent.push(m), { maxMessageBytes: 2048 });
+    // Every batch within the call (pacing is tested in attacks-sync.test.ts).
+    const ea = new SyncEngine(a, ka, (_to, m) => sent.push(m), { maxMessageBytes: 2048, batchesPerTurn: 1000 });
     const eb = new SyncEngine(b, kb, () => undefined, { onInvalid: (r) => invalid.push(r) });
     ea.receive(kb, eb.have());
     const batches = sent.filter((m) => m.kind === 'batch');

@@ -27,22 +27,37 @@ export interface SyncOptions {
   /** Called for messages that fail validation (logged by the caller, never thrown). */
   onInvalid?: (reason: string, raw: unknown) => void;
   onIngest?: (result: IngestResult, from: string) => void;
+  /**
+   * Batches sent to one peer within one call; the rest of a catch-up follows in later turns of
+   * the event loop (DESIGN §7: an edge keeps deciding taps while it serves a catch-up).
+   */
+  batchesPerTurn?: number;
 }
 
 export type Send = (to: string, msg: SyncMessage) => void;
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+export const DEFAULT_BATCHES_PER_TURN = 4;
+/** Most ranges one `have` makes a replica ask for (a WantMessage's limit); the next round asks for more. */
+export const MAX_WANTED_PER_HAVE = 10_000;
+
+/** What is left to send to one peer: ranges by author, merged, in the order they were asked for. */
+type Outbox = Map<string, Array<{ from: number; to: number }>>;
 
 export class SyncEngine {
   readonly maxMessageBytes: number;
   private readonly readChunk: number;
   private readonly verify: VerifyMode;
+  private readonly batchesPerTurn: number;
+  /** Peer → what is still to be sent to it (paced: see batchesPerTurn). */
+  private readonly outboxes = new Map<string, Outbox>();
 
   constructor(readonly ledger: Ledger, readonly node: string, private readonly send: Send, private readonly opts: SyncOptions = {}) {
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     if (this.maxMessageBytes < 1024) throw new RangeError(`maxMessageBytes ${this.maxMessageBytes} is too small; use at least 1024 (entries may be up to ${MAX_ENTRY_BYTES} bytes)`);
     this.readChunk = opts.readChunk ?? 500;
     this.verify = opts.verify ?? 'batch';
+    this.batchesPerTurn = Math.max(1, opts.batchesPerTurn ?? DEFAULT_BATCHES_PER_TURN);
   }
 
   have(): HaveMessage {
@@ -84,8 +99,33 @@ export class SyncEngine {
     this.ledger.noteRemoteHeads(from, msg.heads);
     this.sendRanges(from, this.ledger.missing(msg.heads));
     this.sendForkProofs(from, msg.forks ?? {});
-    const wanted = rangesAhead(msg.heads, this.ledger.heads());
-    if (wanted.length) this.send(from, { kind: 'want', node: this.node, ranges: wanted } satisfies WantMessage);
+    this.sendWants(from, rangesAhead(msg.heads, this.ledger.heads()));
+  }
+
+  /**
+   * Asks a peer for what it has ahead, in wants it accepts (each under maxMessageBytes and the
+   * schema's 10,000 ranges). Feeds this replica already holds first; at most MAX_WANTED_PER_HAVE
+   * ranges per have (a have may name 100,000 invented feeds), the rest in later rounds.
+   */
+  private sendWants(to: string, wanted: SeqRange[]): void {
+    if (wanted.length === 0) return;
+    const held = this.ledger.heads();
+    wanted.sort((a, b) => Number(!(b.author in held)) - Number(!(a.author in held)));
+    if (wanted.length > MAX_WANTED_PER_HAVE) wanted.length = MAX_WANTED_PER_HAVE;
+    const base = Buffer.byteLength(JSON.stringify({ kind: 'want', node: this.node, ranges: [] }));
+    let ranges: SeqRange[] = [];
+    let size = base;
+    for (const r of wanted) {
+      const cost = Buffer.byteLength(JSON.stringify(r)) + 1;
+      if (ranges.length && size + cost > this.maxMessageBytes) {
+        this.send(to, { kind: 'want', node: this.node, ranges } satisfies WantMessage);
+        ranges = [];
+        size = base;
+      }
+      ranges.push(r);
+      size += cost;
+    }
+    this.send(to, { kind: 'want', node: this.node, ranges } satisfies WantMessage);
   }
 
   /**
@@ -135,32 +175,70 @@ export class SyncEngine {
     this.opts.onIngest?.(result, from);
   }
 
-  /** Sends the entries of `ranges` in batches that each fit in maxMessageBytes. */
+  /**
+   * Sends the entries of `ranges` in batches that each fit in maxMessageBytes: up to
+   * batchesPerTurn batches now, the rest in later turns of the event loop. Ranges are merged
+   * with each other and with what is still queued for that peer, so a want naming one feed
+   * 2,000 times sends it once.
+   */
   sendRanges(to: string, ranges: readonly SeqRange[]): void {
+    let box = this.outboxes.get(to);
+    const queued = !!box;
+    if (!box) this.outboxes.set(to, (box = new Map()));
+    for (const r of ranges) addRange(box, r.author, r.from, r.to);
+    if (!queued) this.pump(to);
+  }
+
+  /** One turn of sending to `to`; schedules the next while anything is left. */
+  private pump(to: string): void {
+    const box = this.outboxes.get(to);
+    if (!box) return;
     const out = this.batcher(to);
-    for (const r of ranges) {
-      let seq = r.from;
-      while (seq <= r.to) {
-        const rows = this.ledger.readEncoded(r.author, seq, Math.min(this.readChunk, r.to - seq + 1));
-        if (!rows.length) break;
-        for (const json of rows) {
-          const at = seq++;
-          out.push(json, () => `entry ${r.author.slice(0, 12)}…/${at}`);
+    try {
+      sending: for (const [author, list] of box) {
+        while (list.length) {
+          const r = list[0]!;
+          const rows = this.ledger.readEncoded(author, r.from, Math.min(this.readChunk, r.to - r.from + 1));
+          if (!rows.length) {
+            list.shift();
+            continue;
+          }
+          for (const json of rows) {
+            // Stop before this line would start one batch more than a turn may send.
+            if (out.sent >= this.batchesPerTurn - 1 && !out.fits(json)) break sending;
+            const at = r.from++;
+            out.push(json, () => `entry ${author.slice(0, 12)}…/${at}`);
+          }
+          if (r.from > r.to) list.shift();
         }
+        box.delete(author);
       }
+      out.flush();
+    } catch (err) {
+      // The ledger was closed, or the read failed: drop what is left; the peer's next have asks again.
+      this.outboxes.delete(to);
+      this.opts.onInvalid?.(`sending to ${to} stopped: ${(err as Error).message}`, null);
+      return;
     }
-    out.flush();
+    if (box.size === 0) this.outboxes.delete(to);
+    else setImmediate(() => this.pump(to));
   }
 
   /** Collects canonical lines into `batch` messages to `to`, each under maxMessageBytes. */
-  private batcher(to: string): { push(json: string, what: () => string): void; flush(): void } {
+  private batcher(to: string): { push(json: string, what: () => string): void; fits(json: string): boolean; flush(): void; readonly sent: number } {
     const base = Buffer.byteLength(JSON.stringify({ kind: 'batch', node: this.node, entries: [] }));
     let batch: string[] = [];
     let size = base;
+    let sent = 0;
     const flush = () => {
-      if (batch.length) this.send(to, { kind: 'batch', node: this.node, entries: batch });
+      if (batch.length) (this.send(to, { kind: 'batch', node: this.node, entries: batch }), sent++);
       batch = [];
       size = base;
+    };
+    // Would `json` go into the current batch? (One too large for any batch is dropped by push.)
+    const fits = (json: string) => {
+      const cost = Buffer.byteLength(JSON.stringify(json));
+      return batch.length === 0 || base + cost > this.maxMessageBytes || size + cost + 1 <= this.maxMessageBytes;
     };
     const push = (json: string, what: () => string) => {
       const cost = Buffer.byteLength(JSON.stringify(json)); // as a JSON string in the array
@@ -172,6 +250,20 @@ export class SyncEngine {
       size += cost + (batch.length ? 1 : 0); // the comma
       batch.push(json);
     };
-    return { push, flush };
+    return { push, fits, flush, get sent() { return sent; } };
   }
+}
+
+/** Adds seqs from..to of `author` to an outbox, merged with the ranges already there. */
+function addRange(box: Outbox, author: string, from: number, to: number): void {
+  const list = box.get(author) ?? [];
+  list.push({ from, to });
+  list.sort((a, b) => a.from - b.from);
+  const merged: Array<{ from: number; to: number }> = [];
+  for (const r of list) {
+    const last = merged[merged.length - 1];
+    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+    else merged.push({ ...r });
+  }
+  box.set(author, merged);
 }
