@@ -149,8 +149,11 @@ export class PolicyState implements PolicyView, AuthorityView {
     return false;
   }
 
-  /** Does `author` hold authority for its entry `seq` (admin, node or member key within its `until`)? */
-  private hasAuthorityAt(author: string, seq: number): boolean {
+  /**
+   * Does `author` hold authority for its entry `seq` (an admin, a node or a member's key within
+   * its `until`)? Entries past every such position count for nothing: a store keeps them apart.
+   */
+  hasAuthorityAt(author: string, seq: number): boolean {
     if (this.isAdminKey(author, seq) || this.trustedNode(author, seq)) return true;
     for (const m of this.deps.ownersOf(author)) if (withinUntil(seq, this.member(m)?.keys[author])) return true;
     return false;
