@@ -18,8 +18,9 @@ export const USAGE: Record<Command | 'main', string> = {
 Operator and forensics tool for a Keymesh ledger database (one SQLite file per node).
 
 commands:
-  verify DB                 check every feed from scratch (canonical bytes, hash links,
-                            signatures, site); list each problem; exit 1 if any
+  verify DB                 check every page of the file and every feed from scratch
+                            (canonical bytes, hash links, signatures, site); list each
+                            problem; exit 1 if any
   digest DB                 print the state digest (equal digests = replicas agree)
   heads DB                  print each feed's head: author and highest seq held
   export DB [--author KEY]  print every entry, one canonical JSON line each, in feed order
@@ -37,10 +38,12 @@ example: keymesh-ledger export pi.db > feeds.jsonl && keymesh-ledger import copy
 
   verify: `usage: keymesh-ledger verify DB [--site ID] [--json]
 
-Checks every stored entry of every feed from scratch: canonical bytes, schema, the stored
-hash, hash links (prev), contiguous seqs, signatures, site; and lists forks (two signed
-entries for one seq). Prints one line per problem: author, seq and the reason. Progress goes
-to stderr on big databases.
+Checks every page of the file (SQLite's quick_check, which an open no longer runs: an open
+checks only what a crash can damage), then every stored entry of every feed from scratch:
+canonical bytes, schema, the stored hash, hash links (prev), contiguous seqs, signatures,
+site; and lists forks (two signed entries for one seq). Prints one line per problem: author,
+seq and the reason (author "(file)" for damage to the file itself). Progress goes to stderr
+on big databases.
 
 ${SITE}
 ${JSON_FLAG}
