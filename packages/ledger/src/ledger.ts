@@ -989,6 +989,10 @@ export class Ledger {
       const cands = ahead.get(seq + 1);
       if (!cands) break;
       let linked = cands.filter((c) => c.entry.prev === prev);
+      if (seq === stored && seq > 0 && linked.length === 0 && this.takeOtherBranch(author, seq, cands, ctx)) {
+        prev = this.feeds.get(author)!.hash;
+        linked = cands.filter((c) => c.entry.prev === prev);
+      }
       if (seq === stored && linked.length < cands.length) {
         // Next to the stored head an entry that names another prev can never apply: refused
         // (once: a held one is dropped). Further on it may link to another candidate of the seq
@@ -1030,6 +1034,46 @@ export class Ledger {
     // Entries past a bad signature in the run wait again (verified one by one), with the rest.
     const rest = [...run.slice(good.length).slice(1), ...[...ahead.values()].flat()];
     this.park(author, rest, false, ctx);
+  }
+
+  /**
+   * At a fork the feed goes on with the entry the next one names: when the entries after this
+   * ledger's head `seq` name another entry it holds there as fork proof (recorded, or found in
+   * this ingest), that entry becomes the feed's and the stored one the proof. Both are untrusted
+   * from the fork on, so nothing changes but the feed, which then agrees with its peers' (heads
+   * equal, sync goes quiet). Returns whether the feed's entry at `seq` was swapped.
+   */
+  private takeOtherBranch(author: string, seq: number, next: readonly Parsed[], ctx: IngestContext): boolean {
+    const named = new Set(next.map((c) => c.entry.prev));
+    const f = this.feeds.get(author)!;
+    let twin: Parsed | undefined;
+    const pending = ctx.forkRows.findIndex(({ p }) => p.entry.author === author && p.entry.seq === seq && named.has(toHex(p.hash)) && this.signatureOk(p));
+    if (pending >= 0) twin = ctx.forkRows.splice(pending, 1)[0]!.p;
+    else {
+      const row = (this.db.prepare('SELECT hash, json FROM forks WHERE author = ? AND seq = ?').all(author, seq) as Array<{ hash: Buffer; json: string }>)
+        .find((r) => named.has(r.hash.toString('hex')));
+      if (row) twin = { entry: JSON.parse(row.json) as AnyEntry, json: row.json, hash: new Uint8Array(row.hash) };
+    }
+    if (!twin) return false;
+    const old = this.stmt.entryAt.get(f.id, seq) as { hash: Buffer; json: string };
+    const oldEntry = JSON.parse(old.json) as AnyEntry;
+    // Out with the stored entry's rows (its event, index rows, held mark), in with the twin's.
+    const b = oldEntry.body as { resource?: string; member?: string | null; at?: number };
+    const id = (t: string, cols: string) => this.db.prepare(`DELETE FROM ${t} WHERE ${cols} AND id = ${entryIdSql('?', '?')}`);
+    if (typeof b.at === 'number' && typeof b.resource === 'string') {
+      id('events', 'at = ?').run(b.at, f.id, seq);
+      id('events_by_resource', 'resource = ? AND at = ?').run(b.resource, b.at, f.id, seq);
+      if (typeof b.member === 'string') id('events_by_member', 'member = ? AND at = ?').run(b.member, b.at, f.id, seq);
+      this.unindexed = this.unindexed.filter((ev) => !(ev.feed === f.id && ev.seq === seq));
+    }
+    this.held.release(f.id, seq);
+    this.db.prepare(`DELETE FROM entries WHERE id = ${entryIdSql('?', '?')}`).run(f.id, seq);
+    this.db.prepare('DELETE FROM forks WHERE author = ? AND seq = ? AND hash = ?').run(author, seq, twin.hash);
+    this.storeEntry(twin, ctx.touched);
+    this.setHead(author, seq, twin.hash);
+    ctx.forkRows.push({ p: { entry: oldEntry, json: old.json, hash: new Uint8Array(old.hash) }, original: twin.hash });
+    ctx.everything = true;
+    return true;
   }
 
   /** Holds the entries of a key without authority (bounded apart: pending.ts). */

@@ -180,6 +180,9 @@ export class PolicyState implements PolicyView, AuthorityView {
       bySeq.set(seq, [hash]);
       return;
     }
+    // Once each: an entry a store reported with noteSeqs (as fork proof) may be added later,
+    // when the store's feed goes on with it (Ledger.takeOtherBranch).
+    if (same.includes(hash)) return;
     same.push(hash);
     const at = this.forkAt.get(author);
     if (at === undefined || seq < at) this.forkAt.set(author, seq);
