@@ -51,6 +51,8 @@ export class SyncEngine {
   private readonly batchesPerTurn: number;
   /** Peer → what is still to be sent to it (paced: see batchesPerTurn). */
   private readonly outboxes = new Map<string, Outbox>();
+  /** Ranges asked of a peer while a turn of sending to it runs (a synchronous transport can answer within it): merged at its end. */
+  private readonly incoming = new Map<string, SeqRange[]>();
 
   constructor(readonly ledger: Ledger, readonly node: string, private readonly send: Send, private readonly opts: SyncOptions = {}) {
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -182,11 +184,17 @@ export class SyncEngine {
    * 2,000 times sends it once.
    */
   sendRanges(to: string, ranges: readonly SeqRange[]): void {
-    let box = this.outboxes.get(to);
-    const queued = !!box;
-    if (!box) this.outboxes.set(to, (box = new Map()));
+    if (this.outboxes.has(to)) {
+      // A turn is scheduled or running: what is asked now joins the outbox at its end.
+      const list = this.incoming.get(to) ?? [];
+      list.push(...ranges);
+      this.incoming.set(to, list);
+      return;
+    }
+    const box: Outbox = new Map();
     for (const r of ranges) addRange(box, r.author, r.from, r.to);
-    if (!queued) this.pump(to);
+    this.outboxes.set(to, box);
+    this.pump(to);
   }
 
   /** One turn of sending to `to`; schedules the next while anything is left. */
@@ -217,9 +225,12 @@ export class SyncEngine {
     } catch (err) {
       // The ledger was closed, or the read failed: drop what is left; the peer's next have asks again.
       this.outboxes.delete(to);
+      this.incoming.delete(to);
       this.opts.onInvalid?.(`sending to ${to} stopped: ${(err as Error).message}`, null);
       return;
     }
+    for (const r of this.incoming.get(to) ?? []) addRange(box, r.author, r.from, r.to);
+    this.incoming.delete(to);
     if (box.size === 0) this.outboxes.delete(to);
     else setImmediate(() => this.pump(to));
   }
