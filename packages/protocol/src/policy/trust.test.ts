@@ -108,15 +108,19 @@ describe('finding 5: trainer authority at the signing key\'s position', () => {
 
   it('withdrawing a scope binds each of the trainer\'s keys at its own position', () => {
     const { h, A, T, T2 } = trainerSite();
+    // Each key counts its own seqs: T is further along than T2, so no single seq bounds both.
+    for (const note of ['earlier', 'again']) T.write('cert.grant', { member: 'm0', cert: 'laser', grantedBy: 'trainer1', note });
     T2.write('cert.grant', { member: 'm1', cert: 'laser', grantedBy: 'trainer1', note: 'before' });
     A.receive(T2.feed);
     A.write('member.put', memberBody('trainer1', { keys: [{ key: T.id, until: null }, { key: T2.id, until: null }], trainerFor: [{ cert: 'laser', until: { [T.id]: T.feed.length, [T2.id]: T2.feed.length } }] }));
     T2.receive(A.feed);
     T2.write('cert.grant', { member: 'm2', cert: 'laser', grantedBy: 'trainer1', note: 'after' });
+    expect(T2.feed.at(-1)!.seq).toBeLessThanOrEqual(T.feed.length); // within T's position, past T2's
     // Backdated: naming the old record in deps does not escape the withdrawal.
     const old = A.feed.find((e) => e.type === 'member.put' && e.body.member === 'trainer1' && e.body.trainerFor.some((t) => t.until === null) && e.body.keys.length === 2)!;
     T2.write('cert.grant', { member: 'm3', cert: 'laser', grantedBy: 'trainer1', note: 'backdated' }, [...T2.state.headHashes('cert/m3/laser'), entryHash(old)]);
     const s = settled(h.site.site, [...h.entries(), ...T2.feed]);
+    expect(s.certified('m0', 'laser')).toBe(true);
     expect(s.certified('m1', 'laser')).toBe(true);
     expect(s.certified('m2', 'laser')).toBe(false);
     expect(s.certified('m3', 'laser')).toBe(false);
