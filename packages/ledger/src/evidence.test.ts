@@ -353,7 +353,7 @@ describe('property: no unsigned or forged input changes what append does', () =>
           l.close();
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 1000 },
     );
   });
 });
