@@ -945,7 +945,8 @@ export class Ledger {
    * become feeds (issue 10, finding 13). Other keys' entries wait, verified, in pending.
    */
   private mayStore(author: string, list: readonly Parsed[]): boolean {
-    if (this.feeds.has(author) || this.authorityOf(author)) return true;
+    // Authority is a prefix of a key's seqs (an until, a lastSeq): held at seq 1 or nowhere.
+    if (this.feeds.has(author) || this.state.hasAuthorityAt(author, 1)) return true;
     return list.some((p) => p.entry.type === 'site.genesis' && p.entry.seq === 1 && toHex(p.hash) === this.site);
   }
 
@@ -1023,17 +1024,52 @@ export class Ledger {
       seq += 1;
       prev = toHex(next.hash);
     }
-    const good = this.checkRun(run, verify, reject);
-    for (const p of good) this.storeEntry(p, ctx.touched);
+    const checked = this.checkRun(run, verify, reject);
+    const good = this.storeTrusted(author, checked, ctx.touched);
     if (good.length) {
       const last = good[good.length - 1]!;
       this.setHead(author, last.entry.seq, last.hash);
       this.pending.deleteUpTo(author, last.entry.seq);
       result.accepted += good.length;
     }
-    // Entries past a bad signature in the run wait again (verified one by one), with the rest.
-    const rest = [...run.slice(good.length).slice(1), ...[...ahead.values()].flat()];
-    this.park(author, rest, false, ctx);
+    // Entries past the key's authority, and those past a bad signature in the run (verified one
+    // by one), wait again with the rest.
+    const rest = [...checked.slice(good.length), ...run.slice(checked.length).slice(1), ...[...ahead.values()].flat()];
+    this.park(author, rest, this.heldFrom(author, rest), ctx);
+  }
+
+  /**
+   * Stores the verified run while `author` holds authority at each seq, and returns what it
+   * stored. Past its last such seq (a retired node's lastSeq, an admin's or member key's
+   * until) entries count for nothing: they are held apart and bounded like those of a key
+   * without authority, else a stolen retired key would grow every replica without end. The
+   * site's genesis gives its author the authority the rest of its run needs; an admin's
+   * `admins.change` may end its own (each seq after it is checked against the state it left,
+   * so a replica that gets the run in one piece stores what one that got it in parts does).
+   */
+  private storeTrusted(author: string, run: readonly Parsed[], touched: Set<string>): Parsed[] {
+    if (run.length === 0) return [];
+    const lastSeq = run[run.length - 1]!.entry.seq;
+    let lastAdmins = -1;
+    run.forEach((p, i) => policyKeyOf(p.entry) === 'admins' && (lastAdmins = i));
+    // Authority is a prefix of seqs: held at the last seq, it is held at every one before.
+    let all = lastAdmins < 0 && this.state.hasAuthorityAt(author, lastSeq);
+    let n = 0;
+    for (const p of run) {
+      const genesis = p.entry.seq === 1 && p.entry.type === 'site.genesis' && toHex(p.hash) === this.site;
+      if (!all && !genesis && !this.state.hasAuthorityAt(author, p.entry.seq)) break;
+      this.storeEntry(p, touched);
+      if (n++ === lastAdmins) all = this.state.hasAuthorityAt(author, lastSeq);
+    }
+    return run.slice(0, n);
+  }
+
+  /** The lowest of `cands`' seqs where `author` holds no authority (pending.ts `heldFrom`). */
+  private heldFrom(author: string, cands: readonly PendingEntry[]): number {
+    if (cands.length === 0) return Infinity;
+    const seqs = [...new Set(cands.map((c) => c.entry.seq))].sort((a, b) => a - b);
+    if (this.state.hasAuthorityAt(author, seqs[seqs.length - 1]!)) return Infinity;
+    return seqs.find((s) => !this.state.hasAuthorityAt(author, s))!;
   }
 
   /**
@@ -1082,32 +1118,34 @@ export class Ledger {
       ctx.result.dropped += list.length; // a flood of throwaway keys costs no query per key
       return;
     }
-    this.park(author, [...this.pending.rows(author), ...list], true, ctx);
+    this.park(author, [...this.pending.rows(author), ...list], 1, ctx);
   }
 
-  private park(author: string, cands: PendingEntry[], unauthorised: boolean, ctx: IngestContext): void {
+  private park(author: string, cands: PendingEntry[], heldFrom: number, ctx: IngestContext): void {
     if (cands.length === 0) return;
     const verified = (c: PendingEntry) => {
       if (this.signatureOk(c)) return true;
       this.rejectBadSignature(c, ctx.reject);
       return false;
     };
-    const { waiting, dropped, forks } = this.pending.park(author, cands, unauthorised, verified, ctx.receivedAt);
+    const { waiting, dropped, forks } = this.pending.park(author, cands, heldFrom, verified, ctx.receivedAt);
     ctx.result.waiting += waiting;
     ctx.result.dropped += dropped;
     ctx.forkRows.push(...forks);
   }
 
   /**
-   * Stores the held entries of keys that have gained authority (an enrolment, a member's key,
-   * an admin), until no more do. Runs after any write that changed such keys.
+   * Stores the held entries of keys that have gained authority at their lowest held seq (an
+   * enrolment, a member's key, an admin), until no more do. Runs after any write that changed
+   * such keys.
    */
   private drainHeld(ctx: IngestContext, verify: VerifyMode): boolean {
     if (!ctx.everything && ![...ctx.touched].some(grantsAuthority)) return false;
     // Each pass takes its authors out of the held set (ingestFeed authorises them): it ends.
     let drained = false;
     for (;;) {
-      const ready = this.pending.heldAuthors().filter((a) => this.authorityOf(a));
+      // What ingestFeed leaves held is past the key's authority, so a pass ends with it.
+      const ready = this.pending.heldAuthors().filter((a) => this.state.hasAuthorityAt(a, this.pending.firstHeld(a) ?? 1));
       if (ready.length === 0) return drained;
       for (const a of ready) this.ingestFeed(a, [], ctx, verify);
       drained = true;
@@ -1235,15 +1273,37 @@ export class Ledger {
 
   // ---- reading ---------------------------------------------------------------------------
 
-  /** Feed heads: author → highest contiguous seq held. */
+  /**
+   * Feed heads: author → highest contiguous seq held, up to the key's last seq with authority.
+   * Entries past it count for nothing and are held apart when they arrive, but a replica that
+   * stored some before it learned of a retirement (or a member key's withdrawal) keeps them:
+   * announcing them would make peers that hold them apart ask for them every round. So heads
+   * agree and sync goes quiet.
+   */
   heads(): Heads {
     this.flush(); // heads are announced to peers: nothing unsynced may be claimed
     const out: Heads = {};
     for (const author of [...this.feeds.keys()].sort()) {
-      const seq = this.feeds.get(author)!.seq;
+      const seq = this.trustedHead(author, this.feeds.get(author)!.seq);
       if (seq > 0) out[author] = seq;
     }
     return out;
+  }
+
+  /**
+   * The highest seq up to `seq` where `author` holds authority (a prefix of its seqs), or 0.
+   * Not for an admin's key: its withdrawal may be its own entry past its new `until`, which
+   * counts, so its feed is announced whole.
+   */
+  private trustedHead(author: string, seq: number): number {
+    if (seq === 0 || this.state.hasAuthorityAt(author, seq) || this.state.isAdminKey(author, 1)) return seq;
+    let [lo, hi] = [0, seq]; // authority at lo (0: none needed), none at hi
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (this.state.hasAuthorityAt(author, mid)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** The ranges a peer with `theirs` lacks and this ledger can send. */

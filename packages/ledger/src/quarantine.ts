@@ -4,6 +4,10 @@
  * the same raw line delivered many times is one row (keyed by sha256 of the line, with a count
  * and when it was last seen), each author keeps its newest QUARANTINE_PER_AUTHOR rows (lines
  * with no readable author count as one author) and the table its newest QUARANTINE_TOTAL.
+ * Rows are bounded in bytes too: a row keeps the first QUARANTINE_RAW_CHARS of the refused
+ * line (enough to read its author, seq and type) and the sha256 of the line (`digest`, which
+ * tells lines apart), so the table holds at most ~20 MB (10,000 rows x 2 KB) however large the
+ * lines a peer sends, not 10,000 x 64 KB (~650 MB) on a Pi's SD card.
  */
 import type Database from 'better-sqlite3';
 import { utf8, type CryptoProvider } from '@keymesh/protocol';
@@ -11,6 +15,8 @@ import type { RejectCode } from './errors.js';
 
 export const QUARANTINE_PER_AUTHOR = 100;
 export const QUARANTINE_TOTAL = 10_000;
+/** Characters of a refused line kept in its row (the digest identifies the whole line). */
+export const QUARANTINE_RAW_CHARS = 2048;
 
 export interface QuarantineRow {
   author: string | null;
@@ -59,7 +65,7 @@ export class Quarantine {
       perAuthor.set(d.row.author, n + 1);
       return n < QUARANTINE_PER_AUTHOR;
     }).reverse();
-    for (const { row: r, digest, n } of keep) this.stmt.upsert.run(at, r.author, r.seq, r.code, r.reason, r.raw, digest, n, at);
+    for (const { row: r, digest, n } of keep) this.stmt.upsert.run(at, r.author, r.seq, r.code, r.reason, r.raw.slice(0, QUARANTINE_RAW_CHARS), digest, n, at);
     for (const author of perAuthor.keys()) {
       if (author === null) this.stmt.trimNull.run();
       else this.stmt.trimAuthor.run(author, author);
