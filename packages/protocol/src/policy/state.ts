@@ -436,7 +436,9 @@ export class PolicyState implements PolicyView, AuthorityView {
       site: this.site,
       values,
       conflicts: this.conflicts(),
-      forks: this.forks(),
+      // Forks that still matter: one by a key without authority at that seq changes nothing,
+      // and a replica that keeps such a key's entries apart (a store does) must agree.
+      forks: this.forks().filter((f) => !f.resolved),
       events: { count: events.length, digest: toHex(this.crypto.sha256(canonicalBytes(events))) },
     };
   }
