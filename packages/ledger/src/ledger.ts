@@ -221,7 +221,7 @@ export class Ledger {
     this.crypto = opts.crypto ?? defaultCrypto;
     this.durability = opts.durability ?? 'group';
     if (!this.readonly && this.durability === 'group' && path !== ':memory:') this.groupCommit = new GroupCommit(path, opts.groupCommitMs ?? 10);
-    this.time = new NodeTime(db, opts.now ?? Date.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS, this.readonly);
+    this.time = new NodeTime(db, opts.now ?? Date.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS);
     this.clock = this.time.clock;
     this.held = new HeldEntries(db);
     this.stmt = {
@@ -249,6 +249,7 @@ export class Ledger {
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.feeds = this.loadFeeds();
     this.state = this.loadState();
+    this.time.recompute(this.coordinatorTime(), true);
     this.unindexed = this.loadUnindexed();
     this.pending = new Pending(db);
     this.quarantine = new Quarantine(db, this.crypto);
@@ -739,9 +740,7 @@ export class Ledger {
   private write<R>(fn: () => R): R {
     try {
       const out = this.inTransaction(() => {
-        const r = fn();
-        this.time.beforeCommit();
-        return r;
+        return fn();
       }) as R;
       this.time.committed();
       this.committed();
@@ -751,6 +750,7 @@ export class Ledger {
       this.pending.forget();
       this.feeds = this.loadFeeds();
       this.state = this.loadState();
+      this.time.recompute(this.coordinatorTime());
       this.unindexed = this.loadUnindexed();
       throw err;
     }
@@ -767,7 +767,7 @@ export class Ledger {
     const known = p.known ?? isKnownEntry(e);
     const pkey = known ? policyKeyOf(e) : null;
     const feed = this.feedFor(e.author);
-    const stamp = hashHex === undefined ? this.time.received(e.hlc, this.isCoordinator(e.author)) : e.hlc;
+    const stamp = hashHex === undefined ? this.time.received(e.hlc, this.isCoordinator(e.author, e.seq)) : e.hlc;
     this.stmt.insertEntry.run(feed.id, e.seq, feed.id, e.seq, p.hash, h8(p.hash), e.type, pkey, stamp.wall, stamp.logical, p.json);
     if (!known) this.held.hold(feed.id, e.seq);
     else if (pkey) {
@@ -785,9 +785,30 @@ export class Ledger {
   }
 
   /** Is `author` an enrolled, unretired coordinator (whose stamps say what time it is)? */
-  private isCoordinator(author: string): boolean {
-    const n = this.state.node(author);
-    return n?.role === 'coordinator' && !n.retired;
+  private isCoordinator(author: string, seq: number): boolean {
+    return this.state.trustedNode(author, seq)?.role === 'coordinator' && !this.state.isForkedOut(author, seq);
+  }
+
+  /**
+   * The newest time vouched for by the coordinators this node trusts: the stamp of each one's
+   * newest entry it is trusted for (a feed's stamps only grow), read from the entry itself.
+   */
+  private coordinatorTime(): number {
+    let time = 0;
+    for (const key of this.state.keys('node/')) {
+      const author = key.slice('node/'.length);
+      const n = this.state.node(author);
+      const feed = this.feeds.get(author);
+      if (n?.role !== 'coordinator' || !feed) continue;
+      let upTo = feed.seq;
+      if (n.retired) upTo = Math.min(upTo, n.lastSeq ?? 0);
+      const fork = this.state.forks().find((f) => f.author === author);
+      if (fork) upTo = Math.min(upTo, fork.seq - 1);
+      if (upTo < 1) continue;
+      const row = this.stmt.entryAt.get(feed.id, upTo) as { json: string } | undefined;
+      if (row) time = Math.max(time, (JSON.parse(row.json) as AnyEntry).hlc.wall);
+    }
+    return time;
   }
 
   /**
@@ -800,6 +821,8 @@ export class Ledger {
    */
   private materialise(touched: Set<string>, everything = false): void {
     if (touched.size === 0 && !everything) return;
+    // A coordinator enrolled, retired or forked: the time it vouches for changes with it.
+    if (everything || touched.has('admins') || [...touched].some((k) => k.startsWith('node/'))) this.time.recompute(this.coordinatorTime());
     const keys: Iterable<string> = everything || touched.has('admins') ? this.state.keys() : this.state.dependents(touched);
     for (const k of keys) {
       const value = this.state.valueOf(k);
@@ -1229,7 +1252,7 @@ export class Ledger {
     // Far ahead of `now` (node-time.ts) is refused, but for a restrictive entry (a node obeys a
     // suspension whatever its stamp) and a coordinator's within a year, whose stamps say what
     // time it is (DESIGN §10). Neither moves the clock further than `now` allows.
-    if (this.time.isTooFarAhead(entry.hlc) && !(p.known !== false && isRestrictive(entry)) && !(this.isCoordinator(entry.author) && this.time.believable(entry.hlc))) {
+    if (this.time.isTooFarAhead(entry.hlc) && !(p.known !== false && isRestrictive(entry)) && !(this.isCoordinator(entry.author, entry.seq) && this.time.believable(entry.hlc))) {
       reject(json, entry.author, entry.seq, 'CLOCK_AHEAD', `stamped ${new Date(entry.hlc.wall).toISOString()}, more than ${this.clock.maxDriftMs / 1000} s ahead of this node's time (${new Date(this.now()).toISOString()}); check the author's clock (NTP)`);
       return null;
     }
