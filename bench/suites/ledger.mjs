@@ -217,14 +217,25 @@ export async function run(args, log) {
       // (keys without authority), and the next round brings the rest.
       let rounds = 0;
       const same = () => JSON.stringify(target.heads()) === JSON.stringify(source.heads());
+      // Replies are paced (a few batches per turn of the event loop, the rest in later turns):
+      // deliver until nothing more comes for a few turns.
+      const drain = async () => {
+        for (let idle = 0; idle < 3;) {
+          if (queue.length) {
+            idle = 0;
+            const [from, to, wire] = queue.shift();
+            bytes += wire.length;
+            engines[to].receive(from, JSON.parse(wire));
+          } else {
+            idle++;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+      };
       while (!same() && rounds < 10) {
         rounds++;
         engines[ids.b].announce(ids.a);
-        while (queue.length) {
-          const [from, to, wire] = queue.shift();
-          bytes += wire.length;
-          engines[to].receive(from, JSON.parse(wire));
-        }
+        await drain();
       }
       const s = (performance.now() - t) / 1000;
       if (!same()) throw new Error(`sync did not converge in ${rounds} rounds`);
@@ -329,21 +340,19 @@ export async function run(args, log) {
 
       // b) Rule changes on that ledger, in a fresh process like a node's (edge-open.mjs, N):
       //    member.put appended (the admin's own node) and ingested (arriving by sync, signed
-      //    elsewhere beforehand), each timed alone, wall and CPU time (all threads: this VM's
-      //    other guests and jobs preempt the process, which wall-clock outliers show and CPU
-      //    time does not).
+      //    elsewhere beforehand), each timed alone after 200 of each untimed.
       const n = quick ? 100 : 500;
       const load = [os.loadavg()[0]];
       const rc = child([], String(n));
       load.push(os.loadavg()[0]);
       const sorted = (xs) => [...xs].sort((a, b) => a - b);
-      const [a, g, both, c] = [sorted(rc.appendMs), sorted(rc.ingestMs), sorted([...rc.appendMs, ...rc.ingestMs]), sorted(rc.cpuMs)];
-      log(`rule change (member.put) on the edge ledger: append p50 ${pct(a, 0.5).toFixed(2)} / p99 ${pct(a, 0.99).toFixed(2)} / max ${a.at(-1).toFixed(2)} ms; ingest p50 ${pct(g, 0.5).toFixed(2)} / p99 ${pct(g, 0.99).toFixed(2)} / max ${g.at(-1).toFixed(2)} ms (${n} each); CPU time p50 ${pct(c, 0.5).toFixed(2)} / p99 ${pct(c, 0.99).toFixed(2)} ms; load average ${load.map((x) => x.toFixed(1)).join(' → ')}`);
+      const [a, g, both] = [sorted(rc.appendMs), sorted(rc.ingestMs), sorted([...rc.appendMs, ...rc.ingestMs])];
+      log(`rule change (member.put) on the edge ledger: append p50 ${pct(a, 0.5).toFixed(2)} / p99 ${pct(a, 0.99).toFixed(2)} / max ${a.at(-1).toFixed(2)} ms; ingest p50 ${pct(g, 0.5).toFixed(2)} / p99 ${pct(g, 0.99).toFixed(2)} / max ${g.at(-1).toFixed(2)} ms (${n} each); over 5 ms: ${both.filter((x) => x > 5).length}; load average ${load.map((x) => x.toFixed(1)).join(' → ')}`);
       m('rule_change_p99_ms', pct(both, 0.99), 'ms');
       m('rule_change_p50_ms', pct(both, 0.5), 'ms');
       m('rule_change_append_p99_ms', pct(a, 0.99), 'ms');
       m('rule_change_ingest_p99_ms', pct(g, 0.99), 'ms');
-      m('rule_change_cpu_p99_ms', pct(c, 0.99), 'ms');
+      m('rule_change_over_5ms', both.filter((x) => x > 5).length, 'changes');
       m('machine_load_avg', Math.max(...load), 'runnable');
     }
   } finally {
@@ -377,7 +386,7 @@ export function recordRun(metrics, log, { started, ended, code }) {
     ...row('open_200k_ms', 'open of that ledger, warm page cache, in the bench process'),
     ...row('rule_change_p99_ms', 'edge-sized ledger (5,000 members, 15,000 certifications, 200,000 events): p99 of 500 `member.put` appends and 500 ingested', { op: '<=', limit: 5, text: 'under 5 ms' }),
     ...row('rule_change_append_p99_ms', 'of which appended'),
-    ...row('rule_change_cpu_p99_ms', 'p99 of the CPU time of those 1,000 (all threads): the work itself, without preemption'),
+    ...row('rule_change_over_5ms', 'how many of those 1,000 took over 5 ms (GC scavenges, preemption)'),
     ...row('rule_change_ingest_p99_ms', 'of which ingested (arriving by sync)'),
     ...row('edge_open_cold_s', 'open of the edge-sized ledger in a fresh process, the file evicted from the page cache (`dd iflag=nocache`); median of 3', { op: '<=', limit: 2, text: 'under 2 s' }),
     ...row('edge_rss_mb', 'RSS of that process after the open and 10 taps decided and recorded; largest of 3', { op: '<=', limit: 150, text: 'under 150 MB' }),
@@ -385,12 +394,12 @@ export function recordRun(metrics, log, { started, ended, code }) {
   ];
   const { table, misses } = budgetTable(rows);
   const steal = (name) => (v[name] ? ` (steal ${v[name].value} %)` : '');
-  const fig = (name) => (v[name] ? `${Math.round(v[name].value).toLocaleString('en-US')} ${v[name].unit}` : '?');
+  const fig = (name) => (v[name] ? `${v[name].value >= 100 ? Math.round(v[name].value).toLocaleString('en-US') : v[name].value} ${v[name].unit}` : '?');
   // What the CPU did meanwhile: a wall-clock rate below budget with the work per CPU-second above
   // it means the process waited for a CPU (other jobs, steal), not that the code got slower.
   const why = (name) => name.startsWith('append') ? `; the same code did ${fig('append_per_cpu_s')}${steal('append_steal_pct')}`
     : name.startsWith('ingest') ? `; ${fig('ingest_per_cpu_s')} with both threads${steal('ingest_steal_pct')}`
-    : name.startsWith('rule_change') && v.rule_change_cpu_p99_ms ? ` (CPU time p99 ${v.rule_change_cpu_p99_ms.value} ms)` : '';
+    : name.startsWith('rule_change') ? ` (median ${v.rule_change_p50_ms?.value ?? '?'} ms; ${v.rule_change_over_5ms?.value ?? '?'} of 1,000 over 5 ms)` : '';
   const missText = [
     ...(misses.length ? misses.map((r) => `- \`${r.name}\` misses: ${fig(r.name)} against ${r.budget.text}${why(r.name)}.`) : ['- Every budget is met.']),
     `- Load average (1 min, ${os.cpus().length} vCPUs): ${v.machine_load_avg_start?.value ?? '?'} when the suite started, ${v.machine_load_avg?.value ?? '?'} during the rule changes; above ${os.cpus().length}, the suite waited for a CPU.`,
