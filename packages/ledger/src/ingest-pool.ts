@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import type { RejectCode } from './errors.js';
 import type { CheckedLine } from './check-line.js';
-import type { IngestOptions, IngestResult, Ledger } from './ledger.js';
+import { addIngestResult, emptyIngestResult, type IngestOptions, type IngestResult, type Ledger } from './ledger.js';
 
 export interface CheckRequest {
   id: number;
@@ -65,7 +65,7 @@ export class IngestPool {
    */
   async ingest(lines: readonly string[], opts: IngestPoolOptions = {}): Promise<IngestResult> {
     const size = Math.max(1, opts.batch ?? 5000);
-    const total: IngestResult = { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] };
+    const total = emptyIngestResult();
     const batches: string[][] = [];
     for (let i = 0; i < lines.length; i += size) batches.push(lines.slice(i, i + size));
     const inFlight = batches.slice(0, 2).map((batch) => this.check(batch));
@@ -75,13 +75,7 @@ export class IngestPool {
       const checks: CheckedLine[] = batches[b]!.map((_, i) => reply.hashes.subarray(i * 32, i * 32 + 32));
       for (const i of reply.unknown) checks[i] = { hash: checks[i] as Uint8Array, known: false };
       for (const e of reply.errors) checks[e.i] = e;
-      const r = this.ledger.ingestChecked(batches[b]!, checks, opts);
-      total.accepted += r.accepted;
-      total.duplicates += r.duplicates;
-      total.waiting += r.waiting;
-      total.dropped += r.dropped;
-      total.rejected.push(...r.rejected);
-      total.forks.push(...r.forks);
+      addIngestResult(total, this.ledger.ingestChecked(batches[b]!, checks, opts));
     }
     return total;
   }

@@ -110,6 +110,21 @@ export interface IngestResult {
   forks: Array<{ author: string; seq: number }>;
 }
 
+export function emptyIngestResult(): IngestResult {
+  return { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] };
+}
+
+/** Adds `r` into `total` (ingests done in parts: a worker pool's batches, a batch line by line). */
+export function addIngestResult(total: IngestResult, r: IngestResult): IngestResult {
+  total.accepted += r.accepted;
+  total.duplicates += r.duplicates;
+  total.waiting += r.waiting;
+  total.dropped += r.dropped;
+  total.rejected.push(...r.rejected);
+  total.forks.push(...r.forks);
+  return total;
+}
+
 export interface AccessLogQuery {
   member?: string;
   resource?: string;
@@ -948,7 +963,7 @@ export class Ledger {
   /** What one ingest (or the drain after an append) collects until its transaction ends. */
   private ingestContext(): IngestContext {
     const ctx: IngestContext = {
-      result: { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] },
+      result: emptyIngestResult(),
       quarantine: [],
       forkRows: [],
       touched: new Set(),

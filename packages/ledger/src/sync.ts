@@ -16,7 +16,7 @@ import {
   SyncMessage, describeZodError, MAX_ENTRY_BYTES, MAX_HAVE_FORKS,
   type BatchMessage, type ForkClaim, type HaveMessage, type SeqRange, type WantMessage,
 } from '@keymesh/protocol';
-import { rangesAhead, type IngestResult, type Ledger, type VerifyMode } from './ledger.js';
+import { addIngestResult, emptyIngestResult, rangesAhead, type IngestResult, type Ledger, type VerifyMode } from './ledger.js';
 
 export interface SyncOptions {
   /** Upper bound of one encoded message (JSON, UTF-8). */
@@ -159,16 +159,10 @@ export class SyncEngine {
       // Ingest reports every per-entry problem as a rejection; should it still throw, the
       // genuine entries of the batch are not lost with the rest: they are ingested one by one.
       this.opts.onInvalid?.(`batch from ${from} failed as a whole (${(err as Error).message}); ingesting its entries one by one`, null);
-      result = { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] };
+      result = emptyIngestResult();
       for (const line of msg.entries) {
         try {
-          const r = this.ledger.ingest([line], { verify: 'each' });
-          result.accepted += r.accepted;
-          result.duplicates += r.duplicates;
-          result.waiting += r.waiting;
-          result.dropped += r.dropped;
-          result.rejected.push(...r.rejected);
-          result.forks.push(...r.forks);
+          addIngestResult(result, this.ledger.ingest([line], { verify: 'each' }));
         } catch (one) {
           this.opts.onInvalid?.(`entry from ${from} could not be ingested: ${(one as Error).message}`, line);
         }
