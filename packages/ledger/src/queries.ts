@@ -1,0 +1,122 @@
+/** Reading: feed heads, encoded entries and fork proofs (what sync and export send), and queries. */
+import { fromHex, type AnyEntry, type Heads } from '@keymesh/protocol';
+import { inFeedSql, SEQ_BITS } from './schema.js';
+import type { Alarm } from './types.js';
+import { flush, h8, type LedgerCore } from './core.js';
+
+export function heads(l: LedgerCore): Heads {
+  flush(l); // heads are announced to peers: nothing unsynced may be claimed
+  const out: Heads = {};
+  for (const author of [...l.feeds.keys()].sort()) {
+    const seq = trustedHead(l, author, l.feeds.get(author)!.seq);
+    if (seq > 0) out[author] = seq;
+  }
+  return out;
+}
+
+/**
+ * The highest seq up to `seq` where `author` holds authority (a prefix of its seqs), or 0.
+ * Not for an admin's key: its withdrawal may be its own entry past its new `until`, which
+ * counts, so its feed is announced whole.
+ */
+export function trustedHead(l: LedgerCore, author: string, seq: number): number {
+  if (seq === 0 || l.state.hasAuthorityAt(author, seq) || l.state.isAdminKey(author, 1)) return seq;
+  let [lo, hi] = [0, seq]; // authority at lo (0: none needed), none at hi
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (l.state.hasAuthorityAt(author, mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function readEncoded(l: LedgerCore, author: string, fromSeq: number, limit: number): string[] {
+  const feed = l.feeds.get(author);
+  if (!feed) return [];
+  flush(l); // what is read may be published (sync, export): it must survive a power cut
+  return (l.stmt.read.all(feed.id, fromSeq, feed.id, limit) as Array<{ json: string }>).map((r) => r.json);
+}
+
+export function* iterateEncoded(l: LedgerCore, author?: string): IterableIterator<string> {
+  flush(l);
+  const rows = author
+    ? l.db.prepare(`SELECT e.json FROM feeds f JOIN entries e ON ${inFeedSql('f.id', 'e.id')} WHERE f.author = ? ORDER BY e.id`).iterate(author)
+    : l.db.prepare('SELECT json FROM entries ORDER BY id').iterate();
+  for (const r of rows as Iterable<{ json: string }>) yield r.json;
+}
+
+export function forkProofs(l: LedgerCore, author?: string, at?: number): string[] {
+  flush(l); // proofs leave the ledger like entries do
+  const rows = (author === undefined
+    ? l.db.prepare('SELECT json FROM forks ORDER BY author, seq, hash').all()
+    : at === undefined
+      ? l.db.prepare('SELECT json FROM forks WHERE author = ? ORDER BY seq, hash').all(author)
+      : l.db.prepare('SELECT json FROM forks WHERE author = ? AND seq = ? ORDER BY hash').all(author, at)) as Array<{ json: string }>;
+  const lines = rows.map((r) => r.json);
+  if (author !== undefined && at !== undefined && lines.length) lines.unshift(...readEncoded(l, author, at, 1));
+  return lines;
+}
+
+export function forkClaims(l: LedgerCore, limit: number): Record<string, { seq: number; entries: number }> {
+  const forks = l.state.forks();
+  if (forks.length > limit) {
+    const rank = (a: string) => (l.state.hasAuthority(a) ? 0 : 1);
+    forks.sort((x, y) => rank(x.author) - rank(y.author) || (x.author < y.author ? -1 : 1));
+    forks.length = limit;
+  }
+  return Object.fromEntries(forks.map((f) => [f.author, { seq: f.seq, entries: f.hashes.length }]));
+}
+
+export function findByHash(l: LedgerCore, hash: string): AnyEntry | undefined {
+  const bytes = fromHex(hash);
+  // Policy entries through the h8 index; access events (not indexed by hash) by a scan.
+  const rows = l.db.prepare('SELECT hash, json FROM entries WHERE h8 = ? AND pkey IS NOT NULL').all(h8(bytes)) as Array<{ hash: Buffer; json: string }>;
+  const row = rows.find((r) => Buffer.compare(r.hash, bytes) === 0)
+    ?? (l.db.prepare('SELECT hash, json FROM entries WHERE hash = ?').get(bytes) as { hash: Buffer; json: string } | undefined);
+  return row ? (JSON.parse(row.json) as AnyEntry) : undefined;
+}
+
+export function count(l: LedgerCore): number {
+  return (l.db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n;
+}
+
+/** Materialised values from the `policy` table (what a dashboard reads). */
+export function values<V>(l: LedgerCore, prefix: string): V[] {
+  return (l.db.prepare('SELECT value FROM policy WHERE pkey >= ? AND pkey < ? ORDER BY pkey').all(prefix, prefix + '\uffff') as Array<{ value: string }>)
+    .map((r) => JSON.parse(r.value) as V);
+}
+
+export function materialised(l: LedgerCore): Record<string, { value: unknown; heads: string[] }> {
+  const out: Record<string, { value: unknown; heads: string[] }> = {};
+  for (const r of l.db.prepare('SELECT pkey, value, heads FROM policy ORDER BY pkey').all() as Array<{ pkey: string; value: string; heads: string }>) {
+    out[r.pkey] = { value: JSON.parse(r.value), heads: JSON.parse(r.heads) };
+  }
+  return out;
+}
+
+export function quarantined(l: LedgerCore, limit = 100): Array<{ id: number; receivedAt: number; lastSeen: number; count: number; author: string | null; seq: number | null; code: string; reason: string }> {
+  return (l.db.prepare('SELECT id, received_at, last_seen, count, author, seq, code, reason FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>)
+    .map((r) => ({
+      id: r.id as number, receivedAt: r.received_at as number, lastSeen: r.last_seen as number, count: r.count as number,
+      author: r.author as string | null, seq: r.seq as number | null, code: r.code as string, reason: r.reason as string,
+    }));
+}
+
+export function alarms(l: LedgerCore): Alarm[] {
+  const out: Alarm[] = [];
+  for (const f of l.state.forks()) out.push({ kind: 'fork', message: `feed ${f.author.slice(0, 12)}… forked at seq ${f.seq}: its entries from there on are not trusted until an admin acts`, detail: { ...f } });
+  for (const c of l.state.conflicts()) out.push({ kind: 'conflict', message: `${c.key} was changed concurrently; the safe outcome applies until an admin resolves it`, detail: { ...c } });
+  const q = (l.db.prepare('SELECT count(*) AS n FROM quarantine').get() as { n: number }).n;
+  if (q) out.push({ kind: 'quarantine', message: `${q} received entries were refused; see the quarantine`, detail: { count: q } });
+  const held = l.held.byType();
+  const n = Object.values(held).reduce((a, b) => a + b, 0);
+  if (n) out.push({ kind: 'held', message: `${n} entries are held for a newer version of Keymesh (${Object.keys(held).join(', ')}); upgrade this node to apply them`, detail: { count: n, types: held } });
+  return out;
+}
+
+export function syncLag(l: LedgerCore): Record<string, number> {
+  const rows = l.db.prepare(`
+    SELECT p.node AS node, sum(max(p.seq - coalesce((SELECT max(e.id) FROM entries e WHERE ${inFeedSql('f.id', 'e.id')}) & ${2 ** SEQ_BITS - 1}, 0), 0)) AS lag
+    FROM peers p LEFT JOIN feeds f ON f.author = p.author GROUP BY p.node ORDER BY p.node`).all() as Array<{ node: string; lag: number }>;
+  return Object.fromEntries(rows.map((r) => [r.node, r.lag]));
+}
