@@ -17,8 +17,6 @@
  * change (`dependents`), so keeping the state up to date costs little per entry. Entries this
  * release does not understand are held inert: they count only towards fork detection.
  */
-import { canonicalBytes, canonicalString } from '../canonical.js';
-import { toHex } from '../bytes.js';
 import { ProtocolError } from '../errors.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import { entryHash } from '../entry.js';
@@ -28,6 +26,7 @@ import { policyKeyOf } from './keys.js';
 import { mergeAdminValues, resolveAdminSet, type AdminSet } from './admin-set.js';
 import { entryCounts, eventCounts, type AuthorityView } from './authority.js';
 import { DependencyIndex } from './dependencies.js';
+import { conflictsOf, digestOf, snapshotOf } from './snapshot.js';
 import type { StoredEntry } from './stored.js';
 import {
   type AdminsValue, type CardValue, type CertValue, type Head, type LockoutValue, type MemberValue, type NodeValue, type ResourceValue,
@@ -396,14 +395,7 @@ export class PolicyState implements PolicyView, AuthorityView {
 
   /** Registers with several heads whose bodies differ: shown to admins until resolved. */
   conflicts(): Conflict[] {
-    const out: Conflict[] = [];
-    for (const key of this.keys()) {
-      const heads = this.heads(key);
-      if (heads.length < 2) continue;
-      const bodies = new Set(heads.map((h) => `${h.entry.type}:${canonicalString(h.entry.body)}`));
-      if (bodies.size > 1) out.push({ key, heads: heads.map((h) => h.hash) });
-    }
-    return out;
+    return conflictsOf(this);
   }
 
   /** Equivocations: two different entries with the same (author, seq). Both are kept as proof. */
@@ -426,26 +418,12 @@ export class PolicyState implements PolicyView, AuthorityView {
 
   /** The whole materialised state as one plain, canonical-encodable object. */
   snapshot(): Record<string, unknown> {
-    const values: Record<string, unknown> = {};
-    for (const key of this.keys()) {
-      const v = this.valueOf(key);
-      if (v !== undefined) values[key] = v;
-    }
-    const events = this.events().map((s) => s.hash);
-    return {
-      site: this.site,
-      values,
-      conflicts: this.conflicts(),
-      // Forks that still matter: one by a key without authority at that seq changes nothing,
-      // and a replica that keeps such a key's entries apart (a store does) must agree.
-      forks: this.forks().filter((f) => !f.resolved),
-      events: { count: events.length, digest: toHex(this.crypto.sha256(canonicalBytes(events))) },
-    };
+    return snapshotOf(this);
   }
 
   /** SHA-256 of the canonical snapshot: two replicas with the same digest agree on everything. */
   digest(): string {
-    return toHex(this.crypto.sha256(canonicalBytes(this.snapshot())));
+    return digestOf(this);
   }
 
   /** Builds the state from entries in any order. */
