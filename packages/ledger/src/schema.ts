@@ -125,7 +125,7 @@ export const MIGRATIONS: readonly string[] = [
   // 4: the access log's by-member and by-resource indexes are written in batches, not with each
   // event: a single append writes 2 WAL pages instead of 4 (+5 % pinned to one vCPU, 12
   // alternating pairs, bench/RESULTS.md). They become tables the ledger fills itself
-  // (ledger.ts, indexEvents), and events_indexed says, per feed, up to which seq they are
+  // (access-log.ts, indexEvents), and events_indexed says, per feed, up to which seq they are
   // complete; the events after it are found again from the entries on open.
   `
   CREATE TABLE events_by_member (member TEXT NOT NULL, at INTEGER NOT NULL, id INTEGER NOT NULL, PRIMARY KEY (member, at, id)) WITHOUT ROWID;
