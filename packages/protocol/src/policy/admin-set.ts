@@ -154,10 +154,10 @@ export function resolveAdminSet(input: AdminSetInput): AdminSet {
         stack.pop();
         continue;
       }
-      const todo = e.deps.filter((d) => !decided(d));
-      if (prev !== undefined && !decided(prev)) todo.push(prev);
-      if (todo.length) {
-        stack.push(...todo);
+      const undecided = e.deps.filter((d) => !decided(d));
+      if (prev !== undefined && !decided(prev)) undecided.push(prev);
+      if (undecided.length) {
+        stack.push(...undecided);
         continue;
       }
       stack.pop();
