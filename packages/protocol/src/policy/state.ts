@@ -5,11 +5,7 @@
  * entries for that key that no other effective entry names in `deps`). Whether an entry is
  * effective (its author had the authority) is decided against the merged state of the keys
  * that grant authority, never against arrival order, so any delivery order of the same set,
- * duplicates included, gives the same state. Authority is layered so it cannot loop:
- *   admins (genesis + quorum-approved changes, admin-set.ts)  →  nodes, members, cards, resources
- *   → certifications (admin, trainer within scope, or an enrolled node's panel: trainers.ts)
- *   → lockouts (admin; a certified member may set `now`) and access events (an enrolled node).
- * Trust is judged at the position an entry claims in its author's feed: `until` (the last seq
+ * duplicates included, gives the same state (authority.ts, admin-set.ts, trainers.ts). Trust is judged at the position an entry claims in its author's feed: `until` (the last seq
  * of a feed that still counts) withdraws an admin, a trainer or a node without voiding what
  * they signed before, and no choice of `deps` escapes it.
  *
@@ -26,8 +22,10 @@ import { policyKeyOf } from './keys.js';
 import { mergeAdminValues, resolveAdminSet, type AdminSet } from './admin-set.js';
 import { entryCounts, eventCounts, type AuthorityView } from './authority.js';
 import { DependencyIndex } from './dependencies.js';
+import { Equivocations } from './equivocations.js';
 import { conflictsOf, digestOf, snapshotOf } from './snapshot.js';
 import type { StoredEntry } from './stored.js';
+import type { AddOutcome, Conflict, EventRef, Fork, PolicyView, Register } from './types.js';
 import {
   type AdminsValue, type CardValue, type CertValue, type Head, type LockoutValue, type MemberValue, type NodeValue, type ResourceValue,
   mergeCard, mergeCert, mergeLockout, mergeMember, mergeNode, mergeResource, withinUntil,
@@ -35,53 +33,12 @@ import {
 
 export type { StoredEntry };
 
-export interface Register<V> {
-  value: V;
-  heads: string[];
-}
-
-export interface Conflict {
-  key: string;
-  heads: string[];
-}
-
-export interface Fork {
-  author: string;
-  seq: number;
-  hashes: string[];
-  /** An admin has withdrawn the key's trust before the fork (retired, removed, `until`): kept as proof, nothing left to do. */
-  resolved: boolean;
-}
-
-/** 'inert': an entry this release does not understand (DESIGN §4): kept for fork detection only. */
-export type AddOutcome = 'added' | 'duplicate' | 'wrong-site' | 'inert';
-
-/** Read access to the rules; what `decide()` needs. The ledger implements it too. */
-export interface PolicyView {
-  resource(id: string): ResourceValue | undefined;
-  card(uid: string): CardValue | undefined;
-  member(id: string): MemberValue | undefined;
-  /** Is the certification currently granted? */
-  certified(member: string, cert: string): boolean;
-  /** Does one of the member's trusted keys hold admin authority? */
-  isAdminMember(member: string): boolean;
-  /** The resource's lockout, if one was ever set. */
-  lockout(resource: string): LockoutValue | undefined;
-}
-
-/** What the reducer keeps of an access event: enough to judge whether it counts. */
-export interface EventRef {
-  hash: string;
-  author: string;
-  seq: number;
-  resource: string;
-}
+export type { AddOutcome, Conflict, EventRef, Fork, PolicyView, Register } from './types.js';
 
 export class PolicyState implements PolicyView, AuthorityView {
   private readonly all = new Map<string, StoredEntry>();
   private readonly byKey = new Map<string, Set<string>>();
-  private readonly seqs = new Map<string, Map<number, string[]>>();
-  private readonly forkAt = new Map<string, number>();
+  private readonly equivocations = new Equivocations();
   /** Access events are kept compactly (a replica may hold hundreds of thousands). */
   private readonly eventIndex = new Map<string, EventRef>();
 
@@ -168,24 +125,11 @@ export class PolicyState implements PolicyView, AuthorityView {
    * access events itself reports a fork whose entries the state does not hold.
    */
   noteSeqs(author: string, seq: number, hashes: string[]): void {
-    for (const h of hashes) if (!this.seqs.get(author)?.get(seq)?.includes(h)) this.trackSeq(author, seq, h);
+    for (const h of hashes) this.trackSeq(author, seq, h);
   }
 
   private trackSeq(author: string, seq: number, hash: string): void {
-    let bySeq = this.seqs.get(author);
-    if (!bySeq) this.seqs.set(author, (bySeq = new Map()));
-    const same = bySeq.get(seq);
-    if (!same) {
-      bySeq.set(seq, [hash]);
-      return;
-    }
-    // Once each: an entry a store reported with noteSeqs (as fork proof) may be added later,
-    // when the store's feed goes on with it (Ledger.takeOtherBranch).
-    if (same.includes(hash)) return;
-    same.push(hash);
-    const at = this.forkAt.get(author);
-    if (at === undefined || seq < at) this.forkAt.set(author, seq);
-    this.invalidateAll(); // trust in that author's feed changed
+    if (this.equivocations.track(author, seq, hash)) this.invalidateAll(); // trust in that author's feed changed
   }
 
   addAll(entries: Iterable<AnyEntry>): void {
@@ -228,8 +172,7 @@ export class PolicyState implements PolicyView, AuthorityView {
   // ---- authority -------------------------------------------------------------------------
 
   private forkedOut(e: { author: string; seq: number }): boolean {
-    const at = this.forkAt.get(e.author);
-    return at !== undefined && e.seq >= at;
+    return this.equivocations.forkedOut(e.author, e.seq);
   }
 
   /** Does `author` hold admin authority for its entry number `seq`? */
@@ -400,11 +343,7 @@ export class PolicyState implements PolicyView, AuthorityView {
 
   /** Equivocations: two different entries with the same (author, seq). Both are kept as proof. */
   forks(): Fork[] {
-    const out: Fork[] = [];
-    for (const [author, at] of [...this.forkAt].sort()) {
-      out.push({ author, seq: at, hashes: [...this.seqs.get(author)!.get(at)!].sort(), resolved: !this.hasAuthorityAt(author, at) });
-    }
-    return out;
+    return this.equivocations.list().map((f) => ({ ...f, resolved: !this.hasAuthorityAt(f.author, f.seq) }));
   }
 
   /** Access events that count (their node was trusted for that resource), sorted by hash. */
