@@ -5,3 +5,4 @@ export * from './sync.js';
 export * from './blobs/index.js';
 export * from './ingest-pool.js';
 export * from './check-line.js';
+export * from './bus/bus.js';
