@@ -3,14 +3,15 @@
  * sig = ed25519("keymesh/v1\0" ‖ hash). Bytes on the wire must be exactly the canonical form.
  */
 import { canonicalString, canonicalBytes } from './canonical.js';
-import { fromHex, toHex, utf8, concatBytes, fromUtf8 } from './bytes.js';
+import { fromHex, toHex, utf8, fromUtf8 } from './bytes.js';
 import { defaultCrypto, type CryptoProvider } from './crypto/index.js';
 import { ProtocolError } from './errors.js';
+import { SIGNING_DOMAINS, domainMessage, domainPrefix } from './crypto/domains.js';
 import type { KeyPair } from './keys.js';
 import { Entry, EntryEnvelope, MAX_ENTRY_BYTES, PROTOCOL_VERSION, isKnownEntry, type AnyEntry, type UnsignedEntry } from './schemas/entry.js';
 import { BODY_SCHEMAS, type EntryType } from './schemas/bodies.js';
 
-export const SIGNING_DOMAIN = utf8('keymesh/v1\0');
+export const SIGNING_DOMAIN = domainPrefix(SIGNING_DOMAINS.entry);
 
 export function unsignedPart(e: Entry | UnsignedEntry): UnsignedEntry {
   const { v, site, author, seq, prev, hlc, type, deps, body } = e;
@@ -26,7 +27,7 @@ export function entryHash(e: Entry | UnsignedEntry, crypto: CryptoProvider = def
 }
 
 export function signingMessage(hash: Uint8Array): Uint8Array {
-  return concatBytes(SIGNING_DOMAIN, hash);
+  return domainMessage(SIGNING_DOMAINS.entry, hash);
 }
 
 /** What the caller of signEntry supplies: everything but the version and the author (the key's). */

@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './bytes.js';
 export * from './canonical.js';
 export * from './crypto/index.js';
+export * from './crypto/domains.js';
 export * from './keys.js';
 export * from './hlc.js';
 export * from './schemas/common.js';

@@ -3,12 +3,12 @@
  * entry signature is one approval; the others are detached signatures over the proposal.
  */
 import { canonicalBytes } from '../canonical.js';
-import { concatBytes, fromHex, toHex, utf8 } from '../bytes.js';
+import { fromHex, toHex } from '../bytes.js';
+import { SIGNING_DOMAINS, domainMessage } from '../crypto/domains.js';
 import { defaultCrypto, type CryptoProvider } from '../crypto/index.js';
 import type { KeyPair } from '../keys.js';
 import type { BodyOf } from '../schemas/bodies.js';
 
-const APPROVAL_DOMAIN = utf8('keymesh/v1\0admins.change\0');
 
 export interface AdminsProposal {
   site: string;
@@ -20,7 +20,7 @@ export interface AdminsProposal {
 
 export function approvalMessage(p: AdminsProposal, crypto: CryptoProvider = defaultCrypto): Uint8Array {
   const digest = crypto.sha256(canonicalBytes({ site: p.site, deps: [...p.deps].sort(), admins: p.admins, quorum: p.quorum }));
-  return concatBytes(APPROVAL_DOMAIN, digest);
+  return domainMessage(SIGNING_DOMAINS.adminApproval, digest);
 }
 
 export function approveAdminsChange(key: KeyPair, p: AdminsProposal, crypto: CryptoProvider = defaultCrypto): { key: string; sig: string } {
