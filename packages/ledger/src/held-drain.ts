@@ -62,7 +62,7 @@ export function releaseHeld(l: LedgerCore, touched: Set<string>): boolean {
 /** Records the forks found and the quarantine, and materialises: the end of every ingest. */
 export function finishIngest(l: LedgerCore, ctx: IngestContext): void {
   recordFindings(l, ctx);
-  materialise(l, ctx.touched, ctx.everything);
+  for (const k of materialise(l, ctx.touched, ctx.everything)) ctx.result.changed.push(k);
 }
 
 export function recordFindings(l: LedgerCore, ctx: IngestContext): void {

@@ -86,12 +86,14 @@ export function coordinatorTime(l: LedgerCore): number {
  * `member.put` took a median 164 ms (issue 10, finding 14). The admin set or a fork can change
  * everything, so those rewrite every key.
  */
-export function materialise(l: LedgerCore, touched: Set<string>, everything = false): void {
-  if (touched.size === 0 && !everything) return;
+export function materialise(l: LedgerCore, touched: Set<string>, everything = false): string[] {
+  if (touched.size === 0 && !everything) return [];
+  const written: string[] = [];
   // A coordinator enrolled, retired or forked: the time it vouches for changes with it.
   if (everything || touched.has('admins') || [...touched].some((k) => k.startsWith('node/'))) l.time.recompute(coordinatorTime(l));
   const keys: Iterable<string> = everything || touched.has('admins') ? l.state.keys() : l.state.dependents(touched);
   for (const k of keys) {
+    written.push(k);
     const value = l.state.valueOf(k);
     if (value === undefined) l.stmt.deletePolicy.run(k);
     else l.stmt.upsertPolicy.run(k, canonicalString(value), canonicalString(l.state.headHashes(k)));
@@ -100,9 +102,10 @@ export function materialise(l: LedgerCore, touched: Set<string>, everything = fa
     // keys whose every entry lost its authority
     const live = new Set(l.state.keys());
     for (const row of l.db.prepare('SELECT pkey FROM policy').all() as Array<{ pkey: string }>) {
-      if (!live.has(row.pkey) || l.state.valueOf(row.pkey) === undefined) l.stmt.deletePolicy.run(row.pkey);
+      if (!live.has(row.pkey) || l.state.valueOf(row.pkey) === undefined) (l.stmt.deletePolicy.run(row.pkey), written.push(row.pkey));
     }
   }
+  return written;
 }
 
 /**

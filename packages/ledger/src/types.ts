@@ -61,10 +61,16 @@ export interface IngestResult {
   rejected: Rejected[];
   /** Equivocations found: two different signed entries for one (author, seq). */
   forks: Array<{ author: string; seq: number }>;
+  /**
+   * The policy keys whose values this ingest rewrote (`member/<id>`, `cert/<member>/<resource>`,
+   * `lockout/<resource>` …): an edge ends a running session when its member's or its machine's
+   * key is among them and the decision changed. May name keys whose value came out the same.
+   */
+  changed: string[];
 }
 
 export function emptyIngestResult(): IngestResult {
-  return { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [] };
+  return { accepted: 0, duplicates: 0, waiting: 0, dropped: 0, rejected: [], forks: [], changed: [] };
 }
 
 /** Adds `r` into `total` (ingests done in parts: a worker pool's batches, a batch line by line). */
@@ -75,6 +81,10 @@ export function addIngestResult(total: IngestResult, r: IngestResult): IngestRes
   total.dropped += r.dropped;
   total.rejected.push(...r.rejected);
   total.forks.push(...r.forks);
+  if (r.changed.length) {
+    const seen = new Set(total.changed);
+    for (const k of r.changed) if (!seen.has(k)) (seen.add(k), total.changed.push(k));
+  }
   return total;
 }
 
