@@ -37,3 +37,12 @@ export const REJECT_REASONS = {
   CLOCK_AHEAD: 'stamped too far in the future',
 } as const;
 export type RejectCode = keyof typeof REJECT_REASONS;
+
+/** Why Ledger.submit refused an entry for relay: the checks of ingest, and the relay's own. */
+export const SUBMIT_REFUSALS = {
+  ...REJECT_REASONS,
+  NO_AUTHORITY: 'its author holds no authority for it',
+  FEED_FORKED: "its author's feed has forked",
+  NOT_HEAD: "it does not extend the author's head held here",
+} as const;
+export type SubmitRefusalCode = keyof typeof SUBMIT_REFUSALS;

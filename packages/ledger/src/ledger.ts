@@ -48,9 +48,11 @@ import { accessLog, indexEvents } from './access-log.js';
 import { markChecked, write } from './core.js';
 import * as queries from './queries.js';
 import { verify } from './verify.js';
+import { headOf, submit, type FeedHead, type SubmitResult } from './submit.js';
 import { rangesAhead, type AccessLogQuery, type AccessLogRow, type Alarm, type Durability, type IngestOptions, type IngestResult, type LedgerOptions } from './types.js';
 
 export * from './types.js';
+export type { FeedHead, SubmitResult } from './submit.js';
 
 export class Ledger {
   readonly site: string;
@@ -208,7 +210,21 @@ export class Ledger {
     }, opts);
   }
 
+  /**
+   * Compare-and-set for an entry that arrives for relay (DESIGN §3): stored only if it is valid
+   * and extends its author's head held here, else refused with a reason (NOT_HEAD carries that
+   * head) and nothing stored, held or quarantined. Durable when it returns `ok`.
+   */
+  submit(entry: AnyEntry | string): SubmitResult {
+    return submit(this.l, entry);
+  }
+
   // ---- reading ---------------------------------------------------------------------------
+
+  /** `author`'s head entry (the seq `heads()` announces), or undefined if no feed is held. */
+  headOf(author: string): FeedHead | undefined {
+    return headOf(this.l, author);
+  }
 
   /**
    * Feed heads: author → highest contiguous seq held, up to the key's last seq with authority.
