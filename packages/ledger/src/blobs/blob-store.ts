@@ -2,9 +2,7 @@
  * Content-addressed blob store (DESIGN §8). Blobs are cut by FastCDC and each chunk is kept
  * once, by its SHA-256, in SQLite BLOB rows (measured against one file per chunk in
  * bench/suites/blobs.mjs: twice the durable write speed, and chunks, pins and their references
- * change together in one transaction). The tables are prefixed `blob_` and versioned by a
- * `blob_schema_version` row in `blob_meta`, so they can live in the ledger's database file
- * without touching its PRAGMA user_version.
+ * change together in one transaction). The tables are in tables.ts, put()'s pipeline in put.ts.
  *
  * Liveness: a chunk is kept while a pinned manifest refers to it. put() pins what it stores
  * (unless told not to); a node receiving a blob pins the manifest first, then fetches
@@ -14,137 +12,24 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { Chunker, DEFAULTS, LIMITS, resolveParams, type ChunkSink, type ImplName } from '@keymesh/cdc-native';
+import { DEFAULTS, LIMITS, resolveParams, type ImplName } from '@keymesh/cdc-native';
+import { hashKey, missingError, sha256, verifiedRow } from './chunk-checks.js';
 import { BlobError } from './errors.js';
 import {
-  MANIFEST_VERSION, manifestId, parseManifest, uniqueChunks,
+  manifestId, parseManifest, uniqueChunks,
   type ChunkRef, type ChunkingParams, type Manifest,
 } from './manifest.js';
+import { putBlob, type BlobSource, type PutContext } from './put.js';
+import { migrate, prepareStatements, type BlobStatements, type ChunkRow } from './tables.js';
+import type {
+  BlobStats, BlobStoreOptions, GcOptions, GcResult, PinnedManifest, PutOptions, VerifyResult,
+} from './types.js';
 
-export const BLOB_SCHEMA_VERSION = 1;
+export { BLOB_SCHEMA_VERSION } from './tables.js';
+export type { BlobSource } from './put.js';
+export type * from './types.js';
 
-/** What put() reads: bytes, or a (async) iterable of byte buffers such as a Node Readable. */
-export type BlobSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
-
-export interface BlobStoreOptions {
-  /** FastCDC parameters for put(); default DESIGN §8: min/avg/max 16/64/256 KiB, level 1. */
-  chunking?: Partial<ChunkingParams>;
-  /**
-   * fsync policy when the store opens the database itself (a path): 'full' (default; each
-   * commit is on disk when put() returns) or 'normal' (WAL stays consistent, the last commits
-   * may be lost on power loss). A Database passed in keeps the pragmas its owner set.
-   */
-  synchronous?: 'full' | 'normal';
-  /** New chunk bytes put() buffers before one write transaction; default 4 MiB. */
-  batchBytes?: number;
-  /** Chunker implementation ('native' | 'ts'); default: whichever @keymesh/cdc-native picked. */
-  impl?: ImplName;
-}
-
-export interface PutOptions {
-  /** Pin the manifest so gc keeps the blob (default true). */
-  pin?: boolean;
-}
-
-export interface PinnedManifest {
-  id: string;
-  manifest: Manifest;
-  pinnedAt: number;
-}
-
-export interface BlobStats {
-  /** Distinct chunks stored, and their bytes. */
-  chunks: number;
-  bytes: number;
-  /** Pinned manifests, and the sum of their blob sizes (before dedup). */
-  manifests: number;
-  manifestBytes: number;
-}
-
-export interface GcOptions {
-  /** Manifests to keep besides the pinned ones (e.g. ones the caller holds but did not pin). */
-  keep?: Manifest[];
-}
-
-export interface GcResult {
-  removedChunks: number;
-  removedBytes: number;
-}
-
-export interface VerifyResult {
-  checked: number;
-  /** Hashes of chunks whose bytes no longer match their hash. */
-  corrupt: string[];
-  /** Whether they were deleted (verify({ drop: true })), so missing() lists them for a re-fetch. */
-  dropped: boolean;
-}
-
-interface ChunkRow {
-  size: number;
-  data: Buffer;
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
 const DEFAULT_BATCH_BYTES = 4 << 20;
-const MISSING_LISTED = 3;
-
-const sha256 = (b: Uint8Array): Buffer => createHash('sha256').update(b).digest();
-
-function hashKey(hash: string, what: string): Buffer {
-  if (typeof hash !== 'string' || !HEX64.test(hash)) {
-    throw new BlobError('BLOB_BAD_INPUT',
-      `${what} must be a SHA-256 as 64 lower-case hex digits, got ${JSON.stringify(String(hash)).slice(0, 80)}.`);
-  }
-  return Buffer.from(hash, 'hex');
-}
-
-function missingError(m: Manifest, absent: ChunkRef[]): BlobError {
-  const bytes = absent.reduce((s, c) => s + c.size, 0);
-  const listed = absent.slice(0, MISSING_LISTED).map((c) => c.hash.slice(0, 16)).join(', ');
-  return new BlobError('BLOB_MISSING_CHUNKS',
-    `${absent.length} of the ${m.chunks.length} chunks of blob ${m.hash.slice(0, 16)}… (${bytes} bytes) ` +
-    `are absent (${listed}${absent.length > MISSING_LISTED ? ', …' : ''}); pin the manifest, fetch ` +
-    'store.missing(manifest) from a peer with putChunk(), then read it again.',
-    { blob: m.hash, missing: absent.map((c) => c.hash) });
-}
-
-function corruptError(hash: string, detail: string, index?: number): BlobError {
-  return new BlobError('BLOB_CHUNK_CORRUPT',
-    `chunk ${hash}${index === undefined ? '' : ` (#${index} of the blob)`} ${detail}; the storage is ` +
-    'damaged. Run store.verify({ drop: true }) to remove damaged chunks, then fetch ' +
-    'store.missing(manifest) again from a peer.',
-    { chunk: hash, ...(index === undefined ? {} : { index }) });
-}
-
-/** Bytes of a stored row, checked against the hash they are stored under. */
-function verifiedRow(row: ChunkRow, hash: string, expectedSize: number | undefined, index?: number): Buffer {
-  const size = expectedSize ?? row.size;
-  if (row.data.length !== size) {
-    throw corruptError(hash, `holds ${row.data.length} bytes where ${size} were stored`, index);
-  }
-  const actual = sha256(row.data).toString('hex');
-  if (actual !== hash) throw corruptError(hash, `now hashes to ${actual}`, index);
-  return row.data;
-}
-
-async function* iterate(source: BlobSource): AsyncGenerator<Uint8Array> {
-  if (source instanceof Uint8Array) {
-    yield source;
-    return;
-  }
-  if (source === null || typeof source !== 'object' ||
-    !(Symbol.asyncIterator in source || Symbol.iterator in source)) {
-    throw new BlobError('BLOB_BAD_INPUT',
-      `put() takes a Uint8Array or an (async) iterable of them such as a Readable, got ${source === null ? 'null' : typeof source}.`);
-  }
-  for await (const buf of source as AsyncIterable<unknown>) {
-    if (!(buf instanceof Uint8Array)) {
-      throw new BlobError('BLOB_BAD_INPUT',
-        `the source yielded a ${typeof buf}, not bytes; do not set an encoding on the stream, or wrap text with Buffer.from(text).`);
-    }
-    yield buf;
-  }
-}
 
 export class BlobStore {
   readonly db: Database.Database;
@@ -157,17 +42,7 @@ export class BlobStore {
   /** Chunks of put() calls in progress (stored or found, manifest not yet pinned): gc keeps them. */
   private readonly leases = new Set<Set<string>>();
 
-  private readonly stmt: {
-    has: Database.Statement<[Buffer]>;
-    get: Database.Statement<[Buffer], ChunkRow>;
-    insert: Database.Statement<[Buffer, number, Buffer]>;
-    insertManifest: Database.Statement<[string, string, number, number, string, number]>;
-    insertRef: Database.Statement<[string, Buffer]>;
-    deleteRefs: Database.Statement<[string]>;
-    deleteManifest: Database.Statement<[string]>;
-    deleteChunk: Database.Statement<[number]>;
-    unreferenced: Database.Statement<[], { id: number; hash: Buffer; size: number }>;
-  };
+  private readonly stmt: BlobStatements;
 
   /** Opens (creating if needed) a store in its own database file. */
   static open(path: string, opts: BlobStoreOptions = {}): BlobStore {
@@ -197,18 +72,7 @@ export class BlobStore {
       this.owned = false;
       migrate(this.db);
     }
-    const d = this.db;
-    this.stmt = {
-      has: d.prepare<[Buffer]>('SELECT 1 FROM blob_chunks WHERE hash = ?').pluck(),
-      get: d.prepare<[Buffer], ChunkRow>('SELECT size, data FROM blob_chunks WHERE hash = ?'),
-      insert: d.prepare<[Buffer, number, Buffer]>('INSERT OR IGNORE INTO blob_chunks (hash, size, data) VALUES (?, ?, ?)'),
-      insertManifest: d.prepare<[string, string, number, number, string, number]>('INSERT OR IGNORE INTO blob_manifests (id, hash, size, chunk_count, manifest, pinned_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      insertRef: d.prepare<[string, Buffer]>('INSERT OR IGNORE INTO blob_refs (manifest_id, chunk_hash) VALUES (?, ?)'),
-      deleteRefs: d.prepare<[string]>('DELETE FROM blob_refs WHERE manifest_id = ?'),
-      deleteManifest: d.prepare<[string]>('DELETE FROM blob_manifests WHERE id = ?'),
-      deleteChunk: d.prepare<[number]>('DELETE FROM blob_chunks WHERE id = ?'),
-      unreferenced: d.prepare<[], { id: number; hash: Buffer; size: number }>('SELECT id, hash, size FROM blob_chunks c WHERE NOT EXISTS (SELECT 1 FROM blob_refs r WHERE r.chunk_hash = c.hash)'),
-    };
+    this.stmt = prepareStatements(this.db);
   }
 
   /**
@@ -216,53 +80,14 @@ export class BlobStore {
    * present are not written again. New chunks are committed in batches of about `batchBytes`.
    */
   async put(source: BlobSource, opts: PutOptions = {}): Promise<Manifest> {
-    this.checkOpen();
-    const chunker = new Chunker(this.impl ? { ...this.params, impl: this.impl } : this.params);
-    const whole = createHash('sha256');
-    const chunks: ChunkRef[] = [];
-    const lease = new Set<string>();
-    this.leases.add(lease);
-    let batch: [Buffer, Buffer][] = [];
-    let pending = 0;
-    let size = 0;
-    const flush = () => {
-      if (batch.length === 0) return;
-      this.checkOpen();
-      const items = batch;
-      batch = [];
-      pending = 0;
-      this.db.transaction(() => {
-        for (const [h, b] of items) this.stmt.insert.run(h, b.length, b);
-      })();
+    return putBlob(this.putContext(), source, opts.pin !== false);
+  }
+
+  private putContext(): PutContext {
+    return {
+      db: this.db, stmt: this.stmt, params: this.params, impl: this.impl, batchBytes: this.batchBytes,
+      leases: this.leases, checkOpen: () => this.checkOpen(), pin: (m) => this.pin(m),
     };
-    const sink: ChunkSink = (bytes) => {
-      const digest = sha256(bytes);
-      const hex = digest.toString('hex');
-      chunks.push({ hash: hex, size: bytes.length });
-      if (lease.has(hex)) return;
-      lease.add(hex); // from here on gc keeps it, whether stored already or queued below
-      if (this.stmt.has.get(digest) !== undefined) return;
-      // A copy: the view may point into the chunker's or the caller's reused buffer.
-      batch.push([digest, Buffer.from(bytes)]);
-      pending += bytes.length;
-    };
-    try {
-      for await (const buf of iterate(source)) {
-        whole.update(buf);
-        size += buf.length;
-        chunker.pushTo(buf, sink);
-        if (pending >= this.batchBytes) flush();
-      }
-      chunker.finishTo(sink);
-      flush();
-      const manifest: Manifest = {
-        v: MANIFEST_VERSION, size, hash: whole.digest('hex'), chunks, params: { ...this.params },
-      };
-      if (opts.pin !== false) this.pin(manifest);
-      return manifest;
-    } finally {
-      this.leases.delete(lease);
-    }
   }
 
   /** Whether the chunk with this SHA-256 (hex) is stored. */
@@ -444,45 +269,4 @@ export class BlobStore {
       throw new BlobError('BLOB_CLOSED', 'the store (or its database) was closed; open a new BlobStore.');
     }
   }
-}
-
-/** Creates or upgrades the blob tables; versioned in blob_meta, not PRAGMA user_version. */
-function migrate(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec('CREATE TABLE IF NOT EXISTS blob_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)');
-    const row = db.prepare("SELECT value FROM blob_meta WHERE key = 'blob_schema_version'").get() as { value: number } | undefined;
-    const from = row?.value ?? 0;
-    if (from > BLOB_SCHEMA_VERSION) {
-      throw new BlobError('BLOB_SCHEMA_TOO_NEW',
-        `the database's blob tables are at version ${from}, this code knows up to ${BLOB_SCHEMA_VERSION}; ` +
-        'upgrade Keymesh on this node (or open a copy of the file with the newer version).',
-        { version: from, supported: BLOB_SCHEMA_VERSION });
-    }
-    if (from < 1) {
-      // hash and size come before data, so scans that skip data never read overflow pages.
-      db.exec(`
-        CREATE TABLE blob_chunks (
-          id INTEGER PRIMARY KEY,
-          hash BLOB NOT NULL UNIQUE,
-          size INTEGER NOT NULL,
-          data BLOB NOT NULL
-        );
-        CREATE TABLE blob_manifests (
-          id TEXT PRIMARY KEY,
-          hash TEXT NOT NULL,
-          size INTEGER NOT NULL,
-          chunk_count INTEGER NOT NULL,
-          manifest TEXT NOT NULL,
-          pinned_at INTEGER NOT NULL
-        );
-        CREATE TABLE blob_refs (
-          manifest_id TEXT NOT NULL,
-          chunk_hash BLOB NOT NULL,
-          PRIMARY KEY (manifest_id, chunk_hash)
-        ) WITHOUT ROWID;
-        CREATE INDEX blob_refs_chunk ON blob_refs (chunk_hash);
-      `);
-    }
-    db.prepare("INSERT OR REPLACE INTO blob_meta (key, value) VALUES ('blob_schema_version', ?)").run(BLOB_SCHEMA_VERSION);
-  }).immediate();
 }
