@@ -8,7 +8,7 @@
  * for a key stops that key's certifications altogether (the safe reading); the admin tools
  * fill in each key's head.
  */
-import type { PolicyView } from './state.js';
+import type { PolicyView } from './types.js';
 import type { MemberValue } from './values.js';
 import { withinUntil } from './values.js';
 
