@@ -7,7 +7,7 @@ import { encodeEntry, signEntry, SyncMessage, type BodyOf, type KeyPair } from '
 import { TestSite, testKey } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
 import { QUARANTINE_TOTAL } from './quarantine.js';
-import { SyncEngine } from './sync.js';
+import { SyncEngine } from './sync/engine.js';
 import { tempLedger } from './test-support.js';
 
 const NOW = 1_700_000_000_000;

@@ -9,7 +9,7 @@ import { encodeEntry, type SyncMessage } from '@keymesh/protocol';
 import { TestSite, memberBody, testKey } from '@keymesh/protocol/testing';
 import { Ledger, type LedgerOptions } from './ledger.js';
 import { LedgerError } from './errors.js';
-import { SyncEngine } from './sync.js';
+import { SyncEngine } from './sync/engine.js';
 import { tempDir, tempLedger } from './test-support.js';
 
 const opened: Ledger[] = [];

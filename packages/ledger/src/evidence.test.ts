@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { encodeEntry, keyPairFromSeed, signEntry, type BodyOf, type KeyPair, type SyncMessage } from '@keymesh/protocol';
 import { TestSite, testKey } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
-import { SyncEngine } from './sync.js';
+import { SyncEngine } from './sync/engine.js';
 import { tempLedger } from './test-support.js';
 import { HELD_AUTHORS, PENDING_PER_AUTHOR } from './pending.js';
 import { QUARANTINE_PER_AUTHOR, QUARANTINE_TOTAL } from './quarantine.js';

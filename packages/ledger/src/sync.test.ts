@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Buffer } from 'node:buffer';
 import { PolicyState, type SyncMessage } from '@keymesh/protocol';
 import { playHistory, shuffled, testKey, type HistoryStep } from '@keymesh/protocol/testing';
-import { SyncEngine } from './sync.js';
+import { SyncEngine } from './sync/engine.js';
 import { tempDir, tempLedger } from './test-support.js';
 import type { Ledger } from './ledger.js';
 

@@ -10,7 +10,7 @@ import { MAX_HAVE_FORKS, decide, encodeEntry, entryHash, keyPairFromSeed, type S
 import { TestSite, memberBody, playHistory, resourceBody, shuffled, testKey, type HistoryStep } from '@keymesh/protocol/testing';
 import fc from 'fast-check';
 import { Ledger } from './ledger.js';
-import { SyncEngine } from './sync.js';
+import { SyncEngine } from './sync/engine.js';
 import { IngestPool } from './ingest-pool.js';
 import { importFile, waitingIn } from './import-file.js';
 import { RawFeed } from './test-feeds.js';

@@ -1,4 +1,11 @@
-/** MQTT topic names (DESIGN §7). The site id is shortened to 16 hex characters in topics. */
+/**
+ * MQTT topic names (DESIGN §7). The site id is shortened to 16 hex characters in topics.
+ *
+ * A node publishes only under topics that name it first (`feed/<self>`, `head/<self>`,
+ * `node/<self>/…`, `sync/<self>/…`), so a broker's ACL is one pattern per node. Wants and
+ * batches name their addressee last: `sync/<from>/want/<to>`, and the addressee alone
+ * subscribes to `sync/+/want/<self>`.
+ */
 export const TOPIC_ROOT = 'keymesh/v1';
 
 export function siteTopicId(site: string): string {
@@ -11,10 +18,21 @@ export function topics(site: string) {
     root,
     feed: (author: string) => `${root}/feed/${author}`,
     have: (node: string) => `${root}/sync/${node}/have`,
-    want: (node: string) => `${root}/sync/${node}/want`,
+    want: (from: string, to: string) => `${root}/sync/${from}/want/${to}`,
+    batch: (from: string, to: string) => `${root}/sync/${from}/batch/${to}`,
     head: (author: string) => `${root}/head/${author}`,
+    /** Filters a replica subscribes to. */
+    filters: {
+      feeds: `${root}/feed/+`,
+      heads: `${root}/head/+`,
+      haves: `${root}/sync/+/have`,
+      wantsTo: (self: string) => `${root}/sync/+/want/${self}`,
+      batchesTo: (self: string) => `${root}/sync/+/batch/${self}`,
+    },
     status: (node: string) => `${root}/node/${node}/status`,
     state: (node: string) => `${root}/node/${node}/state`,
     blob: (rest: string) => `${root}/blob/${rest}`,
+    /** Signed commands for one node (command.ts); QoS 1, never retained. */
+    cmd: (node: string) => `${root}/cmd/${node}`,
   };
 }

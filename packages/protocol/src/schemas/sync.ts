@@ -1,7 +1,20 @@
 /** MQTT sync and status messages (DESIGN §7). Every payload is parsed with these before use. */
 import { z } from 'zod';
 import { Hlc } from '../hlc.js';
-import { HashHex, Millis, PublicKeyHex, ResourceId, MemberId, Seq } from './common.js';
+import { HashHex, Millis, PublicKeyHex, ResourceId, MemberId, Seq, SignatureHex } from './common.js';
+import { MAX_ENTRY_BYTES } from './entry.js';
+
+/**
+ * Bytes a sync message adds around the entries it carries: a batch is one JSON header line
+ * (kind, node, to) and then one canonical entry per line, so its envelope is the header and
+ * the newlines. Headers are about 200 bytes; the rest is margin.
+ */
+export const SYNC_ENVELOPE_BYTES = 1024;
+/**
+ * The smallest byte limit a sync transport may have: the largest valid entry plus its
+ * envelope, so any entry fits a batch on its own and no feed stalls behind one that does not.
+ */
+export const MIN_SYNC_MESSAGE_BYTES = MAX_ENTRY_BYTES + SYNC_ENVELOPE_BYTES;
 
 /** Feed heads: author → highest contiguous seq held. */
 export const Heads = z.record(PublicKeyHex, Seq).refine((h) => Object.keys(h).length <= 100_000, 'too many feeds');
@@ -29,19 +42,48 @@ export const HaveMessage = z.strictObject({
   node: PublicKeyHex,
   heads: Heads,
   forks: z.record(PublicKeyHex, ForkClaim).refine((f) => Object.keys(f).length <= MAX_HAVE_FORKS, `at most ${MAX_HAVE_FORKS} forked feeds`).optional(),
+  /**
+   * Over a bus, a have is signed by its node under the sync domain with the node's clock
+   * (`at`): what a coordinator claims to hold then says when a node's rules were last confirmed
+   * fresh and what it has acknowledged (DESIGN §6, §7). Point-to-point peers may omit both.
+   */
+  at: Millis.optional(),
+  sig: SignatureHex.optional(),
 });
+/** A fork a want asks the proof of: every signed entry the receiver holds at `seq` of `author`'s feed. */
+export const ForkWant = z.strictObject({ author: PublicKeyHex, seq: Seq });
 export const SeqRange = z.strictObject({ author: PublicKeyHex, from: Seq, to: Seq }).refine((r) => r.from <= r.to, 'range must have from <= to');
 export type SeqRange = z.infer<typeof SeqRange>;
-export const WantMessage = z.strictObject({ kind: z.literal('want'), node: PublicKeyHex, ranges: z.array(SeqRange).max(10_000) });
+/**
+ * `to`: the one replica asked (over a bus every replica may see a message; only the addressee
+ * answers). Point-to-point peers may omit it.
+ */
+export const WantMessage = z.strictObject({
+  kind: z.literal('want'),
+  node: PublicKeyHex,
+  to: PublicKeyHex.optional(),
+  ranges: z.array(SeqRange).max(10_000),
+  forks: z.array(ForkWant).max(MAX_HAVE_FORKS).optional(),
+});
 /** Entries travel as their canonical encodings, so the receiver can check the bytes. */
-export const BatchMessage = z.strictObject({ kind: z.literal('batch'), node: PublicKeyHex, entries: z.array(z.string()).max(10_000) });
+export const BatchMessage = z.strictObject({ kind: z.literal('batch'), node: PublicKeyHex, to: PublicKeyHex.optional(), entries: z.array(z.string()).max(10_000) });
 
 export const HeadMessage = z.strictObject({ author: PublicKeyHex, seq: Seq, hash: HashHex, hlc: Hlc });
 
+/**
+ * A node's status (`node/<node>/status`, retained; DESIGN §7), signed by the node under the sync
+ * domain. `online: false` is the broker's Last Will, which nobody signs at connect time for later.
+ */
 export const NodeStatus = z.strictObject({
   node: PublicKeyHex,
   online: z.boolean(),
   versions: z.record(z.string().max(64), z.string().max(64)),
+  /** Its own feed's head (0: empty). */
+  head: z.number().int().nonnegative().max(2 ** 40),
+  /** What its upstream (the coordinator) has acknowledged holding of that feed (null: not heard yet). */
+  acked: z.number().int().nonnegative().max(2 ** 40).nullable(),
+  /** When it last confirmed, by its coordinator's signed heads, that it holds every entry the coordinator holds (null: never). */
+  rulesFreshAt: Millis.nullable(),
   /** Age of the newest rules this node holds, in ms (null: has never synced). */
   rulesAgeMs: z.number().int().nonnegative().nullable(),
   /** Entries this node knows it is missing. */
@@ -49,6 +91,7 @@ export const NodeStatus = z.strictObject({
   /** Entries stored for a newer version of Keymesh (DESIGN §4; Ledger.heldForNewerVersion): an alarm until the node is upgraded. */
   heldForNewerVersion: z.number().int().nonnegative(),
   at: Millis,
+  sig: SignatureHex.optional(),
 });
 
 export const NodeState = z.strictObject({

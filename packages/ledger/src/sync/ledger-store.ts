@@ -1,0 +1,31 @@
+/** A `Ledger` as the store of a `PubSubSync`: the few things a node on a bus needs beyond `SyncStore`. */
+import type { Ledger } from '../ledger.js';
+import type { PubSubStore } from './store.js';
+
+export function ledgerSyncStore(ledger: Ledger): PubSubStore {
+  return {
+    heads: () => ledger.heads(),
+    readEncoded: (author, from, limit) => ledger.readEncoded(author, from, limit),
+    ingest: (items, opts) => ledger.ingest(items, opts),
+    forkClaims: (limit) => ledger.forkClaims(limit),
+    forks: () => ledger.forks(),
+    forkProofs: (author, at) => ledger.forkProofs(author, at),
+    noteRemoteHeads: (node, heads) => ledger.noteRemoteHeads(node, heads),
+    headOf: (author) => ledger.headOf(author)?.line,
+    now: () => ledger.now(),
+    isTrustedCoordinator: (key) => {
+      const seq = ledger.heads()[key] ?? 0;
+      const n = ledger.policy.trustedNode(key, Math.max(1, seq));
+      return n?.role === 'coordinator' && !ledger.policy.isForkedOut(key, Math.max(1, seq));
+    },
+    heldForNewerVersion: () => ledger.heldForNewerVersion(),
+    readNote: (name) => ledger.note(name),
+    writeNote: (name, value) => void ledger.note(name, value),
+    submit: (entry) => {
+      const r = ledger.submit(entry);
+      if (r.ok) return { ok: true, entry: r.entry, text: r.line };
+      const head = 'head' in r && r.head ? { seq: r.head.seq, hash: r.head.hash, text: r.head.line } : undefined;
+      return { ok: false, code: r.code, reason: r.reason, head };
+    },
+  };
+}

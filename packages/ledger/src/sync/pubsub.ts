@@ -1,0 +1,358 @@
+/**
+ * Sync over a publish/subscribe bus, written once for every node (DESIGN §2, §6, §7). The edge
+ * agent and the coordinator hand it a `Bus` (MQTT.js, aedes in process) and a store; they write
+ * no sync logic of their own.
+ *
+ * - Own entries go out live on `feed/<author>`, and the feed's signed head, retained, on
+ *   `head/<author>`; a relay (the coordinator) also republishes the heads of the feeds it
+ *   learns and relays entries submitted to it (compare-and-set, DESIGN §3).
+ * - Each replica pulls what it lacks: retained heads, live entries past a gap and peers' `have`s
+ *   become wants addressed to one replica (`sync/<self>/want/<to>`); only that replica answers,
+ *   with batches addressed back, sent in slices that yield to the event loop (an edge keeps
+ *   deciding taps while it serves a catch-up) and no faster than the bus takes them.
+ * - Every `have` and status is signed under the sync domain. A trusted coordinator's signed
+ *   have says what it holds: what it holds of this node's feed is the acknowledgement, and
+ *   holding everything it holds confirms the rules fresh (persisted, DESIGN §6).
+ * Nothing from the bus is trusted unverified: payloads are size-checked, parsed with the
+ * protocol's schemas and dropped with a reason (never thrown) when bad.
+ */
+import {
+  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, SIGNING_DOMAINS, parseEntryText, signDomain, topics, verifyDomain,
+  type CryptoProvider, type HaveMessage, type Heads, type KeyPair, type SyncMessage,
+} from '@keymesh/protocol';
+import { Buffer } from 'node:buffer';
+import type { Bus, BusMessage } from '../bus/bus.js';
+import type { IngestResult } from '../types.js';
+import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
+import { SyncEngine } from './engine.js';
+import { Sources } from './sources.js';
+import type { PubSubStore, SubmitOutcome } from './store.js';
+import { SyncCounters, boundedHeads } from './counters.js';
+
+export interface PubSubSyncOptions {
+  bus: Bus;
+  store: PubSubStore;
+  site: string;
+  /** This node's key: it signs haves and statuses, and names the node on the bus. */
+  key: KeyPair;
+  /** Replicas asked first and whose signed haves acknowledge this feed (an edge's coordinator). Default: none. */
+  upstream?: readonly string[];
+  /** Republish the heads of every feed held and relay submitted entries (a coordinator). */
+  relay?: boolean;
+  /** Period of haves, statuses and retries, ms (default 5,000; 0: only when `tick()` is called). */
+  intervalMs?: number;
+  /** Byte limit of one message (at least MIN_SYNC_MESSAGE_BYTES; default 128 KiB). */
+  maxMessageBytes?: number;
+  /** Longest synchronous slice of sending, ms (default 8). */
+  sliceMs?: number;
+  /** Batches in flight to one peer before sending pauses for the bus (default 8). */
+  window?: number;
+  versions?: Record<string, string>;
+  onIngest?: (result: IngestResult, from: string) => void;
+  /** Payloads dropped, with the reason (to log). */
+  onInvalid?: (reason: string, topic: string) => void;
+  crypto?: CryptoProvider;
+}
+
+export const DEFAULT_PUBSUB_MESSAGE_BYTES = 128 * 1024;
+const RULES_FRESH_NOTE = 'rulesFreshAt';
+
+export class PubSubSync {
+  readonly node: string;
+  readonly counters = new SyncCounters();
+  private readonly t: ReturnType<typeof topics>;
+  private readonly engine: SyncEngine;
+  private readonly sources: Sources;
+  private readonly inflight = new Map<string, number>();
+  private readonly window: number;
+  private readonly maxBytes: number;
+  private readonly subs: Array<[string, (m: BusMessage) => void]> = [];
+  private live: Array<{ text: string; from: string }> = [];
+  private liveScheduled = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private offConnection: (() => void) | undefined;
+  /** Heads published (or seen published) per author, so a head is sent only when it advanced. */
+  private readonly headsOut = new Map<string, number>();
+  private acked: number | null = null;
+  private coordinatorClaim: { heads: Heads; at: number } | undefined;
+  private freshAt: number | null;
+
+  constructor(private readonly o: PubSubSyncOptions) {
+    this.node = o.key.publicKey;
+    this.t = topics(o.site);
+    this.window = o.window ?? 8;
+    this.maxBytes = o.maxMessageBytes ?? DEFAULT_PUBSUB_MESSAGE_BYTES;
+    const interval = o.intervalMs ?? 5000;
+    this.sources = new Sources(this.node, o.upstream ?? [], Math.max(2 * interval, 1000), Math.max(6 * interval, 30_000));
+    this.engine = new SyncEngine(o.store, this.node, (to, msg) => this.sendTo(to, msg), {
+      maxMessageBytes: this.maxBytes,
+      batchesPerTurn: Number.POSITIVE_INFINITY,
+      sliceMs: o.sliceMs ?? 8,
+      pushOnHave: false,
+      congested: (to) => (this.inflight.get(to) ?? 0) >= this.window,
+      onInvalid: (reason) => this.invalid(reason, 'sync'),
+      onIngest: (r, from) => this.ingested(r, from),
+    });
+    const note = Number(o.store.readNote(RULES_FRESH_NOTE));
+    this.freshAt = Number.isSafeInteger(note) && note > 0 ? note : null;
+    if (this.maxBytes < MIN_SYNC_MESSAGE_BYTES) throw new RangeError(`maxMessageBytes ${this.maxBytes} is below MIN_SYNC_MESSAGE_BYTES (${MIN_SYNC_MESSAGE_BYTES})`);
+  }
+
+  /** Subscribes, starts the timer, and announces this node when the bus is up. */
+  async start(): Promise<void> {
+    const f = this.t.filters;
+    const on = (filter: string, h: (m: BusMessage) => void) => this.subs.push([filter, (m) => this.guard(m, h)]);
+    on(f.feeds, (m) => this.onEntry(m, 'feed'));
+    on(f.heads, (m) => this.onEntry(m, 'head'));
+    on(f.haves, (m) => this.onHave(m));
+    on(f.wantsTo(this.node), (m) => this.onAddressed(m, 'want'));
+    on(f.batchesTo(this.node), (m) => this.onAddressed(m, 'batch'));
+    this.offConnection = this.o.bus.onConnection((up) => up && this.announce());
+    for (const [filter, h] of this.subs) await this.o.bus.subscribe(filter, h);
+    const interval = this.o.intervalMs ?? 5000;
+    if (interval > 0) (this.timer = setInterval(() => this.tick(), interval)).unref?.();
+    if (this.o.bus.connected) this.announce();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.offConnection?.();
+    for (const [filter, h] of this.subs.splice(0)) await this.o.bus.unsubscribe(filter, h).catch(() => undefined);
+  }
+
+  /** Whether batches are still being sent or live entries wait to be stored. */
+  get busy(): boolean {
+    return this.engine.sending || this.live.length > 0 || [...this.inflight.values()].some((n) => n > 0);
+  }
+
+  /** Publishes entries this node appended (durable first: call after the append commits), then its head. */
+  publishEntries(lines: readonly string[]): void {
+    for (const line of lines) this.publish(this.t.feed(parseEntryText(line).entry.author), line, false);
+    this.publishHeads(this.o.relay ? undefined : [this.node]);
+  }
+
+  /**
+   * Offers an entry for relay (the coordinator's API; DESIGN §3): stored only if it extends the
+   * author's head held here, then published live; a refusal stores nothing and carries the head.
+   */
+  submit(text: string): SubmitOutcome {
+    const out = this.o.store.submit(text);
+    if (out.ok) {
+      this.publish(this.t.feed(out.entry.author), out.text, false);
+      this.publishHeads([out.entry.author]);
+    }
+    return out;
+  }
+
+  /** One round: the signed have, the status, and wants for whatever is still missing. */
+  tick(): void {
+    if (!this.o.bus.connected) return;
+    this.publishHave();
+    this.planWants();
+    this.publishStatus();
+  }
+
+  /** The coordinator on start: the broker's retained heads are not the store (DESIGN §7). */
+  republishHeads(): void {
+    this.headsOut.clear();
+    this.publishHeads(undefined);
+  }
+
+  /** The node's status as published (DESIGN §7). */
+  status(): NodeStatus {
+    const now = this.o.store.now();
+    const mine = this.o.store.heads();
+    const body = {
+      node: this.node,
+      online: true,
+      versions: this.o.versions ?? {},
+      head: mine[this.node] ?? 0,
+      acked: this.acked,
+      rulesFreshAt: this.freshAt,
+      rulesAgeMs: this.freshAt === null ? null : Math.max(0, now - this.freshAt),
+      syncLag: this.sources.lag(mine),
+      heldForNewerVersion: this.o.store.heldForNewerVersion(),
+      at: now,
+    };
+    return { ...body, sig: signDomain(SIGNING_DOMAINS.sync, body, this.o.key, this.o.crypto) };
+  }
+
+  /** What the upstream coordinator has acknowledged of this node's feed (null: not heard yet). */
+  get acknowledged(): number | null {
+    return this.acked;
+  }
+
+  /** When the rules were last confirmed fresh (ms; null: never). */
+  get rulesFreshAt(): number | null {
+    return this.freshAt;
+  }
+
+  private announce(): void {
+    this.publishHave();
+    this.publishHeads(this.o.relay ? undefined : [this.node]);
+    this.publishStatus();
+  }
+
+  private publishHave(): void {
+    const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
+    const unsigned = { kind: 'have' as const, node: this.node, heads: boundedHeads(this.o.store.heads(), this.node, this.maxBytes / 2), ...(Object.keys(forks).length ? { forks } : {}), at: this.o.store.now() };
+    const have: HaveMessage = { ...unsigned, sig: signDomain(SIGNING_DOMAINS.sync, unsigned, this.o.key, this.o.crypto) };
+    this.publishBytes(this.t.have(this.node), encodeSyncMessage(have), false);
+  }
+
+  private publishStatus(): void {
+    this.publish(this.t.status(this.node), JSON.stringify(this.status()), true);
+  }
+
+  /** Retained heads of `authors` (all held, for a relay) that advanced past what was published. */
+  private publishHeads(authors: readonly string[] | undefined): void {
+    const mine = this.o.store.heads();
+    for (const author of authors ?? Object.keys(mine)) {
+      const seq = mine[author] ?? 0;
+      if (seq <= (this.headsOut.get(author) ?? 0)) continue;
+      const head = this.o.store.headOf(author);
+      if (!head) continue;
+      this.headsOut.set(author, seq);
+      this.publish(this.t.head(author), head, true);
+    }
+  }
+
+  private planWants(): void {
+    const mine = this.o.store.heads();
+    for (const [to, ranges] of this.sources.plan(mine, Date.now())) this.engine.sendWants(to, ranges);
+  }
+
+  private sendTo(to: string, msg: SyncMessage): void {
+    const topic = msg.kind === 'want' ? this.t.want(this.node, to) : msg.kind === 'batch' ? this.t.batch(this.node, to) : this.t.have(this.node);
+    if (msg.kind === 'batch') this.counters.batchesSent++;
+    this.inflight.set(to, (this.inflight.get(to) ?? 0) + 1);
+    this.o.bus.publish(topic, encodeSyncMessage(msg), { qos: 1 }).catch(() => this.counters.publishFailed++).finally(() => {
+      const n = (this.inflight.get(to) ?? 1) - 1;
+      if (n > 0) this.inflight.set(to, n);
+      else this.inflight.delete(to);
+      this.engine.resume(to);
+    });
+  }
+
+  private publish(topic: string, text: string, retain: boolean): void {
+    this.publishBytes(topic, Buffer.from(text), retain);
+  }
+
+  private publishBytes(topic: string, payload: Uint8Array, retain: boolean): void {
+    this.o.bus.publish(topic, payload, { qos: 1, retain }).catch(() => this.counters.publishFailed++);
+  }
+
+  /** Size check, and no handler ever throws into the bus. */
+  private guard(m: BusMessage, handle: (m: BusMessage) => void): void {
+    if (m.payload.byteLength > this.maxBytes) return this.invalid(`message of ${m.payload.byteLength} bytes exceeds the limit ${this.maxBytes}`, m.topic);
+    try {
+      handle(m);
+    } catch (err) {
+      this.invalid(`could not be handled: ${(err as Error).message}`, m.topic);
+    }
+  }
+
+  private invalid(reason: string, topic: string): void {
+    this.counters.invalid++;
+    this.o.onInvalid?.(reason, topic);
+  }
+
+  /** `feed/<author>` and `head/<author>`: one signed entry, its author named by the topic. */
+  private onEntry(m: BusMessage, kind: 'feed' | 'head'): void {
+    const author = m.topic.slice(m.topic.lastIndexOf('/') + 1);
+    if (m.payload.byteLength === 0) return; // a cleared retained head
+    let parsed: ReturnType<typeof parseEntryText>;
+    try {
+      parsed = parseEntryText(m.payload);
+    } catch (err) {
+      return this.invalid(`${kind} payload is not an entry: ${(err as Error).message}`, m.topic);
+    }
+    if (parsed.entry.author !== author) return this.invalid(`${kind} entry by ${parsed.entry.author.slice(0, 12)}… on the topic of ${author.slice(0, 12)}…`, m.topic);
+    if (kind === 'head' && parsed.entry.seq > (this.headsOut.get(author) ?? 0)) this.headsOut.set(author, parsed.entry.seq);
+    if (author === this.node) return; // its own, echoed by the broker
+    this.sources.noteKnown(author, parsed.entry.seq);
+    this.live.push({ text: parsed.text, from: kind === 'head' ? `head/${author}` : `feed/${author}` });
+    if (!this.liveScheduled) {
+      this.liveScheduled = true;
+      setImmediate(() => this.flushLive());
+    }
+  }
+
+  /** Stores the live entries received in one turn together (one transaction), then asks for gaps. */
+  private flushLive(): void {
+    this.liveScheduled = false;
+    const batch = this.live;
+    this.live = [];
+    if (batch.length === 0) return;
+    try {
+      this.ingested(this.o.store.ingest(batch.map((b) => b.text)), batch[0]!.from);
+    } catch (err) {
+      this.invalid(`live entries could not be stored: ${(err as Error).message}`, 'feed');
+    }
+    this.planWants();
+  }
+
+  private onHave(m: BusMessage): void {
+    const from = m.topic.split('/').at(-2)!;
+    if (from === this.node) return;
+    const d = decodeSyncMessage(m.payload);
+    if (!d.ok) return this.invalid(`have: ${d.reason}`, m.topic);
+    const msg = d.msg;
+    if (msg.kind !== 'have' || msg.node !== from) return this.invalid(`a ${msg.kind} from ${msg.kind === 'have' ? msg.node.slice(0, 12) : '?'}… on the have topic of ${from.slice(0, 12)}…`, m.topic);
+    const { sig, ...unsigned } = msg;
+    const signed = sig !== undefined && verifyDomain(SIGNING_DOMAINS.sync, unsigned, sig, from, this.o.crypto);
+    if (sig !== undefined && !signed) return this.invalid(`have from ${from.slice(0, 12)}… has a bad signature`, m.topic);
+    this.counters.haves++;
+    this.sources.noteClaim(from, msg.heads, Date.now());
+    this.o.store.noteRemoteHeads(from, msg.heads);
+    if (signed && this.isUpstream(from) && this.o.store.isTrustedCoordinator(from)) {
+      const own = msg.heads[this.node];
+      this.acked = own ?? 0;
+      this.coordinatorClaim = { heads: msg.heads, at: msg.at ?? 0 };
+      this.checkFresh();
+    }
+    const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
+    const lacking = Object.entries(msg.forks ?? {}).filter(([a, f]) => !forks[a] || forks[a]!.seq > f.seq || forks[a]!.entries < f.entries).map(([author, f]) => ({ author, seq: f.seq }));
+    if (lacking.length) this.engine.sendWants(from, [], lacking);
+    this.planWants();
+  }
+
+  private isUpstream(node: string): boolean {
+    return (this.o.upstream ?? []).length === 0 || this.o.upstream!.includes(node);
+  }
+
+  /** `sync/<from>/want/<self>` and `sync/<from>/batch/<self>`: answered only when truly addressed here. */
+  private onAddressed(m: BusMessage, kind: 'want' | 'batch'): void {
+    const parts = m.topic.split('/');
+    const [from, to] = [parts.at(-3)!, parts.at(-1)!];
+    const d = decodeSyncMessage(m.payload);
+    if (!d.ok) return this.invalid(`${kind}: ${d.reason}`, m.topic);
+    const msg = d.msg;
+    if (msg.kind !== kind || msg.node !== from || to !== this.node || ('to' in msg && msg.to !== this.node)) {
+      this.counters.misaddressed++;
+      return this.invalid(`a ${msg.kind} on ${kind} topic ${from.slice(0, 12)}…→${to.slice(0, 12)}… is not addressed to this node`, m.topic);
+    }
+    if (kind === 'want') this.counters.wantsAnswered++;
+    this.engine.receive(from, msg);
+    if (kind === 'batch') this.planWants();
+  }
+
+  private ingested(r: IngestResult, from: string): void {
+    if (this.o.relay && r.accepted > 0) this.publishHeads(undefined);
+    if (r.accepted > 0) this.checkFresh();
+    this.counters.accepted += r.accepted;
+    this.o.onIngest?.(r, from);
+  }
+
+  /** Fresh when this replica holds every feed at least as far as its coordinator's signed have (DESIGN §6). */
+  private checkFresh(): void {
+    const claim = this.coordinatorClaim;
+    if (!claim) return;
+    const mine = this.o.store.heads();
+    for (const [author, seq] of Object.entries(claim.heads)) if ((mine[author] ?? 0) < seq) return;
+    const at = Math.min(claim.at || Number.MAX_SAFE_INTEGER, this.o.store.now());
+    if (this.freshAt !== null && at <= this.freshAt) return;
+    this.freshAt = at;
+    this.o.store.writeNote(RULES_FRESH_NOTE, String(at));
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Whom to ask for what (DESIGN §7: wants name their addressee). What peers claim to hold comes
+ * from their `have`s and the signed heads seen on `head/<author>`; a claim only decides whom to
+ * ask, never what this replica believes (DESIGN §3). One outstanding ask per feed: asked again
+ * after `retryMs` without progress, of the next candidate, so a peer that went away (or lied)
+ * costs one retry, not a stalled feed.
+ */
+import type { Heads, SeqRange } from '@keymesh/protocol';
+
+interface Ask { to: string; upTo: number; at: number; held: number; attempt: number }
+
+export class Sources {
+  private readonly claims = new Map<string, { heads: Heads; at: number }>();
+  /** author → highest seq seen in a signed head or live entry. */
+  private readonly known = new Map<string, number>();
+  private readonly asked = new Map<string, Ask>();
+
+  constructor(private readonly self: string, private readonly upstream: readonly string[], private readonly retryMs: number, private readonly staleMs: number) {}
+
+  noteClaim(node: string, heads: Heads, at: number): void {
+    this.claims.set(node, { heads, at });
+  }
+
+  noteKnown(author: string, seq: number): void {
+    if (seq > (this.known.get(author) ?? 0)) this.known.set(author, seq);
+  }
+
+  /** Forgets a peer's claims (it went offline: its retained status said so, or it stayed silent). */
+  forget(node: string): void {
+    this.claims.delete(node);
+  }
+
+  /** Entries this replica knows it lacks (for the status' sync lag). */
+  lag(mine: Heads): number {
+    let n = 0;
+    for (const [author, seq] of this.targets()) n += Math.max(0, seq - (mine[author] ?? 0));
+    return n;
+  }
+
+  /** The wants to send now, grouped by addressee. */
+  plan(mine: Heads, now: number): Map<string, SeqRange[]> {
+    for (const [node, c] of this.claims) if (now - c.at > this.staleMs) this.claims.delete(node);
+    const out = new Map<string, SeqRange[]>();
+    for (const [author, target] of this.targets()) {
+      const held = mine[author] ?? 0;
+      if (target <= held) {
+        this.asked.delete(author);
+        continue;
+      }
+      const prev = this.asked.get(author);
+      if (prev && prev.upTo >= target && now - prev.at < this.retryMs) continue;
+      const progressed = prev !== undefined && held > prev.held;
+      const attempt = prev ? (progressed ? prev.attempt : prev.attempt + 1) : 0;
+      const source = this.pick(author, held, attempt);
+      if (!source) continue;
+      this.asked.set(author, { to: source.node, upTo: source.upTo, at: now, held, attempt });
+      const list = out.get(source.node) ?? [];
+      list.push({ author, from: held + 1, to: source.upTo });
+      out.set(source.node, list);
+    }
+    return out;
+  }
+
+  private *targets(): Iterable<[string, number]> {
+    const best = new Map(this.known);
+    for (const c of this.claims.values()) for (const [a, s] of Object.entries(c.heads)) if (s > (best.get(a) ?? 0)) best.set(a, s);
+    yield* best;
+  }
+
+  /**
+   * Candidates: the author itself (every entry lives on its author, DESIGN §10), then the
+   * upstream coordinators, then other peers by how much they claim; a retry takes the next.
+   * A feed known only from a signed head is asked of the author if it is around, else upstream.
+   */
+  private pick(author: string, held: number, attempt: number): { node: string; upTo: number } | undefined {
+    const claimed: Array<{ node: string; upTo: number; rank: number }> = [];
+    for (const [node, c] of this.claims) {
+      const s = c.heads[author] ?? 0;
+      if (node === this.self || s <= held) continue;
+      const rank = node === author ? 0 : this.upstream.includes(node) ? 1 : 2;
+      claimed.push({ node, upTo: s, rank });
+    }
+    claimed.sort((a, b) => a.rank - b.rank || b.upTo - a.upTo || (a.node < b.node ? -1 : 1));
+    const target = this.known.get(author) ?? 0;
+    if (claimed.length === 0 && target > held) {
+      const fallback = [...(this.claims.has(author) && author !== this.self ? [author] : []), ...this.upstream.filter((u) => u !== this.self)];
+      const node = fallback[attempt % Math.max(1, fallback.length)];
+      return node ? { node, upTo: target } : undefined;
+    }
+    return claimed[attempt % Math.max(1, claimed.length)];
+  }
+}

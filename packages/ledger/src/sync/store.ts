@@ -1,0 +1,43 @@
+/**
+ * What sync needs of a replica (DESIGN §2: sync knows no SQL). The `Ledger` satisfies
+ * `SyncStore` as it is; `PubSubStore` adds what a node on a bus needs, and `ledgerSyncStore`
+ * builds one from a `Ledger`.
+ */
+import type { AnyEntry, Heads } from '@keymesh/protocol';
+import type { IngestOptions, IngestResult } from '../types.js';
+
+export interface SyncStore {
+  /** author → highest contiguous seq held. */
+  heads(): Heads;
+  /** Canonical encodings of `author`'s entries from `fromSeq`, in feed order, at most `limit`. */
+  readEncoded(author: string, fromSeq: number, limit: number): string[];
+  /** Verifies and stores entries (never throws for one bad entry: it is rejected). */
+  ingest(items: readonly string[], opts?: IngestOptions): IngestResult;
+  /** Forked feeds this replica holds proof of: author → lowest forked seq and entries there. */
+  forkClaims(limit: number): Record<string, { seq: number; entries: number }>;
+  forks(): ReadonlyArray<{ author: string; seq: number; hashes: readonly string[] }>;
+  /** Every signed entry held at the fork of `author` at `seq`, canonical. */
+  forkProofs(author?: string, at?: number): string[];
+  /** A peer's latest claim of its heads (unsigned: kept for sync lag, never as evidence). */
+  noteRemoteHeads(node: string, heads: Heads): void;
+}
+
+/** The outcome of offering an entry for relay (compare-and-set on the author's head, DESIGN §3). */
+export type SubmitOutcome =
+  | { ok: true; entry: AnyEntry; text: string }
+  | { ok: false; code: string; reason: string; head?: { seq: number; hash: string; text: string } | undefined };
+
+export interface PubSubStore extends SyncStore {
+  /** The newest contiguous entry of `author`'s feed, canonical (its signed head), or undefined. */
+  headOf(author: string): string | undefined;
+  /** The node's time (DESIGN §10). */
+  now(): number;
+  /** Is `key` an enrolled, unretired, unforked coordinator this replica trusts? */
+  isTrustedCoordinator(key: string): boolean;
+  /** Entries stored for a newer release (DESIGN §4). */
+  heldForNewerVersion(): number;
+  /** Durable notes of the sync layer (`rulesFreshAt`), kept across restarts. */
+  readNote(name: string): string | undefined;
+  writeNote(name: string, value: string): void;
+  submit(entry: string): SubmitOutcome;
+}
