@@ -2,12 +2,12 @@
 // Attacks that are refused are plain tests; holes are it.failing tests asserting the safe
 // behaviour. Entry-level attacks: attacks.test.ts.
 import { describe, it, expect, afterAll } from '@jest/globals';
-import { Buffer } from 'node:buffer';
 import { encodeEntry, signEntry, SyncMessage, type BodyOf, type KeyPair } from '@keymesh/protocol';
 import { TestSite, testKey } from '@keymesh/protocol/testing';
 import { Ledger } from './ledger.js';
 import { QUARANTINE_TOTAL } from './quarantine.js';
 import { SyncEngine } from './sync/engine.js';
+import { encodeSyncMessage } from './sync/codec.js';
 import { tempLedger } from './test-support.js';
 
 const NOW = 1_700_000_000_000;
@@ -52,7 +52,7 @@ function replica(nodeEntries = 0): Ledger {
 function engine(l: Ledger, opts: ConstructorParameters<typeof SyncEngine>[3] = {}) {
   const sent: Array<{ to: string; msg: SyncMessage; bytes: number }> = [];
   const invalid: string[] = [];
-  const e = new SyncEngine(l, peer(0), (to, msg) => sent.push({ to, msg, bytes: Buffer.byteLength(JSON.stringify(msg)) }), { onInvalid: (r) => invalid.push(r), ...opts });
+  const e = new SyncEngine(l, peer(0), (to, msg) => sent.push({ to, msg, bytes: encodeSyncMessage(msg).byteLength }), { onInvalid: (r) => invalid.push(r), ...opts });
   const entries = () => sent.reduce((n, s) => n + (s.msg.kind === 'batch' ? s.msg.entries.length : 0), 0);
   return { e, sent, invalid, entries };
 }

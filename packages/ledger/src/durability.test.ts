@@ -5,7 +5,7 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeEntry, type SyncMessage } from '@keymesh/protocol';
+import { MIN_SYNC_MESSAGE_BYTES, encodeEntry, type SyncMessage } from '@keymesh/protocol';
 import { TestSite, memberBody, testKey } from '@keymesh/protocol/testing';
 import { Ledger, type LedgerOptions } from './ledger.js';
 import { LedgerError } from './errors.js';
@@ -57,7 +57,7 @@ describe("durability 'group'", () => {
       new SyncEngine(l, me, (to, msg) => {
         sent.push({ kind: msg.kind, unsynced: l.durabilityStats.unsynced });
         queue.push([me, to, msg]);
-      }, { maxMessageBytes: 4096 });
+      }, { maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
     const engines = new Map([[ids.a, engine(a, ids.a)], [ids.b, engine(b, ids.b)]]);
     // `a` keeps appending while it syncs, so it always holds commits not yet fsynced.
     let extra = 0;

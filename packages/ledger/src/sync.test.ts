@@ -1,14 +1,14 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { Buffer } from 'node:buffer';
-import { PolicyState, type SyncMessage } from '@keymesh/protocol';
+import { MIN_SYNC_MESSAGE_BYTES, PolicyState, type SyncMessage } from '@keymesh/protocol';
 import { playHistory, shuffled, testKey, type HistoryStep } from '@keymesh/protocol/testing';
 import { SyncEngine } from './sync/engine.js';
+import { encodeSyncMessage } from './sync/codec.js';
 import { tempDir, tempLedger } from './test-support.js';
 import type { Ledger } from './ledger.js';
 
 const step = fc.tuple(fc.nat(4), fc.nat(10), fc.nat(50), fc.nat(50)) as fc.Arbitrary<HistoryStep>;
-const MAX_BYTES = 3000;
+const MAX_BYTES = MIN_SYNC_MESSAGE_BYTES;
 
 /** A network between replicas that drops, duplicates, delays and reorders messages. */
 class LossyChannel {
@@ -26,7 +26,7 @@ class LossyChannel {
   }
   send(from: string, to: string, msg: SyncMessage): void {
     const wire = JSON.stringify(msg);
-    this.largest = Math.max(this.largest, Buffer.byteLength(wire));
+    this.largest = Math.max(this.largest, encodeSyncMessage(msg).byteLength);
     if (this.rand() < this.dropRate) return;
     this.queue.push({ from, to, wire });
     if (this.rand() < this.dupRate) this.queue.push({ from, to, wire });
@@ -95,19 +95,19 @@ describe('sync engine', () => {
   });
 
   it('splits large ranges into batches under the byte limit and drops invalid messages', () => {
-    const h = playHistory(Array.from({ length: 40 }, (_, i) => [0, i % 10, i, i] as HistoryStep));
+    const h = playHistory(Array.from({ length: 600 }, (_, i) => [0, i % 10, i, i] as HistoryStep));
     const [a, b] = [tempLedger(h.site.site, {}, dir), tempLedger(h.site.site, {}, dir)];
     a.ingest(h.entries());
     const sent: SyncMessage[] = [];
     const invalid: string[] = [];
     const [ka, kb] = [testKey(101).publicKey, testKey(102).publicKey];
     // Every batch within the call (pacing is tested in attacks-sync.test.ts).
-    const ea = new SyncEngine(a, ka, (_to, m) => sent.push(m), { maxMessageBytes: 2048, batchesPerTurn: 1000 });
+    const ea = new SyncEngine(a, ka, (_to, m) => sent.push(m), { maxMessageBytes: MIN_SYNC_MESSAGE_BYTES, batchesPerTurn: 1000 });
     const eb = new SyncEngine(b, kb, () => undefined, { onInvalid: (r) => invalid.push(r) });
     ea.receive(kb, eb.have());
     const batches = sent.filter((m) => m.kind === 'batch');
     expect(batches.length).toBeGreaterThan(3);
-    for (const m of batches) expect(Buffer.byteLength(JSON.stringify(m))).toBeLessThanOrEqual(2048);
+    for (const m of batches) expect(encodeSyncMessage(m).byteLength).toBeLessThanOrEqual(MIN_SYNC_MESSAGE_BYTES);
     for (const m of sent) eb.receive(ka, JSON.parse(JSON.stringify(m)));
     expect(b.digest()).toBe(a.digest());
     eb.receive(ka, { kind: 'batch', node: ka, entries: 'nope' });

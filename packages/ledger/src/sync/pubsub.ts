@@ -83,7 +83,7 @@ export class PubSubSync {
     this.window = o.window ?? 8;
     this.maxBytes = o.maxMessageBytes ?? DEFAULT_PUBSUB_MESSAGE_BYTES;
     const interval = o.intervalMs ?? 5000;
-    this.sources = new Sources(this.node, o.upstream ?? [], Math.max(2 * interval, 1000), Math.max(6 * interval, 30_000));
+    this.sources = new Sources(this.node, o.upstream ?? [], Math.max(6 * interval, 30_000));
     this.engine = new SyncEngine(o.store, this.node, (to, msg) => this.sendTo(to, msg), {
       maxMessageBytes: this.maxBytes,
       batchesPerTurn: Number.POSITIVE_INFINITY,
@@ -148,6 +148,7 @@ export class PubSubSync {
   tick(): void {
     if (!this.o.bus.connected) return;
     this.publishHave();
+    this.sources.expire(this.o.store.heads());
     this.planWants();
     this.publishStatus();
   }

@@ -1,21 +1,32 @@
 /**
  * Whom to ask for what (DESIGN §7: wants name their addressee). What peers claim to hold comes
  * from their `have`s and the signed heads seen on `head/<author>`; a claim only decides whom to
- * ask, never what this replica believes (DESIGN §3). One outstanding ask per feed: asked again
- * after `retryMs` without progress, of the next candidate, so a peer that went away (or lied)
- * costs one retry, not a stalled feed.
+ * ask, never what this replica believes (DESIGN §3). One outstanding ask per feed until the
+ * next round (`expire`, each tick); then it is asked again where it stands, of the next
+ * candidate if it brought nothing, so a peer that went away (or lied) costs a round, not a feed.
  */
 import type { Heads, SeqRange } from '@keymesh/protocol';
 
-interface Ask { to: string; upTo: number; at: number; held: number; attempt: number }
+interface Ask { to: string; upTo: number; held: number }
 
 export class Sources {
   private readonly claims = new Map<string, { heads: Heads; at: number }>();
   /** author → highest seq seen in a signed head or live entry. */
   private readonly known = new Map<string, number>();
   private readonly asked = new Map<string, Ask>();
+  /** author → rounds in a row its ask brought nothing (picks the next candidate). */
+  private readonly failures = new Map<string, number>();
 
-  constructor(private readonly self: string, private readonly upstream: readonly string[], private readonly retryMs: number, private readonly staleMs: number) {}
+  constructor(private readonly self: string, private readonly upstream: readonly string[], private readonly staleMs: number) {}
+
+  /** Ends the round: every ask may be made again; one that brought nothing moves to the next candidate. */
+  expire(mine: Heads): void {
+    for (const [author, ask] of this.asked) {
+      if ((mine[author] ?? 0) <= ask.held) this.failures.set(author, (this.failures.get(author) ?? 0) + 1);
+      else this.failures.delete(author);
+    }
+    this.asked.clear();
+  }
 
   noteClaim(node: string, heads: Heads, at: number): void {
     this.claims.set(node, { heads, at });
@@ -45,15 +56,14 @@ export class Sources {
       const held = mine[author] ?? 0;
       if (target <= held) {
         this.asked.delete(author);
+        this.failures.delete(author);
         continue;
       }
       const prev = this.asked.get(author);
-      if (prev && prev.upTo >= target && now - prev.at < this.retryMs) continue;
-      const progressed = prev !== undefined && held > prev.held;
-      const attempt = prev ? (progressed ? prev.attempt : prev.attempt + 1) : 0;
-      const source = this.pick(author, held, attempt);
+      if (prev && prev.upTo >= target) continue;
+      const source = this.pick(author, held, this.failures.get(author) ?? 0);
       if (!source) continue;
-      this.asked.set(author, { to: source.node, upTo: source.upTo, at: now, held, attempt });
+      this.asked.set(author, { to: source.node, upTo: source.upTo, held });
       const list = out.get(source.node) ?? [];
       list.push({ author, from: held + 1, to: source.upTo });
       out.set(source.node, list);
