@@ -241,21 +241,23 @@ describe('gc', () => {
 
   it('keeps the chunks of a put() still in progress', async () => {
     const s = newStore({ batchBytes: 64 * KiB }); // commit chunks as they come
-    const data = prng(7)(2 * MiB);
+    // put() cuts and stores a slab (8 MiB) after it hands the next one to its hashing thread, so
+    // the chunks of the first slab are committed once 16 MiB have been read.
+    const data = prng(7)(20 * MiB);
     let resume!: () => void;
     const paused = new Promise<void>((r) => (resume = r));
     let reachedPause!: () => void;
     const atPause = new Promise<void>((r) => (reachedPause = r));
     async function* source() {
-      yield data.subarray(0, MiB);
+      yield data.subarray(0, 18 * MiB);
       reachedPause();
       await paused;
-      yield data.subarray(MiB);
+      yield data.subarray(18 * MiB);
     }
     const put = s.put(source(), { pin: false });
     await atPause;
     const stored = s.stats().chunks;
-    expect(stored).toBeGreaterThan(5); // the first MiB is committed, no manifest refers to it yet
+    expect(stored).toBeGreaterThan(5); // the first slab is committed, no manifest refers to it yet
     expect(s.gc().removedChunks).toBe(0);
     resume();
     const m = await put;

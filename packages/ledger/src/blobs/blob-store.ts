@@ -19,6 +19,7 @@ import {
   manifestId, parseManifest, uniqueChunks,
   type ChunkRef, type ChunkingParams, type Manifest,
 } from './manifest.js';
+import { HashThread } from './hasher.js';
 import { putBlob, type BlobSource, type PutContext } from './put.js';
 import { migrate, prepareStatements, type BlobStatements, type ChunkRow } from './tables.js';
 import type {
@@ -41,6 +42,8 @@ export class BlobStore {
   private closed = false;
   /** Chunks of put() calls in progress (stored or found, manifest not yet pinned): gc keeps them. */
   private readonly leases = new Set<Set<string>>();
+  /** put()'s second thread, started by the first blob larger than one slab. */
+  private readonly hasher = new HashThread();
 
   private readonly stmt: BlobStatements;
 
@@ -86,7 +89,7 @@ export class BlobStore {
   private putContext(): PutContext {
     return {
       db: this.db, stmt: this.stmt, params: this.params, impl: this.impl, batchBytes: this.batchBytes,
-      leases: this.leases, checkOpen: () => this.checkOpen(), pin: (m) => this.pin(m),
+      leases: this.leases, hasher: this.hasher, checkOpen: () => this.checkOpen(), pin: (m) => this.pin(m),
     };
   }
 
@@ -261,12 +264,17 @@ export class BlobStore {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.hasher.close(closedError());
     if (this.owned) this.db.close();
   }
 
   private checkOpen(): void {
     if (this.closed || !this.db.open) {
-      throw new BlobError('BLOB_CLOSED', 'the store (or its database) was closed; open a new BlobStore.');
+      throw closedError();
     }
   }
+}
+
+function closedError(): BlobError {
+  return new BlobError('BLOB_CLOSED', 'the store (or its database) was closed; open a new BlobStore.');
 }

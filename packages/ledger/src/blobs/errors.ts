@@ -10,6 +10,7 @@ export const BLOB_ERRORS = {
   BLOB_HASH_MISMATCH: "the blob does not match its manifest's hash",
   BLOB_SCHEMA_TOO_NEW: 'the blob tables were written by a newer Keymesh',
   BLOB_CLOSED: 'the blob store is closed',
+  BLOB_HASHER_FAILED: "put()'s hashing thread failed",
 } as const;
 
 export type BlobErrorCode = keyof typeof BLOB_ERRORS;
