@@ -6,3 +6,4 @@ export * from './blobs/index.js';
 export * from './ingest-pool.js';
 export * from './check-line.js';
 export * from './bus/bus.js';
+export * from './bus/mqttjs.js';

@@ -6,3 +6,4 @@ export * from './rng.js';
 export * from './memory-broker.js';
 export { MemoryBus, type Subscription } from './memory-bus.js';
 export * from './duplex-pair.js';
+export * from './aedes-broker.js';

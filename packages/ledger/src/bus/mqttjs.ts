@@ -1,0 +1,59 @@
+/**
+ * A `Bus` over an MQTT.js client (the edge agent; a coordinator on an external broker; tests
+ * over aedes). Only the client's type is imported: the caller makes the client (`mqtt.connect`)
+ * with its own login and options, so the ledger ships no MQTT dependency.
+ *
+ * Publishing while disconnected rejects rather than queueing in MQTT.js's offline store: sync
+ * asks again after a reconnection, and a queue of stale batches would only delay it.
+ * MQTT.js restores subscriptions on reconnect, and the broker then sends the retained messages
+ * again.
+ */
+import { Buffer } from 'node:buffer';
+import type { MqttClient } from 'mqtt';
+import { topicMatches, type Bus, type BusHandler, type PublishOptions } from './bus.js';
+
+export class MqttJsBus implements Bus {
+  private readonly handlers = new Map<string, Set<BusHandler>>();
+  private readonly listeners = new Set<(up: boolean) => void>();
+
+  constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload, packet) => {
+      const msg = { topic, payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), retain: packet.retain === true };
+      for (const [filter, set] of this.handlers) if (topicMatches(filter, topic)) for (const h of [...set]) h(msg);
+    });
+    client.on('connect', () => this.emit(true));
+    client.on('close', () => this.emit(false));
+  }
+
+  get connected(): boolean {
+    return this.client.connected;
+  }
+
+  async publish(topic: string, payload: Uint8Array, opts: PublishOptions = {}): Promise<void> {
+    if (!this.client.connected) throw new Error(`not connected to the broker: ${topic} not published`);
+    await this.client.publishAsync(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: opts.qos ?? 0, retain: opts.retain ?? false });
+  }
+
+  async subscribe(filter: string, handler: BusHandler): Promise<void> {
+    const set = this.handlers.get(filter) ?? new Set();
+    set.add(handler);
+    this.handlers.set(filter, set);
+    await this.client.subscribeAsync(filter, { qos: 1 });
+  }
+
+  async unsubscribe(filter: string, handler: BusHandler): Promise<void> {
+    const set = this.handlers.get(filter);
+    if (!set?.delete(handler) || set.size > 0) return;
+    this.handlers.delete(filter);
+    if (this.client.connected) await this.client.unsubscribeAsync(filter);
+  }
+
+  onConnection(listener: (connected: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(up: boolean): void {
+    for (const l of [...this.listeners]) l(up);
+  }
+}
