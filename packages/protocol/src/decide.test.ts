@@ -1,10 +1,12 @@
 import { describe, it, expect } from '@jest/globals';
-import { decide, DECISION_REASONS, localTime } from './decide.js';
+import { decide, localTime } from './decide.js';
+import { DECISION_REASONS } from './schemas/decision.js';
 import { PolicyState } from './policy/state.js';
-import { TestSite, memberBody, resourceBody, testKey } from './testing.js';
+import { TestSite, memberBody, resourceBody, testCard, testKey } from './testing.js';
 
 const NOW = Date.UTC(2026, 10, 18, 14, 30); // a Wednesday, 14:30 UTC
 const HOUR = 3_600_000;
+const NODE = testKey(30).publicKey;
 
 function space() {
   const site = new TestSite({ now: () => NOW });
@@ -16,21 +18,23 @@ function space() {
   A.write('member.put', memberBody('bob', { status: 'suspended' }));
   A.write('member.put', memberBody('cy', { validUntil: NOW - 1 }));
   A.write('member.put', memberBody('root', { keys: [{ key: A.id, until: null }] }));
-  A.write('card.bind', { card: 'a1', member: 'ada' });
-  A.write('card.bind', { card: 'b1', member: 'bob' });
-  A.write('card.bind', { card: 'c1', member: 'cy' });
-  A.write('card.bind', { card: 'r1', member: 'root' });
-  A.write('card.bind', { card: 'g1', member: 'ghost' });
-  A.write('card.bind', { card: 'x1', member: 'ada' });
-  A.write('card.unbind', { card: 'x1', reason: 'lost' });
+  A.write('card.bind', { card: testCard('a1'), member: 'ada' });
+  A.write('card.bind', { card: testCard('b1'), member: 'bob' });
+  A.write('card.bind', { card: testCard('c1'), member: 'cy' });
+  A.write('card.bind', { card: testCard('r1'), member: 'root' });
+  A.write('card.bind', { card: testCard('g1'), member: 'ghost' });
+  A.write('card.bind', { card: testCard('x1'), member: 'ada' });
+  A.write('card.unbind', { card: testCard('x1'), reason: 'lost' });
+  // The deciding reader: enrolled for every resource (and one the rules do not know).
+  A.write('node.enrol', { node: NODE, name: 'panel', role: 'edge', resources: ['door', 'laser', 'shop', 'nowhere'] });
   return { site, A, state: A.state };
 }
 
-const card = (uid: string) => ({ kind: 'card' as const, uid });
+const card = (uid: string) => ({ kind: 'card' as const, card: testCard(uid) });
 
 describe('decide', () => {
   const { A, state } = space();
-  const fresh = { rulesSyncedAt: NOW - HOUR };
+  const fresh = { node: NODE, rulesSyncedAt: NOW - HOUR };
 
   it.each([
     ['a1', 'door', true, 'ALLOWED'],
@@ -65,9 +69,9 @@ describe('decide', () => {
   it('past maxStaleHours a high-risk machine admits only admins; a door keeps working', () => {
     const { A: A2, state: s } = space();
     for (const m of ['ada', 'root']) A2.write('cert.grant', { member: m, cert: 'laser', grantedBy: null, note: '' });
-    const stale = { rulesSyncedAt: NOW - 25 * HOUR };
+    const stale = { node: NODE, rulesSyncedAt: NOW - 25 * HOUR };
     expect(decide(s, card('a1'), 'laser', NOW, stale)).toMatchObject({ allow: false, reason: 'RULES_STALE' });
-    expect(decide(s, card('a1'), 'laser', NOW, {})).toMatchObject({ allow: false, reason: 'RULES_STALE' });
+    expect(decide(s, card('a1'), 'laser', NOW, { node: NODE })).toMatchObject({ allow: false, reason: 'RULES_STALE' });
     expect(decide(s, card('r1'), 'laser', NOW, stale)).toMatchObject({ allow: true, reason: 'ALLOWED_ADMIN_STALE_RULES' });
     expect(decide(s, card('a1'), 'door', NOW, stale)).toMatchObject({ allow: true, reason: 'ALLOWED' });
     expect(decide(s, card('a1'), 'laser', NOW, fresh)).toMatchObject({ allow: true, reason: 'ALLOWED' });
@@ -77,8 +81,26 @@ describe('decide', () => {
     const { site, state: s } = space();
     const X = site.writer(testKey(99));
     X.receive(site.admins[0]!.known());
-    const e = X.write('card.bind', { card: 'evil', member: 'ada' });
+    const e = X.write('card.bind', { card: testCard('evil'), member: 'ada' });
     s.add(e);
     expect(decide(s, card('evil'), 'door', NOW, fresh)).toMatchObject({ allow: false, reason: 'UNKNOWN_CARD' });
+  });
+
+  it('a reader that is not enrolled for the resource, retired, or replaced decides nothing', () => {
+    const { A: A2, state: s } = space();
+    const refused = { allow: false, reason: 'NODE_NOT_ENROLLED', member: null };
+    expect(decide(s, card('a1'), 'door', NOW, fresh)).toMatchObject({ allow: true });
+    expect(decide(s, card('a1'), 'door', NOW, { node: testKey(31).publicKey })).toMatchObject(refused);
+    const narrow = testKey(32).publicKey;
+    A2.write('node.enrol', { node: narrow, name: 'front', role: 'edge', resources: ['door'] });
+    expect(decide(s, card('a1'), 'door', NOW, { node: narrow })).toMatchObject({ allow: true });
+    expect(decide(s, card('a1'), 'shop', NOW - 2 * HOUR, { node: narrow })).toMatchObject(refused);
+    A2.write('node.retire', { node: narrow, lastSeq: 0, reason: 'stolen' });
+    expect(decide(s, card('a1'), 'door', NOW, { node: narrow })).toMatchObject(refused);
+    // A re-imaged reader: its new key replaces the old one, which decides nothing after.
+    const fresh2 = testKey(33).publicKey;
+    A2.write('node.enrol', { node: fresh2, name: 'panel', role: 'edge', resources: ['door'], replaces: { node: NODE, lastSeq: 0 } }, [...s.headHashes(`node/${NODE}`)]);
+    expect(decide(s, card('a1'), 'door', NOW, { node: fresh2 })).toMatchObject({ allow: true });
+    expect(decide(s, card('a1'), 'door', NOW, fresh)).toMatchObject(refused);
   });
 });

@@ -1,30 +1,13 @@
 /**
- * decide(state, credential, resource, now): the access decision at the edge (DESIGN §6). Pure:
- * it reads only the local replica, so a tap never waits on the network. Every outcome has a
- * stable reason code and a sentence a member or an admin understands.
+ * decide(state, credential, resource, now, { node }): the access decision at the edge (DESIGN
+ * §6). Pure: it reads only the local replica, so a tap never waits on the network. Every
+ * outcome has a stable reason code and a sentence a member or an admin understands. A node
+ * that is not enrolled for the resource, or was retired, decides nothing.
  */
 import type { Credential } from './schemas/bodies.js';
 import type { PolicyView } from './policy/state.js';
 import type { ResourceValue } from './policy/values.js';
-
-export const DECISION_REASONS = {
-  ALLOWED: 'allowed',
-  ALLOWED_ADMIN_STALE_RULES: 'allowed: admin, although the rules on this node are stale',
-  UNKNOWN_RESOURCE: 'this reader is set up for a resource the rules do not know; an admin must add it',
-  UNKNOWN_CARD: 'card is not enrolled; ask an admin to enrol it',
-  CARD_UNBOUND: 'card was withdrawn (lost or returned); ask an admin for a new one',
-  CARD_CONFLICT: 'card was bound to two members at once; it opens nothing until an admin resolves the conflict',
-  UNKNOWN_MEMBER: 'card belongs to a member the rules do not know; an admin must fix the member record',
-  MEMBER_SUSPENDED: 'membership is suspended; talk to an admin',
-  MEMBERSHIP_EXPIRED: 'membership has expired; renew it with an admin',
-  RULES_STALE: 'this machine has not received rule updates for too long; only admins may use it until it syncs',
-  NOT_CERTIFIED: 'not certified for this machine; ask a trainer for an induction',
-  OUTSIDE_SCHEDULE: 'outside the opening hours of this resource',
-  LOCKED_OUT: 'this machine is locked out; an admin must lift the lockout',
-  LOCKOUT_PENDING: 'this machine is being locked out: the current session may finish, no new one starts',
-} as const;
-
-export type DecisionReason = keyof typeof DECISION_REASONS;
+import { DECISION_REASONS, type DecisionReason } from './schemas/decision.js';
 
 export interface Decision {
   allow: boolean;
@@ -37,8 +20,16 @@ export interface Decision {
 }
 
 export interface DecideContext {
+  /** The deciding node's public key: it must be enrolled for the resource and not retired. */
+  node: string;
   /** When this replica last received rules from the network (ms); null/undefined: never. */
   rulesSyncedAt?: number | null;
+}
+
+/** Is `node` enrolled for `resourceId` and not retired (a replaced key counts as retired)? */
+export function nodeMayDecide(state: PolicyView, node: string, resourceId: string): boolean {
+  const n = state.node(node);
+  return !!n && !n.retired && n.resources.includes(resourceId);
 }
 
 function outcome(allow: boolean, reason: DecisionReason, member: string | null, extra: Partial<Decision> = {}): Decision {
@@ -73,16 +64,17 @@ export function insideSchedules(r: ResourceValue, now: number): boolean {
   });
 }
 
-export function rulesAreStale(r: ResourceValue, now: number, ctx: DecideContext): boolean {
+export function rulesAreStale(r: ResourceValue, now: number, ctx: Pick<DecideContext, 'rulesSyncedAt'>): boolean {
   if (r.maxStaleHours === null || r.risk !== 'high') return false;
   const synced = ctx.rulesSyncedAt;
   return synced === null || synced === undefined || now - synced > r.maxStaleHours * 3_600_000;
 }
 
-export function decide(state: PolicyView, credential: Credential, resourceId: string, now: number, ctx: DecideContext = {}): Decision {
+export function decide(state: PolicyView, credential: Credential, resourceId: string, now: number, ctx: DecideContext): Decision {
+  if (!nodeMayDecide(state, ctx.node, resourceId)) return outcome(false, 'NODE_NOT_ENROLLED', null);
   const resource = state.resource(resourceId);
   if (!resource) return outcome(false, 'UNKNOWN_RESOURCE', null);
-  const card = state.card(credential.uid);
+  const card = state.card(credential.card);
   if (!card) return outcome(false, 'UNKNOWN_CARD', null);
   if (card.state === 'unbound') return outcome(false, 'CARD_UNBOUND', null);
   if (card.state === 'conflict') return outcome(false, 'CARD_CONFLICT', null);

@@ -160,7 +160,7 @@ export function parseEntryText(input: string | Uint8Array): { entry: AnyEntry; t
 
 /**
  * Restrictive entries take access away: a suspension, a revocation, an unbinding, a lockout, a
- * retirement. A node obeys them whatever their time stamp (DESIGN §10: a Pi whose clock is a
+ * retirement (a node key's replacement included). A node obeys them whatever their time stamp (DESIGN §10: a Pi whose clock is a
  * month behind must still obey a suspension signed today).
  */
 export function isRestrictive(e: { type: string; body: unknown }): boolean {
@@ -172,6 +172,8 @@ export function isRestrictive(e: { type: string; body: unknown }): boolean {
       return true;
     case 'member.put':
       return body?.status === 'suspended';
+    case 'node.enrol':
+      return body?.replaces !== undefined; // retires the key it replaces
     case 'resource.lockout':
       return body?.state === 'now' || body?.state === 'when_idle';
     default:

@@ -16,6 +16,9 @@ export const PROTOCOL_ERRORS = {
   TOO_LARGE: 'message is larger than allowed',
   BAD_CRYPTO_CHOICE: 'the crypto implementation asked for cannot be used',
   EVENTS_KEPT_BY_STORE: "this policy state's store keeps access events itself",
+  BAD_CARD_UID: 'card uid is malformed',
+  BAD_MANIFEST: 'blob manifest is invalid',
+  NOT_NEXT_ENTRY: 'entry cannot follow the head it was given',
 } as const;
 
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;

@@ -11,6 +11,7 @@ import { policyKeyOf } from './policy/keys.js';
 import { defaultCrypto, type CryptoProvider } from './crypto/index.js';
 import type { AnyEntry } from './schemas/entry.js';
 import type { BodyOf, EntryType } from './schemas/bodies.js';
+import { cardRef } from './card-ref.js';
 
 const testKeys = new Map<string, KeyPair>();
 
@@ -26,6 +27,14 @@ export function testKey(n: number, crypto: CryptoProvider = defaultCrypto): KeyP
     testKeys.set(id, (kp = keyPairFromSeed(seed, crypto)));
   }
   return kp;
+}
+
+/** The site card key of every test site (card-ref.ts): fixed, so references in failures reproduce. */
+export const TEST_CARD_KEY = '6b'.repeat(32);
+
+/** The card reference of the test card with uid `uid` (what entries and events carry). */
+export function testCard(uid: string): string {
+  return cardRef(TEST_CARD_KEY, uid);
 }
 
 /** One author with its own feed and its own replica of the site. */
@@ -177,7 +186,7 @@ export interface History {
 }
 
 const MEMBERS = ['m0', 'm1', 'm2', 'm3'];
-const CARDS = ['c0', 'c1', 'c2'];
+const CARDS = ['c0', 'c1', 'c2'].map(testCard);
 
 /**
  * Plays out a random history of a small space: two admins, a trainer, a door/laser node and an
@@ -228,7 +237,7 @@ export function playHistory(steps: readonly HistoryStep[], crypto: CryptoProvide
         w.write('resource.put', resourceBody('laser', { requiredCerts: b % 2 ? ['laser'] : ['laser', 'cnc'], risk: b % 3 ? 'high' : 'normal', maxStaleHours: 1 + (a % 48), unlockSeconds: 1 + (b % 9) }));
         break;
       case 6:
-        w.write('access.decision', { resource: a % 2 ? 'laser' : 'door', credential: { kind: 'card', uid: CARDS[b % CARDS.length]! }, allow: b % 2 === 0, reason: 'ALLOWED', member: null, at: 1_700_000_000_000 + a });
+        w.write('access.decision', { resource: a % 2 ? 'laser' : 'door', credential: { kind: 'card', card: CARDS[b % CARDS.length]! }, allow: b % 2 === 0, reason: 'ALLOWED', member: null, at: 1_700_000_000_000 + a });
         break;
       case 7:
         w.write('member.put', memberBody('trainer1', { keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'laser', until: b % 2 ? null : { [T.id]: 1 + (a % 5) } }] }));

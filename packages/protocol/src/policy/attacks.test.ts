@@ -9,12 +9,12 @@ import { decide } from '../decide.js';
 import { entryHash, parseEntryText, signEntry } from '../entry.js';
 import { canonicalString } from '../canonical.js';
 import { createSite } from '../site.js';
-import { playHistory, shuffled, memberBody, resourceBody, TestSite, testKey, Writer } from '../testing.js';
+import { playHistory, shuffled, memberBody, resourceBody, TestSite, testCard, testKey, Writer } from '../testing.js';
 import type { AnyEntry } from '../schemas/entry.js';
 import type { EntryType } from '../schemas/bodies.js';
 
 const NOW = 1_700_000_000_000;
-const card = (uid: string) => ({ kind: 'card' as const, uid });
+const card = (uid: string) => ({ kind: 'card' as const, card: testCard(uid) });
 const all = (...ws: Writer[]) => ws.flatMap((w) => w.feed);
 const keepAll = (...ws: Writer[]) => ws.map((w) => ({ key: w.id, until: null }));
 
@@ -117,10 +117,11 @@ describe('admin set: removal, quorum and recovery', () => {
     fresh.receive([...daily.feed, twin, ...recovery.feed]);
     fresh.write('resource.put', resourceBody('door', { kind: 'door' }));
     fresh.write('member.put', memberBody('newbie'));
-    fresh.write('card.bind', { card: 'c9', member: 'newbie' });
+    fresh.write('card.bind', { card: testCard('c9'), member: 'newbie' });
+    fresh.write('node.enrol', { node: testKey(31).publicKey, name: 'reader', role: 'edge', resources: ['door'] });
     const s = settled(made.site, [...daily.feed, twin, ...recovery.feed, ...fresh.feed]);
     expect(s.admins()).toBeDefined();
-    expect(decide(s, card('c9'), 'door', NOW)).toMatchObject({ allow: true });
+    expect(decide(s, card('c9'), 'door', NOW, { node: testKey(31).publicKey })).toMatchObject({ allow: true });
   });
 
   it('an approval is bound to its proposal: replayed on another quorum or by an outsider it counts for nothing', () => {

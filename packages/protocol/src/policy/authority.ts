@@ -37,6 +37,7 @@ export function entryCounts(v: AuthorityView, s: StoredEntry): boolean {
     case 'card.bind':
     case 'card.unbind':
     case 'resource.put':
+    case 'bundle.publish':
       return v.isAdminKey(e.author, e.seq);
     case 'cert.grant':
     case 'cert.revoke':

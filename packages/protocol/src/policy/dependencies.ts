@@ -33,6 +33,11 @@ export class DependencyIndex {
       if (e.body.by !== null) dep(`member/${e.body.by}`);
       this.byResources.add(key);
       this.byCerts.add(key);
+    } else if (e.type === 'node.enrol' && e.body.replaces) {
+      // The replaced key's register reads this enrolment as its retirement.
+      let set = this.dependsOn.get(key);
+      if (!set) this.dependsOn.set(key, (set = new Set()));
+      set.add(`node/${e.body.replaces.node}`);
     } else if (e.type === 'member.put') {
       for (const k of e.body.keys) {
         let owners = this.keyOwners.get(k.key);

@@ -1,4 +1,4 @@
-/** Which policy register an entry writes (DESIGN §5); null for access events. */
+/** Which policy register an entry writes (DESIGN §5, and `bundle/<manifest>` for §8); null for access events. */
 import type { AnyEntry } from '../schemas/entry.js';
 
 export function policyKeyOf(e: AnyEntry): string | null {
@@ -21,6 +21,8 @@ export function policyKeyOf(e: AnyEntry): string | null {
     case 'cert.grant':
     case 'cert.revoke':
       return `cert/${e.body.member}/${e.body.cert}`;
+    case 'bundle.publish':
+      return `bundle/${e.body.manifest}`;
     default:
       return null;
   }

@@ -6,7 +6,10 @@ import { decide } from '../decide.js';
 import { playHistory, shuffled, memberBody, resourceBody, type HistoryStep, type History } from '../testing.js';
 import { isKnownEntry, type AnyEntry } from '../schemas/entry.js';
 import { entryHash, signEntry } from '../entry.js';
-import { TestSite, testKey } from '../testing.js';
+import { TestSite, testCard, testKey } from '../testing.js';
+
+/** A reader enrolled where a test decides a tap. */
+const READER = testKey(31).publicKey;
 import { approveAdminsChange } from './admins.js';
 
 const RUNS = 1000;
@@ -48,14 +51,14 @@ describe('policy reducer properties', () => {
   it('an entry signed by a key without authority never changes policy', () => {
     const attacks: Array<(h: History) => void> = [
       ({ writers: { X } }) => void X.write('member.put', memberBody('m1', { status: 'active', validUntil: null })),
-      ({ writers: { X } }) => void X.write('card.bind', { card: 'c0', member: 'm3' }),
-      ({ writers: { X } }) => void X.write('card.unbind', { card: 'c1', reason: 'x' }),
+      ({ writers: { X } }) => void X.write('card.bind', { card: testCard('c0'), member: 'm3' }),
+      ({ writers: { X } }) => void X.write('card.unbind', { card: testCard('c1'), reason: 'x' }),
       ({ writers: { X } }) => void X.write('cert.grant', { member: 'm2', cert: 'laser', grantedBy: 'trainer1', note: '' }),
       ({ writers: { X } }) => void X.write('cert.revoke', { member: 'm2', cert: 'laser', revokedBy: null, reason: '' }),
       ({ writers: { X } }) => void X.write('resource.put', resourceBody('laser')),
       ({ writers: { X } }) => void X.write('node.enrol', { node: X.id, name: 'rogue', role: 'edge', resources: ['door'] }),
       ({ writers: { X, A } }) => void X.write('admins.change', { admins: [{ key: X.id, until: null }, { key: A.id, until: 0 }], quorum: 1, approvals: [] }),
-      ({ writers: { X } }) => void X.write('access.decision', { resource: 'door', credential: { kind: 'card', uid: 'c0' }, allow: true, reason: 'ALLOWED', member: 'm0', at: 1 }),
+      ({ writers: { X } }) => void X.write('access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('c0') }, allow: true, reason: 'ALLOWED', member: 'm0', at: 1 }),
       // The trainer outside its scope: it may certify laser, not cnc.
       ({ writers: { T } }) => void T.write('cert.grant', { member: 'm2', cert: 'cnc', grantedBy: 'trainer1', note: '' }),
     ];
@@ -102,22 +105,23 @@ describe('policy reducer properties', () => {
         A.write('member.put', memberBody('p1'));
         A.write('member.put', memberBody('p2'));
         B.receive(A.feed);
-        A.write('card.bind', { card: 'cz', member: 'p1' });
-        B.write('card.bind', { card: 'cz', member: 'p2' });
+        A.write('card.bind', { card: testCard('cz'), member: 'p1' });
+        B.write('card.bind', { card: testCard('cz'), member: 'p2' });
+        A.write('node.enrol', { node: READER, name: 'reader', role: 'edge', resources: ['door'] });
         const merged = PolicyState.from(h.site.site, shuffled(h.entries(), seed));
-        const d = decide(merged, { kind: 'card', uid: 'cz' }, 'door', 1_700_000_000_000);
+        const d = decide(merged, { kind: 'card', card: testCard('cz') }, 'door', 1_700_000_000_000, { node: READER });
         expect(d).toMatchObject({ allow: false, reason: 'CARD_CONFLICT', member: null });
-        expect(merged.card('cz')).toEqual({ card: 'cz', state: 'conflict', members: ['p1', 'p2'] });
-        expect(merged.conflicts().map((c) => c.key)).toContain('card/cz');
+        expect(merged.card(testCard('cz'))).toEqual({ card: testCard('cz'), state: 'conflict', members: ['p1', 'p2'] });
+        expect(merged.conflicts().map((c) => c.key)).toContain(`card/${testCard('cz')}`);
 
         // An admin who has seen both heads rebinds the card: its deps name both.
         A.receive(B.feed);
-        const fix = A.write('card.bind', { card: 'cz', member: 'p1' });
+        const fix = A.write('card.bind', { card: testCard('cz'), member: 'p1' });
         expect(fix.deps).toHaveLength(2);
         const resolved = PolicyState.from(h.site.site, shuffled(h.entries(), seed + 1));
-        expect(resolved.conflicts().map((c) => c.key)).not.toContain('card/cz');
-        expect(resolved.card('cz')).toEqual({ card: 'cz', state: 'bound', member: 'p1' });
-        expect(decide(resolved, { kind: 'card', uid: 'cz' }, 'door', 1_700_000_000_000)).toMatchObject({ allow: true, member: 'p1' });
+        expect(resolved.conflicts().map((c) => c.key)).not.toContain(`card/${testCard('cz')}`);
+        expect(resolved.card(testCard('cz'))).toEqual({ card: testCard('cz'), state: 'bound', member: 'p1' });
+        expect(decide(resolved, { kind: 'card', card: testCard('cz') }, 'door', 1_700_000_000_000, { node: READER })).toMatchObject({ allow: true, member: 'p1' });
       }),
       { numRuns: RUNS },
     );
@@ -157,7 +161,7 @@ describe('access events kept by a store', () => {
   it('refuses to hold an access event itself', () => {
     const site = new TestSite({ now: () => 1 });
     const s = new PolicyState(site.site, undefined, { events: () => [] });
-    const e = signEntry(testKey(30), { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'access.decision', deps: [], body: { resource: 'door', credential: { kind: 'card', uid: 'c0' }, allow: true, reason: 'ALLOWED', member: 'm0', at: 1 } }).entry;
+    const e = signEntry(testKey(30), { site: site.site, seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'access.decision', deps: [], body: { resource: 'door', credential: { kind: 'card', card: testCard('c0') }, allow: true, reason: 'ALLOWED', member: 'm0', at: 1 } }).entry;
     expect(() => s.add(e)).toThrow(expect.objectContaining({ code: 'EVENTS_KEPT_BY_STORE' }));
   });
 });
@@ -178,9 +182,9 @@ describe('fail-safe merges', () => {
     const h = playHistory([]);
     syncAndRestoreAdmins(h);
     const { A, B } = h.writers;
-    A.write('card.unbind', { card: 'c0', reason: 'lost' });
-    B.write('card.bind', { card: 'c0', member: 'm3' });
-    expect(PolicyState.from(h.site.site, h.entries()).card('c0')).toEqual({ card: 'c0', state: 'unbound' });
+    A.write('card.unbind', { card: testCard('c0'), reason: 'lost' });
+    B.write('card.bind', { card: testCard('c0'), member: 'm3' });
+    expect(PolicyState.from(h.site.site, h.entries()).card(testCard('c0'))).toEqual({ card: testCard('c0'), state: 'unbound' });
   });
 });
 

@@ -27,8 +27,8 @@ import { conflictsOf, digestOf, snapshotOf } from './snapshot.js';
 import type { StoredEntry } from './stored.js';
 import type { AddOutcome, Conflict, EventRef, Fork, PolicyView, Register } from './types.js';
 import {
-  type AdminsValue, type CardValue, type CertValue, type Head, type LockoutValue, type MemberValue, type NodeValue, type ResourceValue,
-  mergeCard, mergeCert, mergeLockout, mergeMember, mergeNode, mergeResource, withinUntil,
+  type AdminsValue, type BundleValue, type CardValue, type CertValue, type Head, type LockoutValue, type MemberValue, type NodeValue, type ResourceValue,
+  mergeBundle, mergeCard, mergeCert, mergeLockout, mergeMember, mergeNode, mergeResource, replacementAsRetirement, withinUntil,
 } from './values.js';
 
 export type { StoredEntry };
@@ -44,6 +44,8 @@ export class PolicyState implements PolicyView, AuthorityView {
 
   private readonly inert = new Set<string>();
   private readonly deps = new DependencyIndex();
+  /** Old node key → hashes of the `node.enrol` entries that name it in `replaces` (DESIGN §10). */
+  private readonly replacedBy = new Map<string, Set<string>>();
 
   private readonly regCache = new Map<string, Register<unknown> | null>();
   private readonly certCache = new Map<string, Register<CertValue> | null>();
@@ -81,6 +83,12 @@ export class PolicyState implements PolicyView, AuthorityView {
     if (!set) this.byKey.set(key, (set = new Set()));
     set.add(hash);
     this.deps.note(entry, key);
+    if (entry.type === 'node.enrol' && entry.body.replaces) {
+      const old = entry.body.replaces.node;
+      let by = this.replacedBy.get(old);
+      if (!by) this.replacedBy.set(old, (by = new Set()));
+      by.add(hash);
+    }
     this.invalidateFor(key);
     return 'added';
   }
@@ -228,7 +236,11 @@ export class PolicyState implements PolicyView, AuthorityView {
 
   // ---- registers ------------------------------------------------------------------------
 
-  /** Effective heads of a key, sorted by hash. */
+  /**
+   * Effective heads of a key, sorted by hash. A node key's candidates include each effective
+   * enrolment of another key that replaces it, read as a retirement at the `lastSeq` it names:
+   * the same rules as a `node.retire` (a later entry for the key whose deps name it supersedes it).
+   */
   heads(key: string): Head[] {
     const hashes = this.byKey.get(key);
     if (!hashes) return [];
@@ -236,6 +248,10 @@ export class PolicyState implements PolicyView, AuthorityView {
     for (const h of hashes) {
       const s = this.all.get(h)!;
       if (this.effective(s)) eff.push(s);
+    }
+    if (key.startsWith('node/')) for (const h of this.replacedBy.get(key.slice(5)) ?? []) {
+      const s = this.all.get(h)!;
+      if (this.effective(s)) eff.push(replacementAsRetirement(s));
     }
     const covered = new Set<string>();
     for (const s of eff) for (const d of s.entry.deps) covered.add(d);
@@ -275,8 +291,8 @@ export class PolicyState implements PolicyView, AuthorityView {
   member(id: string): MemberValue | undefined {
     return this.reg(`member/${id}`, mergeMember)?.value;
   }
-  card(uid: string): CardValue | undefined {
-    return this.reg(`card/${uid}`, (h) => mergeCard(uid, h))?.value;
+  card(ref: string): CardValue | undefined {
+    return this.reg(`card/${ref}`, (h) => mergeCard(ref, h))?.value;
   }
   resource(id: string): ResourceValue | undefined {
     return this.reg(`resource/${id}`, mergeResource)?.value;
@@ -286,6 +302,10 @@ export class PolicyState implements PolicyView, AuthorityView {
   }
   lockout(resource: string): LockoutValue | undefined {
     return this.reg(`lockout/${resource}`, mergeLockout)?.value;
+  }
+  /** The publication of the bundle whose manifest hash is `manifest` (DESIGN §8). */
+  bundle(manifest: string): BundleValue | undefined {
+    return this.reg(`bundle/${manifest}`, mergeBundle)?.value;
   }
 
   /** Every effective entry of `type` for `key`, superseded ones included, by hash. */
@@ -328,6 +348,7 @@ export class PolicyState implements PolicyView, AuthorityView {
       case 'node': return this.node(a!);
       case 'cert': return this.cert(a!, b!);
       case 'lockout': return this.lockout(a!);
+      case 'bundle': return this.bundle(a!);
       default: return undefined;
     }
   }
@@ -374,3 +395,4 @@ export class PolicyState implements PolicyView, AuthorityView {
 }
 
 export { isEventType };
+

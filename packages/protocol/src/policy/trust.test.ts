@@ -7,10 +7,10 @@ import { approveAdminsChange } from './admins.js';
 import { decide } from '../decide.js';
 import { entryHash, signEntry } from '../entry.js';
 import { createSite } from '../site.js';
-import { playHistory, shuffled, memberBody, resourceBody, TestSite, testKey, Writer } from '../testing.js';
+import { playHistory, shuffled, memberBody, resourceBody, TestSite, testCard, testKey, Writer } from '../testing.js';
 import type { AnyEntry } from '../schemas/entry.js';
 
-const card = (uid: string) => ({ kind: 'card' as const, uid });
+const card = (uid: string) => ({ kind: 'card' as const, card: testCard(uid) });
 const NOW = 1_700_000_000_000;
 
 /** The same entries in several orders give one state; returns it. */
@@ -188,11 +188,12 @@ describe('finding 10 and recovery: a forked admin key is removed by the recovery
     const admin2 = new Writer(fresh, made.site, () => NOW);
     admin2.receive([...daily.feed, b, ...recovery.feed]);
     admin2.write('member.put', memberBody('newbie'));
-    admin2.write('card.bind', { card: 'c9', member: 'newbie' });
+    admin2.write('card.bind', { card: testCard('c9'), member: 'newbie' });
+    admin2.write('node.enrol', { node: testKey(31).publicKey, name: 'reader', role: 'edge', resources: ['door'] });
     const s = settled(made.site, [...daily.feed, b, ...recovery.feed, ...admin2.feed]);
     expect(forked.forks()[0]!.resolved).toBe(false);
     expect(s.forks()).toEqual([expect.objectContaining({ author: made.daily.publicKey, resolved: true })]);
-    expect(decide(s, card('c9'), 'door', NOW)).toMatchObject({ allow: true, member: 'newbie' });
+    expect(decide(s, card('c9'), 'door', NOW, { node: testKey(31).publicKey })).toMatchObject({ allow: true, member: 'newbie' });
     expect(s.resource('door')).toBeDefined(); // the daily key's work before the fork stands
   });
 });
@@ -242,19 +243,19 @@ describe('lockout', () => {
   it('now denies everyone, when_idle denies new sessions, lifted opens again; the strictest of concurrent values wins', () => {
     const { h, A } = machine();
     const s0 = PolicyState.from(h.site.site, h.entries());
-    expect(decide(s0, card('c1'), 'laser', NOW, { rulesSyncedAt: NOW })).toMatchObject({ allow: true });
+    expect(decide(s0, card('c1'), 'laser', NOW, { node: h.writers.N.id, rulesSyncedAt: NOW })).toMatchObject({ allow: true });
     A.write('resource.lockout', { resource: 'laser', state: 'when_idle', by: null, reason: 'maintenance' });
-    expect(decide(PolicyState.from(h.site.site, h.entries()), card('c1'), 'laser', NOW, { rulesSyncedAt: NOW })).toMatchObject({ allow: false, reason: 'LOCKOUT_PENDING' });
+    expect(decide(PolicyState.from(h.site.site, h.entries()), card('c1'), 'laser', NOW, { node: h.writers.N.id, rulesSyncedAt: NOW })).toMatchObject({ allow: false, reason: 'LOCKOUT_PENDING' });
     const B = h.writers.B;
     B.receive(A.feed);
     B.write('resource.lockout', { resource: 'laser', state: 'lifted', by: null, reason: 'done' });
     A.write('resource.lockout', { resource: 'laser', state: 'now', by: null, reason: 'smoke' });
     const s = settled(h.site.site, h.entries());
     expect(s.lockout('laser')?.state).toBe('now');
-    expect(decide(s, card('c1'), 'laser', NOW, { rulesSyncedAt: NOW })).toMatchObject({ allow: false, reason: 'LOCKED_OUT' });
+    expect(decide(s, card('c1'), 'laser', NOW, { node: h.writers.N.id, rulesSyncedAt: NOW })).toMatchObject({ allow: false, reason: 'LOCKED_OUT' });
     A.receive(B.feed);
     A.write('resource.lockout', { resource: 'laser', state: 'lifted', by: null, reason: 'all clear' });
-    expect(decide(settled(h.site.site, h.entries()), card('c1'), 'laser', NOW, { rulesSyncedAt: NOW })).toMatchObject({ allow: true });
+    expect(decide(settled(h.site.site, h.entries()), card('c1'), 'laser', NOW, { node: h.writers.N.id, rulesSyncedAt: NOW })).toMatchObject({ allow: true });
   });
 
   it('a certified member may press the emergency button at the machine, never lift it; others may not', () => {

@@ -1,5 +1,5 @@
 /** The reducer's public shapes: registers, conflicts, forks, the read view decide() needs. */
-import type { CardValue, LockoutValue, MemberValue, ResourceValue } from './values.js';
+import type { CardValue, LockoutValue, MemberValue, NodeValue, ResourceValue } from './values.js';
 
 export interface Register<V> {
   value: V;
@@ -25,7 +25,8 @@ export type AddOutcome = 'added' | 'duplicate' | 'wrong-site' | 'inert';
 /** Read access to the rules; what `decide()` needs. The ledger implements it too. */
 export interface PolicyView {
   resource(id: string): ResourceValue | undefined;
-  card(uid: string): CardValue | undefined;
+  /** The card by its reference (card-ref.ts). */
+  card(ref: string): CardValue | undefined;
   member(id: string): MemberValue | undefined;
   /** Is the certification currently granted? */
   certified(member: string, cert: string): boolean;
@@ -33,6 +34,8 @@ export interface PolicyView {
   isAdminMember(member: string): boolean;
   /** The resource's lockout, if one was ever set. */
   lockout(resource: string): LockoutValue | undefined;
+  /** The node with public key `key`, if ever enrolled (retired or not). */
+  node(key: string): NodeValue | undefined;
 }
 
 /** What the reducer keeps of an access event: enough to judge whether it counts. */

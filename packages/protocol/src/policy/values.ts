@@ -8,6 +8,7 @@ import type { Schedule } from '../schemas/bodies.js';
 import type { AnyEntry, Entry } from '../schemas/entry.js';
 import { compareHlc } from '../hlc.js';
 import { canonicalString } from '../canonical.js';
+import type { StoredEntry } from './stored.js';
 
 export type Until = number | null;
 
@@ -69,6 +70,14 @@ export interface NodeValue {
   retired: boolean;
   /** Last trusted seq of the node's feed (null: no limit). */
   lastSeq: Until;
+}
+
+export interface BundleValue {
+  manifest: string;
+  version: string;
+  size: number;
+  /** 'all', or the node keys that should run it. */
+  targets: 'all' | string[];
 }
 
 export interface Head {
@@ -263,4 +272,28 @@ export function mergeLockout(heads: Head[]): LockoutValue {
   const picked = heads.filter((h) => LOCKOUT_ORDER[(h.entry as Entry<'resource.lockout'>).body.state] === strictest);
   const b = (newestHead(picked).entry as Entry<'resource.lockout'>).body;
   return { resource: b.resource, state: b.state, by: b.by, reason: b.reason };
+}
+
+/**
+ * Concurrent publications of one manifest: a node runs it only if every head targets it (a
+ * narrower rollout is the safe side); version and size from the newest head.
+ */
+export function mergeBundle(heads: Head[]): BundleValue {
+  const bodies = heads.map((h) => (h.entry as Entry<'bundle.publish'>).body);
+  const top = (newestHead(heads).entry as Entry<'bundle.publish'>).body;
+  let targets: 'all' | string[] = 'all';
+  for (const b of bodies) {
+    if (b.targets === 'all') continue;
+    const list = b.targets;
+    targets = targets === 'all' ? [...new Set(list)].sort() : targets.filter((t) => list.includes(t));
+  }
+  return { manifest: top.manifest, version: top.version, size: top.size, targets };
+}
+
+/** An enrolment that replaces a node's key, as that old key's register reads it: a retirement at the seq it names. */
+export function replacementAsRetirement(s: StoredEntry): StoredEntry {
+  const e = s.entry as Entry<'node.enrol'>;
+  const r = e.body.replaces!;
+  const entry: Entry<'node.retire'> = { ...e, type: 'node.retire', body: { node: r.node, lastSeq: r.lastSeq, reason: `key replaced by ${e.body.node}` } };
+  return { hash: s.hash, entry, key: `node/${r.node}` };
 }

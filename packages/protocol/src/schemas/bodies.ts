@@ -3,7 +3,8 @@
  * field is an error, so no field can ride along unsigned-in-spirit or change the hash unseen.
  */
 import { z } from 'zod';
-import { CardUid, CertId, HashHex, Id, MemberId, Millis, PublicKeyHex, ResourceId, SignatureHex, Text, UntilSeq } from './common.js';
+import { CardRef, CertId, HashHex, Id, MemberId, Millis, PublicKeyHex, ResourceId, SignatureHex, Text, UntilSeq } from './common.js';
+import { DecisionReason } from './decision.js';
 
 const MAX_LIST = 256;
 
@@ -30,13 +31,21 @@ export const AdminsChange = z.strictObject({
 }).refine((b) => b.quorum <= new Set(b.admins.filter((a) => a.until === null).map((a) => a.key)).size, { message: 'quorum cannot exceed the number of admins left active (until null)' });
 
 export const NodeRole = z.enum(['edge', 'coordinator']);
+/** The key a re-imaged or restored node replaced, and the last seq of that key's feed that counts (its head, as the admin knows it). */
+export const NodeReplaces = z.strictObject({ node: PublicKeyHex, lastSeq: z.number().int().nonnegative().max(2 ** 40) });
 export const NodeEnrol = z.strictObject({
   node: PublicKeyHex,
   name: Text(100).min(1),
   role: NodeRole,
   /** Resources this node controls; it may record events and panel certifications only for these. */
   resources: z.array(ResourceId).max(MAX_LIST),
-});
+  /**
+   * A new key for a node restored or re-imaged (DESIGN §10): the old key's feed is retired at
+   * `lastSeq`, as a `node.retire` would, and everything it recorded up to there keeps counting.
+   * Its `deps` name the old key's heads as well as the new key's.
+   */
+  replaces: NodeReplaces.optional(),
+}).refine((b) => b.replaces === undefined || b.replaces.node !== b.node, { path: ['replaces', 'node'], message: 'a key cannot replace itself' });
 export const NodeRetire = z.strictObject({
   node: PublicKeyHex,
   /** Entries of the node's feed after this seq are no longer trusted (0: none of them). The dashboard fills in the node's head as it knows it. */
@@ -65,8 +74,8 @@ export const MemberPut = z.strictObject({
   trainerFor: z.array(z.strictObject({ cert: CertId, until: KeyPositions.nullable() })).max(MAX_LIST),
 });
 
-export const CardBind = z.strictObject({ card: CardUid, member: MemberId });
-export const CardUnbind = z.strictObject({ card: CardUid, reason: Text(500) });
+export const CardBind = z.strictObject({ card: CardRef, member: MemberId });
+export const CardUnbind = z.strictObject({ card: CardRef, reason: Text(500) });
 
 /** Weekly opening windows in the resource's time zone; minutes from local midnight, [from, to). */
 export const ScheduleWindow = z.strictObject({
@@ -141,23 +150,37 @@ export const ResourceLockout = z.strictObject({
   reason: Text(500),
 });
 
-export const Credential = z.strictObject({ kind: z.literal('card'), uid: CardUid });
+/** What was presented at a reader: a card, by its reference (never its uid). */
+export const Credential = z.strictObject({ kind: z.literal('card'), card: CardRef });
 export type Credential = z.infer<typeof Credential>;
 
 export const AccessDecision = z.strictObject({
   resource: ResourceId,
   credential: Credential,
   allow: z.boolean(),
-  reason: z.string().max(40),
+  reason: DecisionReason,
   member: MemberId.nullable(),
   at: Millis,
 });
+
+/** 16 random bytes, hex: a command's id (command.ts). */
+export const CommandId = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters (16 random bytes)');
+
+/** Why a door unlocked: a member's tap, the exit button, or a remote command (its id and the admin who issued it). */
+export const DoorCause = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('tap'), member: MemberId, card: CardRef }),
+  z.strictObject({ kind: z.literal('exit_button') }),
+  z.strictObject({ kind: z.literal('command'), command: CommandId, issuer: PublicKeyHex }),
+]);
+export type DoorCause = z.infer<typeof DoorCause>;
 
 export const DoorEvent = z.strictObject({
   resource: ResourceId,
   event: z.enum(['opened', 'closed', 'held_open', 'forced', 'unlocked', 'locked', 'exit_request']),
   at: Millis,
-});
+  /** What made it happen; null for what the door's sensors report by themselves. An unlock always has one. */
+  cause: DoorCause.nullable(),
+}).refine((b) => b.event !== 'unlocked' || b.cause !== null, { path: ['cause'], message: 'an unlock names its cause (tap, exit button or command)' });
 
 export const MachineSession = z.strictObject({
   resource: ResourceId,
@@ -168,6 +191,18 @@ export const MachineSession = z.strictObject({
   /** On end: seconds the machine was powered for this session. */
   seconds: z.number().int().nonnegative().nullable(),
   endReason: z.enum(['tap_out', 'idle_timeout', 'badge_removed', 'admin', 'shutdown']).nullable(),
+});
+
+/**
+ * A software bundle for the nodes (DESIGN §8): its manifest (a blob, by the SHA-256 of its
+ * canonical encoding: blob-manifest.ts), version, size in bytes, and the nodes that should run
+ * it. Signed by an admin.
+ */
+export const BundlePublish = z.strictObject({
+  manifest: HashHex,
+  version: z.string().min(1).max(64).regex(/^[0-9A-Za-z][0-9A-Za-z.+-]*$/, 'must be a version such as 1.4.2 or 1.5.0-rc.1'),
+  size: z.number().int().nonnegative().max(2 ** 47),
+  targets: z.union([z.literal('all'), z.array(PublicKeyHex).min(1).max(MAX_LIST)]),
 });
 
 /** Entry type → body schema. Adding a type is adding a line here and its rules in policy/. */
@@ -186,6 +221,7 @@ export const BODY_SCHEMAS = {
   'access.decision': AccessDecision,
   'door.event': DoorEvent,
   'machine.session': MachineSession,
+  'bundle.publish': BundlePublish,
 } as const;
 
 export type EntryType = keyof typeof BODY_SCHEMAS;

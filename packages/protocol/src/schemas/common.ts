@@ -10,8 +10,14 @@ export const SignatureHex = hex(64);
 /** Ids of members, cards, resources and certifications: they appear inside policy keys and topics, so no '/' or '+' or '#'. */
 export const Id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'must be 1-64 characters of letters, digits, . _ : - (starting with a letter or digit)');
 export const MemberId = Id;
-/** Card UID as the reader driver normalises it (e.g. hex of the UID bytes, or facility:number for Wiegand). */
-export const CardUid = Id;
+/**
+ * A card reference (DESIGN §3): the first 16 bytes of HMAC-SHA256(site card key, uid), in hex
+ * (card-ref.ts). Every card field of an entry, event or message is one: a badge's uid is a
+ * cloneable secret and never travels. A raw uid (8, 14 or 20 hex characters, or a printed
+ * decimal number) does not match.
+ */
+export const CardRef = z.string().regex(/^[0-9a-f]{32}$/, 'must be a card reference (32 lowercase hex characters made by cardRef(siteCardKey, uid)), never the card number itself');
+export type CardRef = z.infer<typeof CardRef>;
 export const ResourceId = Id;
 export const CertId = Id;
 
