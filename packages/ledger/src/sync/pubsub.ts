@@ -25,7 +25,7 @@ import type { Bus, BusMessage } from '../bus/bus.js';
 import type { IngestResult } from '../types.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncEngine } from './engine.js';
-import { Sources } from './sources.js';
+import { MAX_PEERS, Sources } from './sources.js';
 import type { PubSubStore, SubmitOutcome } from './store.js';
 import { SyncCounters, boundedHeads } from './counters.js';
 
@@ -74,6 +74,8 @@ export class PubSubSync {
   /** Heads published (or seen published) per author, so a head is sent only when it advanced. */
   private readonly headsOut = new Map<string, number>();
   private acked: number | null = null;
+  /** What each peer's signed have says it holds of this node's feed. */
+  private readonly ackBy = new Map<string, number>();
   private coordinatorClaim: { heads: Heads; at: number } | undefined;
   private freshAt: number | null;
 
@@ -181,6 +183,11 @@ export class PubSubSync {
   /** What the upstream coordinator has acknowledged of this node's feed (null: not heard yet). */
   get acknowledged(): number | null {
     return this.acked;
+  }
+
+  /** What `peer` last said, signed, it holds of this node's feed (undefined: no signed have from it yet). */
+  acknowledgedBy(peer: string): number | undefined {
+    return this.ackBy.get(peer);
   }
 
   /** When the rules were last confirmed fresh (ms; null: never). */
@@ -304,7 +311,12 @@ export class PubSubSync {
     const signed = sig !== undefined && verifyDomain(SIGNING_DOMAINS.sync, unsigned, sig, from, this.o.crypto);
     if (sig !== undefined && !signed) return this.invalid(`have from ${from.slice(0, 12)}… has a bad signature`, m.topic);
     this.counters.haves++;
-    this.sources.noteClaim(from, msg.heads, Date.now());
+    this.sources.noteClaim(from, msg.heads, Date.now(), this.o.store.heads());
+    if (signed) {
+      this.ackBy.delete(from);
+      this.ackBy.set(from, msg.heads[this.node] ?? 0);
+      if (this.ackBy.size > MAX_PEERS) this.ackBy.delete(this.ackBy.keys().next().value!);
+    }
     this.o.store.noteRemoteHeads(from, msg.heads);
     if (signed && this.isUpstream(from) && this.o.store.isTrustedCoordinator(from)) {
       const own = msg.heads[this.node];

@@ -7,6 +7,11 @@
  */
 import type { Heads, SeqRange } from '@keymesh/protocol';
 
+/** Feeds of one peer's claim that count (a site has tens of feeds; a thousand is far past any). */
+export const MAX_CLAIMED_FEEDS = 1024;
+/** Peers whose claims are kept (the least recently heard go first). */
+export const MAX_PEERS = 256;
+
 interface Ask { to: string; upTo: number; held: number }
 
 export class Sources {
@@ -28,8 +33,21 @@ export class Sources {
     this.asked.clear();
   }
 
-  noteClaim(node: string, heads: Heads, at: number): void {
+  /**
+   * Records a peer's claim. At most MAX_CLAIMED_FEEDS feeds of it count, those this replica
+   * holds first: a have may name 100,000 invented feeds, and each would cost a want a round.
+   */
+  noteClaim(node: string, heads: Heads, at: number, held: Heads): void {
+    const names = Object.keys(heads);
+    if (names.length > MAX_CLAIMED_FEEDS) {
+      const kept: Heads = {};
+      const order = [...names.filter((a) => a in held), ...names.filter((a) => !(a in held))].slice(0, MAX_CLAIMED_FEEDS);
+      for (const a of order) kept[a] = heads[a]!;
+      heads = kept;
+    }
+    this.claims.delete(node); // re-inserted last: the least recently heard is evicted first
     this.claims.set(node, { heads, at });
+    if (this.claims.size > MAX_PEERS) this.claims.delete(this.claims.keys().next().value!);
   }
 
   noteKnown(author: string, seq: number): void {
