@@ -26,17 +26,18 @@ export function machine(extra = '') {
 }
 
 /**
- * `rows`: [{ name, value, unit, what, budget?: { op: '>' | '<=', limit, text } }]. Returns the
- * markdown table and the list of metrics that miss their budget.
+ * `rows`: [{ name, value, unit, what, budget?: { op: '>' | '>=' | '<=', limit, text } }]. Returns
+ * the markdown table and the list of metrics that miss their budget.
  */
-export function budgetTable(rows) {
+export function budgetTable(rows, budgetHeader = 'budget (DESIGN §12)') {
   const fmt = (v) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(Math.round(v * 100) / 100));
   const misses = [];
-  const lines = ['| metric | what | figure | budget (DESIGN §12) |', '| --- | --- | ---: | --- |'];
+  const lines = [`| metric | what | figure | ${budgetHeader} |`, '| --- | --- | ---: | --- |'];
   for (const r of rows) {
     let verdict = '';
     if (r.budget) {
-      const ok = r.budget.op === '>' ? r.value > r.budget.limit : r.value <= r.budget.limit;
+      const ok = r.budget.op === '>' ? r.value > r.budget.limit
+        : r.budget.op === '>=' ? r.value >= r.budget.limit : r.value <= r.budget.limit;
       verdict = `${r.budget.text}: **${ok ? 'met' : 'MISSED'}**`;
       if (!ok) misses.push(r);
     }
@@ -54,4 +55,25 @@ export function writeRecordedRun(suite, markdown) {
   const b = text.indexOf(end);
   if (a < 0 || b < a) throw new Error(`bench/RESULTS.md has no "${start}" … "${end}" block in its ${suite} section; add one where the recorded run belongs`);
   writeFileSync(RESULTS, text.slice(0, a + start.length) + '\n' + markdown.trim() + '\n' + text.slice(b));
+}
+
+/**
+ * The standard recorded run of a suite, written into its RESULTS.md block: command, date, code,
+ * machine, the metric/figure/budget table and what misses. `rows` as for budgetTable; `notes`:
+ * lines added under "What misses" (load, caveats the run measured).
+ */
+export function recordRun(suite, { command, started, ended = new Date(), code, machineExtra = '', rows, notes = [], budgetHeader }) {
+  const { table, misses } = budgetTable(rows, budgetHeader);
+  const fmt = (r) => `${r.value >= 100 ? Math.round(r.value).toLocaleString('en-US') : r.value} ${r.unit}`;
+  writeRecordedRun(suite, [
+    `Command: \`${command}\`. Date: ${started.toISOString().replace('T', ' ').slice(0, 16)}–${ended.toISOString().slice(11, 16)} UTC. Code: \`${code}\`.`,
+    `Machine: ${machine(machineExtra)}.`,
+    '',
+    table,
+    '',
+    'What misses:',
+    ...(misses.length ? misses.map((r) => `- \`${r.name}\` misses: ${fmt(r)} against ${r.budget.text}.`) : ['- Every budget is met.']),
+    ...notes.map((n) => `- ${n}`),
+  ].join('\n'));
+  return misses;
 }

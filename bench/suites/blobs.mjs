@@ -1,9 +1,10 @@
-// `npm run bench -- blobs`: where should the blob store keep its chunks? Writes and reads
-// SIZE MiB of random bytes as 64 KiB chunks keyed by SHA-256, in SQLite BLOB rows (WAL) and as
-// one file per chunk (sharded dirs, temp file + rename), under stated fsync policies; then the
-// real BlobStore end to end (FastCDC + SHA-256 + verified reads) and its gc.
+// `npm run bench -- blobs`: the blob store as the product runs it. BlobStore.put of SIZE MiB of
+// new random bytes (FastCDC, SHA-256 of each chunk and of the blob, SQLite FULL), its verified
+// get and its gc; and what an upgrade changing 5 % of a 16 MiB bundle ships between two stores
+// (put + missing(), the DESIGN §12 budget).
 //
-// fsync policies compared:
+// `--layouts` also runs the measurement that chose SQLite rows over one file per chunk: SIZE MiB
+// as 64 KiB chunks keyed by SHA-256, written, read and half deleted under stated fsync policies:
 //   sqlite-normal-batch  WAL, synchronous=NORMAL, one transaction per 64 chunks (4 MiB)
 //   sqlite-full-batch    WAL, synchronous=FULL, one transaction per 64 chunks: fsync per commit
 //   sqlite-full-each     WAL, synchronous=FULL, one transaction per chunk (peer putChunk case)
@@ -15,18 +16,21 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rm
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
+import os from 'node:os';
 import Database from 'better-sqlite3';
+import { codeVersion, recordRun } from '../lib/results-md.mjs';
 
-export const describe = 'blob chunk storage: SQLite BLOB rows vs one file per chunk (fsync policies); BlobStore put/get/gc';
+export const describe = 'BlobStore put/get/gc and a 5% upgrade; --layouts: SQLite rows vs one file per chunk';
 
 const MiB = 1 << 20;
 const here = dirname(fileURLToPath(import.meta.url));
-const USAGE = `options: --size MiB (default 256)  --chunk KiB (default 64)  --rounds N (default 2, best of N)
-         --dir PATH (default bench/tmp/blobs; same disk as the repo)  --only NAME[,NAME] (variants)`;
+const USAGE = `options: --size MiB (default 256)  --rounds N (default 2, best of N)
+         --dir PATH (default bench/tmp/blobs; same disk as the repo)
+         --layouts (also the layout comparison)  --chunk KiB (its chunks, default 64)  --only NAME[,NAME] (its variants)`;
 const BATCH = 64;
 
 function parse(args) {
-  const o = { size: 256, chunk: 64, rounds: 2, dir: join(here, '..', 'tmp', 'blobs'), only: null };
+  const o = { size: 256, chunk: 64, rounds: 2, dir: join(here, '..', 'tmp', 'blobs'), only: null, layouts: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--help' || a === '-h') return null;
@@ -35,6 +39,7 @@ function parse(args) {
     else if (a === '--rounds') o.rounds = Number(args[++i]);
     else if (a === '--dir') o.dir = args[++i];
     else if (a === '--only') o.only = args[++i].split(',');
+    else if (a === '--layouts') o.layouts = true;
     else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   if (!(o.size > 0) || !(o.chunk > 0) || !(o.rounds > 0)) throw new Error(`--size, --chunk and --rounds need positive numbers\n${USAGE}`);
@@ -126,13 +131,7 @@ const VARIANTS = {
 };
 
 async function storeEndToEnd(o, data, log) {
-  let mod;
-  try {
-    mod = await import('../../packages/ledger/dist/blobs/index.js');
-  } catch (err) {
-    log(`BlobStore not built (${err.message}); skipping the end-to-end figures`);
-    return [];
-  }
+  const mod = await import('../../packages/ledger/dist/blobs/index.js');
   const out = [];
   const dir = join(o.dir, 'store');
   let putMs = Infinity, getMs = Infinity, gcMs = Infinity, manifest, removed = 0;
@@ -165,16 +164,51 @@ async function storeEndToEnd(o, data, log) {
   return out;
 }
 
-export async function run(args, log) {
-  const o = parse(args);
-  if (!o) {
-    console.log(USAGE);
-    return null;
+/** The DESIGN §12 upgrade: 5 % of a 16 MiB bundle changed in 4 places (3 rewritten, 1 inserted). */
+async function upgrade5pct(o, log) {
+  const { BlobStore } = await import('../../packages/ledger/dist/blobs/index.js');
+  const size = 16 * MiB;
+  const v1 = randomFillSync(Buffer.allocUnsafe(size));
+  const edit = Math.floor((0.05 * size) / 4);
+  const v2 = Buffer.from(v1);
+  for (const at of [0.1, 0.35, 0.85]) randomFillSync(v2, Math.floor(at * size), edit);
+  const cut = Math.floor(0.6 * size);
+  const upgraded = Buffer.concat([v2.subarray(0, cut), randomFillSync(Buffer.alloc(edit)), v2.subarray(cut)]);
+  const dir = join(o.dir, 'upgrade');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const coordinator = BlobStore.open(join(dir, 'coordinator.db'));
+  const pi = BlobStore.open(join(dir, 'pi.db'));
+  try {
+    const ship = (need) => {
+      let bytes = 0;
+      for (const c of need) {
+        pi.putChunk(c.hash, coordinator.getChunk(c.hash));
+        bytes += c.size;
+      }
+      return bytes;
+    };
+    const m1 = await coordinator.put(v1);
+    pi.pin(m1);
+    ship(pi.missing(m1));
+    const m2 = await coordinator.put(upgraded);
+    pi.pin(m2);
+    const shipped = ship(pi.missing(m2));
+    if (!(await pi.getBytes(m2)).equals(upgraded)) throw new Error('the upgraded blob did not read back');
+    const ratio = shipped / m2.size;
+    log(`upgrade changing 5% in 4 places: shipped ${shipped} of ${m2.size} bytes (${(100 * ratio).toFixed(2)}%)`);
+    return [{ name: 'upgrade_5pct_shipped_pct', value: +(100 * ratio).toFixed(2), unit: '%' }];
+  } finally {
+    coordinator.close();
+    pi.close();
+    rmSync(dir, { recursive: true, force: true });
   }
-  const size = o.size * MiB;
+}
+
+async function layouts(o, data, log) {
+  const size = data.length;
   const chunkSize = o.chunk * 1024;
-  log(`${o.size} MiB as ${size / chunkSize} chunks of ${o.chunk} KiB, best of ${o.rounds}, in ${o.dir}`);
-  const data = randomFillSync(Buffer.allocUnsafe(size));
+  log(`layouts: ${o.size} MiB as ${size / chunkSize} chunks of ${o.chunk} KiB, best of ${o.rounds}, in ${o.dir}`);
   const chunks = [];
   const hashes = [];
   for (let i = 0; i < size; i += chunkSize) {
@@ -209,10 +243,43 @@ export async function run(args, log) {
     log(`${name.padEnd(20)} write ${String(mbps(size, w)).padStart(5)} MB/s  read ${String(mbps(size, rd)).padStart(5)} MB/s  ` +
       `remove half ${gc.toFixed(0)} ms`);
     const key = name.replaceAll('-', '_');
-    metrics.push({ name: `${key}_write_mb_s`, value: mbps(size, w), unit: 'MB/s' });
-    metrics.push({ name: `${key}_read_mb_s`, value: mbps(size, rd), unit: 'MB/s' });
-    metrics.push({ name: `${key}_remove_half_ms`, value: Math.round(gc), unit: 'ms' });
+    metrics.push({ name: `layout_${key}_write_mb_s`, value: mbps(size, w), unit: 'MB/s' });
+    metrics.push({ name: `layout_${key}_read_mb_s`, value: mbps(size, rd), unit: 'MB/s' });
+    metrics.push({ name: `layout_${key}_remove_half_ms`, value: Math.round(gc), unit: 'ms' });
   }
-  if (!o.only || o.only.includes('store')) metrics.push(...(await storeEndToEnd(o, data, log)));
+  return metrics;
+}
+
+export async function run(args, log) {
+  const o = parse(args);
+  if (!o) {
+    console.log(USAGE);
+    return null;
+  }
+  const started = new Date();
+  const code = codeVersion();
+  const loadStart = os.loadavg()[0];
+  const data = randomFillSync(Buffer.allocUnsafe(o.size * MiB));
+  const metrics = [];
+  if (o.layouts) metrics.push(...layouts(o, data, log));
+  metrics.push(...(await storeEndToEnd(o, data, log)));
+  metrics.push(...(await upgrade5pct(o, log)));
+  if (o.size === 256) {
+    const v = Object.fromEntries(metrics.map((m) => [m.name, m]));
+    const row = (name, what, budget) => (v[name] ? [{ ...v[name], what, budget }] : []);
+    recordRun('blobs', {
+      command: 'npm run bench -- blobs', started, code,
+      rows: [
+        ...row('store_put_mb_s', `\`BlobStore.put\` of ${o.size} MiB of new random bytes as 64 KiB buffers: FastCDC 16/64/256 KiB, SHA-256 of each chunk and of the blob, SQLite WAL \`synchronous=FULL\`, 4 MiB transactions; best of ${o.rounds}`),
+        ...row('store_get_verified_mb_s', '`BlobStore.get` of it as a stream, re-hashing every chunk and the whole (warm page cache)'),
+        ...row('store_gc_all_ms', '`gc()` removing all its chunks after `unpin`'),
+        ...row('upgrade_5pct_shipped_pct', 'a 16 MiB bundle with 5 % of its bytes changed in 4 places (3 rewritten, 1 insertion): bytes of the chunks `missing()` lists on a node holding the old one, over the new size', { op: '<=', limit: 10, text: 'under 10 % of the bundle' }),
+      ],
+      notes: [
+        `Load average (1 min, ${os.cpus().length} vCPUs): ${loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end. Files in \`${o.dir}\`.`,
+      ],
+    });
+    log('wrote the recorded run into bench/RESULTS.md (blobs section)');
+  }
   return metrics;
 }
