@@ -20,7 +20,7 @@ const WARM_UP = 2000;
 async function appendOnce(root, n) {
   const { Ledger } = await import(`${root}/packages/ledger/dist/index.js`);
   const { encodeEntry } = await import(`${root}/packages/protocol/dist/index.js`);
-  const { TestSite, testKey } = await import(`${root}/packages/protocol/dist/testing.js`);
+  const { TestSite, testKey } = await import(`${root}/packages/testkit/dist/site.js`);
   const site = new TestSite({ now: () => NOW });
   const node = testKey(30);
   const dir = mkdtempSync(join(tmpdir(), 'keymesh-append-once-'));

@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { encodeEntry, signEntry } from '@keymesh/protocol';
-import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/protocol/testing';
+import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/testkit/site';
 import { Ledger } from '@keymesh/ledger';
 import { NOW, event } from './access-event.mjs';
 

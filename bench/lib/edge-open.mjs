@@ -7,7 +7,7 @@
 //   node bench/lib/edge-open.mjs DB [N]
 import { Ledger } from '@keymesh/ledger';
 import { decide, encodeEntry, entryHash, signEntry } from '@keymesh/protocol';
-import { memberBody } from '@keymesh/protocol/testing';
+import { memberBody } from '@keymesh/testkit/site';
 import { edgeSite } from './edge-ledger.mjs';
 import { NOW } from './access-event.mjs';
 

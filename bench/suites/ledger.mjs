@@ -12,7 +12,7 @@ import { Ledger, SyncEngine } from '@keymesh/ledger';
 import Database from 'better-sqlite3';
 import { encodeEntry, entryHash, signEntry, decide, defaultCrypto, keyPairFromSeed } from '@keymesh/protocol';
 import { nodeCrypto } from '@keymesh/protocol/crypto/node';
-import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/protocol/testing';
+import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/testkit/site';
 import { NOW, event } from '../lib/access-event.mjs';
 import { StealMeter } from '../lib/steal.mjs';
 import { buildEdgeLedger, evictFromPageCache } from '../lib/edge-ledger.mjs';

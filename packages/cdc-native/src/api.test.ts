@@ -8,7 +8,7 @@ import {
 } from './index.js';
 import { tsFactory } from './engine-ts.js';
 import { factoryFor, selectImplementation } from './select.js';
-import { xorshiftBytes } from './testing.js';
+import { xorshiftBytes } from '@keymesh/testkit/bytes';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { chunk, chunkLengths, chunkStream, Chunker, type ChunkParamsInput, type ImplName } from './index.js';
-import { splitAt, xorshiftBytes } from './testing.js';
+import { splitAt, xorshiftBytes } from '@keymesh/testkit/bytes';
 
 /** Valid parameter sets, small enough that inputs of a few hundred KiB hold many chunks. */
 const paramsArb: fc.Arbitrary<Required<ChunkParamsInput>> = fc

@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { chunk, chunkLengths, Chunker, nativeAvailable, type ImplName } from './index.js';
-import { fnv1a64, sha256Hex, xorshiftBytes } from './testing.js';
+import { fnv1a64, sha256Hex, xorshiftBytes } from '@keymesh/testkit/bytes';
 
 const impls: ImplName[] = ['ts', 'native'];
 const PARAMS = { min: 4096, avg: 16384, max: 65535, level: 2 } as const;

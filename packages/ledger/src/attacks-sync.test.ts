@@ -3,12 +3,12 @@
 // behaviour. Entry-level attacks: attacks.test.ts.
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { encodeEntry, signEntry, SyncMessage, type BodyOf, type KeyPair } from '@keymesh/protocol';
-import { TestSite, testKey } from '@keymesh/protocol/testing';
+import { TestSite, testKey } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { QUARANTINE_TOTAL } from './quarantine.js';
 import { SyncEngine } from './sync/engine.js';
 import { encodeSyncMessage } from './sync/codec.js';
-import { tempLedger } from './test-support.js';
+import { tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const NOW = 1_700_000_000_000;
 const site = new TestSite({ now: () => NOW });

@@ -4,7 +4,7 @@
 // Every attack ends with a restart: the reopened file has the same digest and appends work.
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { decodeEntry, encodeEntry, entryHash, signEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
-import { TestSite, testKey } from '@keymesh/protocol/testing';
+import { TestSite, testKey } from '@keymesh/testkit/site';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { Ledger } from './ledger.js';
 import { HELD_PER_AUTHOR, PENDING_TOTAL } from './pending.js';
 import { QUARANTINE_TOTAL } from './quarantine.js';
-import { RawFeed } from './test-feeds.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { RawFeed } from '@keymesh/testkit/raw-feed';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const NOW = 1_700_000_000_000;
 const DAY = 86_400_000;

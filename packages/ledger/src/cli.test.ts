@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { encodeEntry, PolicyState } from '@keymesh/protocol';
-import { playHistory, shuffled, type History, type HistoryStep } from '@keymesh/protocol/testing';
+import { playHistory, shuffled, type History, type HistoryStep } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
-import { tempDir } from './test-support.js';
+import { tempDir } from '@keymesh/testkit/temp-ledger';
 
 const BIN = fileURLToPath(new URL('../bin/keymesh-ledger.js', import.meta.url));
 

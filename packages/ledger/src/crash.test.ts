@@ -7,14 +7,14 @@ import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeEntry, entryHash } from '@keymesh/protocol';
-import { TestSite, memberBody, testKey } from '@keymesh/protocol/testing';
+import { TestSite, memberBody, testKey } from '@keymesh/testkit/site';
 import { Ledger, type Durability } from './ledger.js';
 import { LedgerError } from './errors.js';
-import { tempDir } from './test-support.js';
+import { crashChildPath } from '@keymesh/testkit/crash-child-path';
+import { tempDir } from '@keymesh/testkit/temp-ledger';
 
-const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
+const CHILD = crashChildPath;
 
 /** Events missing from events_by_member / events_by_resource (schema 4), read from the closed file. */
 function indexGaps(path: string): { byMember: number; byResource: number; events: number } {

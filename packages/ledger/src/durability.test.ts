@@ -6,11 +6,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MIN_SYNC_MESSAGE_BYTES, encodeEntry, type SyncMessage } from '@keymesh/protocol';
-import { TestSite, memberBody, testKey } from '@keymesh/protocol/testing';
+import { TestSite, memberBody, testKey } from '@keymesh/testkit/site';
 import { Ledger, type LedgerOptions } from './ledger.js';
 import { LedgerError } from './errors.js';
 import { SyncEngine } from './sync/engine.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const opened: Ledger[] = [];
 afterAll(() => opened.forEach((l) => l.close()));

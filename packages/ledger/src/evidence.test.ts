@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { encodeEntry, keyPairFromSeed, signEntry, type BodyOf, type KeyPair, type SyncMessage } from '@keymesh/protocol';
-import { TestSite, testKey } from '@keymesh/protocol/testing';
+import { TestSite, testKey } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { SyncEngine } from './sync/engine.js';
-import { tempLedger } from './test-support.js';
+import { tempLedger } from '@keymesh/testkit/temp-ledger';
 import { HELD_AUTHORS, PENDING_PER_AUTHOR } from './pending.js';
 import { QUARANTINE_PER_AUTHOR, QUARANTINE_TOTAL } from './quarantine.js';
 

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { FAILED, FSYNCS, GroupCommit, STATE, STOPPED } from './group-commit.js';
-import { tempDir } from './test-support.js';
+import { tempDir } from '@keymesh/testkit/temp-ledger';
 
 /** A database path whose `-wal` file exists (GroupCommit only fsyncs that file). */
 function wal(): string {

@@ -5,8 +5,8 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { PolicyState } from '@keymesh/protocol';
-import { playHistory, shuffled, memberBody as member, type HistoryStep } from '@keymesh/protocol/testing';
-import { tempDir, tempLedger } from './test-support.js';
+import { playHistory, shuffled, memberBody as member, type HistoryStep } from '@keymesh/testkit/site';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const step = fc.tuple(fc.nat(4), fc.nat(10), fc.nat(50), fc.nat(50)) as fc.Arbitrary<HistoryStep>;
 

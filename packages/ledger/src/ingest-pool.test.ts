@@ -1,8 +1,8 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { encodeEntry } from '@keymesh/protocol';
-import { playHistory, shuffled, type HistoryStep } from '@keymesh/protocol/testing';
+import { playHistory, shuffled, type HistoryStep } from '@keymesh/testkit/site';
 import { IngestPool } from './ingest-pool.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 import type { IngestResult, Ledger } from './ledger.js';
 
 const dir = tempDir();

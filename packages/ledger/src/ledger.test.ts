@@ -3,10 +3,10 @@ import { writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync, 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PolicyState, encodeEntry, decide, entryHash, signEntry, type AnyEntry } from '@keymesh/protocol';
-import { TestSite, memberBody, resourceBody, shuffled, testKey } from '@keymesh/protocol/testing';
+import { TestSite, memberBody, resourceBody, shuffled, testKey } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { entryIdSql, MAX_FEED_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const NOW = 1_700_000_000_000;
 const opened: Ledger[] = [];

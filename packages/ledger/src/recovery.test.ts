@@ -4,9 +4,9 @@
 import { describe, it, expect } from '@jest/globals';
 import { join } from 'node:path';
 import { createSite, decide, signEntry } from '@keymesh/protocol';
-import { memberBody, resourceBody, testKey } from '@keymesh/protocol/testing';
+import { memberBody, resourceBody, testKey } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
-import { tempDir } from './test-support.js';
+import { tempDir } from '@keymesh/testkit/temp-ledger';
 
 const NOW = 1_700_000_000_000;
 const tap = (uid: string) => ({ kind: 'card' as const, uid });

@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PolicyState, canonicalString, encodeEntry, type AnyEntry } from '@keymesh/protocol';
-import { TestSite, memberBody, resourceBody, testKey, type Writer } from '@keymesh/protocol/testing';
+import { TestSite, memberBody, resourceBody, testKey, type Writer } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
-import { tempLedger } from './test-support.js';
+import { tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const NOW = 1_700_000_000_000;
 const opened: Ledger[] = [];

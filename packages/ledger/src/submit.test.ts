@@ -1,10 +1,10 @@
 // Ledger.submit (compare-and-set for entries arriving for relay, DESIGN §3) and Ledger.headOf.
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { encodeEntry, entryHash } from '@keymesh/protocol';
-import { TestSite, memberBody, testKey } from '@keymesh/protocol/testing';
+import { TestSite, memberBody, testKey } from '@keymesh/testkit/site';
 import { Ledger, type SubmitResult } from './ledger.js';
-import { RawFeed } from './test-feeds.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { RawFeed } from '@keymesh/testkit/raw-feed';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 import { join } from 'node:path';
 
 const T0 = 1_700_000_000_000;

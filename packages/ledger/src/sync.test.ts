@@ -1,10 +1,10 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { MIN_SYNC_MESSAGE_BYTES, PolicyState, type SyncMessage } from '@keymesh/protocol';
-import { playHistory, shuffled, testKey, type HistoryStep } from '@keymesh/protocol/testing';
+import { playHistory, shuffled, testKey, type HistoryStep } from '@keymesh/testkit/site';
 import { SyncEngine } from './sync/engine.js';
 import { encodeSyncMessage } from './sync/codec.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 import type { Ledger } from './ledger.js';
 
 const step = fc.tuple(fc.nat(4), fc.nat(10), fc.nat(50), fc.nat(50)) as fc.Arbitrary<HistoryStep>;

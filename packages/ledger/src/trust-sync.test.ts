@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { MAX_HAVE_FORKS, decide, encodeEntry, entryHash, keyPairFromSeed, type SyncMessage } from '@keymesh/protocol';
-import { TestSite, memberBody, playHistory, resourceBody, shuffled, testKey, type HistoryStep } from '@keymesh/protocol/testing';
+import { TestSite, memberBody, playHistory, resourceBody, shuffled, testKey, type HistoryStep } from '@keymesh/testkit/site';
 import fc from 'fast-check';
 import { Ledger } from './ledger.js';
 import { SyncEngine } from './sync/engine.js';
 import { IngestPool } from './ingest-pool.js';
 import { importFile, waitingIn } from './import-file.js';
-import { RawFeed } from './test-feeds.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { RawFeed } from '@keymesh/testkit/raw-feed';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const T0 = 1_700_000_000_000;
 const BIN = fileURLToPath(new URL('../bin/keymesh-ledger.js', import.meta.url));

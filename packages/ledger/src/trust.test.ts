@@ -4,12 +4,12 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decide, encodeEntry, entryHash, type AnyEntry } from '@keymesh/protocol';
-import { TestSite, memberBody, resourceBody, testKey } from '@keymesh/protocol/testing';
+import { TestSite, memberBody, resourceBody, testKey } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { IngestPool } from './ingest-pool.js';
 import { importFile } from './import-file.js';
-import { RawFeed, signText } from './test-feeds.js';
-import { tempDir, tempLedger } from './test-support.js';
+import { RawFeed, signText } from '@keymesh/testkit/raw-feed';
+import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const DAY = 86_400_000;
 const T0 = 1_700_000_000_000;

@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { decide, localTime } from './decide.js';
 import { DECISION_REASONS } from './schemas/decision.js';
 import { PolicyState } from './policy/state.js';
-import { TestSite, memberBody, resourceBody, testCard, testKey } from './testing.js';
+import { TestSite, memberBody, resourceBody, testCard, testKey } from '@keymesh/testkit/site';
 
 const NOW = Date.UTC(2026, 10, 18, 14, 30); // a Wednesday, 14:30 UTC
 const HOUR = 3_600_000;

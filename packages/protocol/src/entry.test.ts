@@ -5,7 +5,7 @@ import { canonicalString } from './canonical.js';
 import { pureCrypto } from './crypto/pure.js';
 import { nodeCrypto } from './crypto/node.js';
 import { ProtocolError } from './errors.js';
-import { TestSite, memberBody, testKey } from './testing.js';
+import { TestSite, memberBody, testKey } from '@keymesh/testkit/site';
 import type { AnyEntry } from './schemas/entry.js';
 
 const site = new TestSite();

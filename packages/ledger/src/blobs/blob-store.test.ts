@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { BlobStore, type BlobStoreOptions } from './blob-store.js';
 import { BlobError } from './errors.js';
 import { diff, uniqueChunks, type Manifest } from './manifest.js';
-import { pieces, prng, tempDir } from './testing.js';
+import { pieces, prng } from '@keymesh/testkit/bytes';
+import { scratchDir } from '@keymesh/testkit/temp-files';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -15,7 +16,7 @@ const MAX = 256 * KiB;
 
 const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-const tmp = tempDir('blobs');
+const tmp = scratchDir('blobs');
 let n = 0;
 const open: BlobStore[] = [];
 /** A fresh store in its own SQLite file under the temp dir. */

@@ -8,7 +8,7 @@ import { canonicalString } from '../canonical.js';
 import { HybridClock, MAX_HLC_LOGICAL, MAX_HLC_WALL } from '../hlc.js';
 import { nodeCrypto } from '../crypto/node.js';
 import { pureCrypto } from '../crypto/pure.js';
-import { memberBody, TestSite } from '../testing.js';
+import { memberBody, TestSite } from '@keymesh/testkit/site';
 import type { AnyEntry } from '../schemas/entry.js';
 
 const NOW = 1_700_000_000_000;

@@ -9,7 +9,7 @@ import { decide } from '../decide.js';
 import { entryHash, parseEntryText, signEntry } from '../entry.js';
 import { canonicalString } from '../canonical.js';
 import { createSite } from '../site.js';
-import { playHistory, shuffled, memberBody, resourceBody, TestSite, testCard, testKey, Writer } from '../testing.js';
+import { playHistory, shuffled, memberBody, resourceBody, TestSite, testCard, testKey, Writer } from '@keymesh/testkit/site';
 import type { AnyEntry } from '../schemas/entry.js';
 import type { EntryType } from '../schemas/bodies.js';
 

@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import { PolicyState, type EventRef } from './state.js';
 import { policyKeyOf } from './keys.js';
 import { decide } from '../decide.js';
-import { playHistory, shuffled, memberBody, resourceBody, type HistoryStep, type History } from '../testing.js';
+import { playHistory, shuffled, memberBody, resourceBody, type HistoryStep, type History } from '@keymesh/testkit/site';
 import { isKnownEntry, type AnyEntry } from '../schemas/entry.js';
 import { entryHash, signEntry } from '../entry.js';
-import { TestSite, testCard, testKey } from '../testing.js';
+import { TestSite, testCard, testKey } from '@keymesh/testkit/site';
 
 /** A reader enrolled where a test decides a tap. */
 const READER = testKey(31).publicKey;

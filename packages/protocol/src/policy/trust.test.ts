@@ -7,7 +7,7 @@ import { approveAdminsChange } from './admins.js';
 import { decide } from '../decide.js';
 import { entryHash, signEntry } from '../entry.js';
 import { createSite } from '../site.js';
-import { playHistory, shuffled, memberBody, resourceBody, TestSite, testCard, testKey, Writer } from '../testing.js';
+import { playHistory, shuffled, memberBody, resourceBody, TestSite, testCard, testKey, Writer } from '@keymesh/testkit/site';
 import type { AnyEntry } from '../schemas/entry.js';
 
 const card = (uid: string) => ({ kind: 'card' as const, card: testCard(uid) });

@@ -1,17 +1,9 @@
 /**
  * Test support shared by the packages' tests: a site with named writers, each holding its own
  * in-memory replica, so tests can play out partitions, concurrent edits and merges with real
- * signed entries. Exported as `@keymesh/protocol/testing`; not used by production code.
+ * signed entries. `@keymesh/testkit/site`; never imported by a shipped package.
  */
-import { keyPairFromSeed, type KeyPair } from './keys.js';
-import { entryHash, signEntry } from './entry.js';
-import { HybridClock } from './hlc.js';
-import { PolicyState } from './policy/state.js';
-import { policyKeyOf } from './policy/keys.js';
-import { defaultCrypto, type CryptoProvider } from './crypto/index.js';
-import type { AnyEntry } from './schemas/entry.js';
-import type { BodyOf, EntryType } from './schemas/bodies.js';
-import { cardRef } from './card-ref.js';
+import { type AnyEntry, type BodyOf, cardRef, type CryptoProvider, defaultCrypto, entryHash, type EntryType, HybridClock, type KeyPair, keyPairFromSeed, policyKeyOf, PolicyState, signEntry } from '@keymesh/protocol';
 
 const testKeys = new Map<string, KeyPair>();
 

@@ -1,5 +1,5 @@
 /**
- * Child process of crash.test.ts: `node dist/crash-child.js DB SITE SEED [DURABILITY]`. Opens
+ * Child process of crash.test.ts: `node crash-child.js DB SITE SEED [DURABILITY]` (its path: `crashChildPath`). Opens
  * the ledger with DURABILITY (default: the ledger's default, 'group'), writes "ready" on
  * stdout, then appends forever
  * with the founder's key (testKey(1)): single appends and appendMany batches of 2–6 entries,
@@ -8,14 +8,10 @@
  */
 import { writeSync } from 'node:fs';
 import type { EntryType } from '@keymesh/protocol';
-import { memberBody, resourceBody, testKey } from '@keymesh/protocol/testing';
-import { Ledger, type Durability } from './ledger.js';
+import { memberBody, resourceBody, testKey } from './site.js';
+import { Ledger, type Durability } from '@keymesh/ledger';
 
 const [path, site, seedArg, durability] = process.argv.slice(2);
-if (!path || !site) {
-  process.stderr.write('usage: node crash-child.js DB SITE [SEED] [group|each|process]\n');
-  process.exit(2);
-}
 
 let s = Number(seedArg ?? 1) >>> 0;
 const rand = (n: number) => {
@@ -37,18 +33,27 @@ function item(i: number): { type: EntryType; body: unknown } {
   }
 }
 
-const key = testKey(1);
-const ledger = Ledger.open(path, { site, ...(durability ? { durability: durability as Durability } : {}) });
-// fd 1 is a pipe: writeSync returns once the parent can read the line.
-const say = (line: string) => writeSync(1, line + '\n');
-say('ready');
-for (let i = 0; ; i++) {
-  if (rand(2)) {
-    const { type, body } = item(i);
-    const { entry, hash } = ledger.append(key, type, body as never);
-    say(`${entry.seq} ${hash}`);
-  } else {
-    const out = ledger.appendMany(key, Array.from({ length: 2 + rand(5) }, (_, k) => item(i * 10 + k)));
-    say(out.map((o) => `${o.entry.seq} ${o.hash}`).join('\n'));
+function run(path: string, site: string): void {
+  const key = testKey(1);
+  const ledger = Ledger.open(path, { site, ...(durability ? { durability: durability as Durability } : {}) });
+  // fd 1 is a pipe: writeSync returns once the parent can read the line.
+  const say = (line: string) => writeSync(1, line + '\n');
+  say('ready');
+  for (let i = 0; ; i++) {
+    if (rand(2)) {
+      const { type, body } = item(i);
+      const { entry, hash } = ledger.append(key, type, body as never);
+      say(`${entry.seq} ${hash}`);
+    } else {
+      const out = ledger.appendMany(key, Array.from({ length: 2 + rand(5) }, (_, k) => item(i * 10 + k)));
+      say(out.map((o) => `${o.entry.seq} ${o.hash}`).join('\n'));
+    }
   }
+}
+
+if (!path || !site) {
+  process.stderr.write('usage: node crash-child.js DB SITE [SEED] [group|each|process]\n');
+  process.exitCode = 2;
+} else {
+  run(path, site);
 }
