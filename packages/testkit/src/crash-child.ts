@@ -8,7 +8,7 @@
  */
 import { writeSync } from 'node:fs';
 import type { EntryType } from '@keymesh/protocol';
-import { memberBody, resourceBody, testKey } from './site.js';
+import { memberBody, resourceBody, testKey, testCard } from './site.js';
 import { Ledger, type Durability } from '@keymesh/ledger';
 
 const [path, site, seedArg, durability] = process.argv.slice(2);
@@ -23,12 +23,12 @@ function item(i: number): { type: EntryType; body: unknown } {
   const m = `m${rand(40)}`;
   switch (rand(6)) {
     case 0: return { type: 'member.put', body: memberBody(m, { status: rand(4) ? 'active' : 'suspended', contact: `round ${seedArg} item ${i}` }) };
-    case 1: return { type: 'card.bind', body: { card: `c${rand(30)}`, member: m } };
+    case 1: return { type: 'card.bind', body: { card: testCard(`c${rand(30)}`), member: m } };
     case 2: return { type: 'cert.grant', body: { member: m, cert: rand(2) ? 'laser' : 'cnc', grantedBy: null, note: '' } };
     case 3: return { type: 'resource.put', body: resourceBody(rand(2) ? 'door' : 'laser', { unlockSeconds: 1 + rand(9) }) };
     default: return {
       type: 'access.decision',
-      body: { resource: rand(2) ? 'door' : 'laser', credential: { kind: 'card', uid: `c${rand(30)}` }, allow: rand(2) === 0, reason: 'ALLOWED', member: m, at: 1_700_000_000_000 + i },
+      body: { resource: rand(2) ? 'door' : 'laser', credential: { kind: 'card', card: testCard(`c${rand(30)}`) }, allow: rand(2) === 0, reason: 'ALLOWED', member: m, at: 1_700_000_000_000 + i },
     };
   }
 }
