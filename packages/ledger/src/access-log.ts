@@ -3,7 +3,7 @@
  * and the paged query over them.
  */
 import type { AnyEntry, EntryType, EventRef } from '@keymesh/protocol';
-import { entryIdSql, SEQ_BITS } from './schema.js';
+import { entryIdSql, SEQ_BITS } from './migrations.js';
 import type { AccessLogQuery, AccessLogRow } from './types.js';
 import { markChecked, write, type LedgerCore, type UnindexedEvent } from './core.js';
 
@@ -67,7 +67,7 @@ export function accessLog(l: LedgerCore, q: AccessLogQuery = {}): { rows: Access
   if (q.from !== undefined) (where.push(`${x}.at >= ?`), args.push(q.from));
   if (q.to !== undefined) (where.push(`${x}.at < ?`), args.push(q.to));
   if (q.before) {
-    // The id stays text: ids pass 2^53 (schema.ts, SEQ_BITS); SQLite compares it as an integer.
+    // The id stays text: ids pass 2^53 (migrations.ts, SEQ_BITS); SQLite compares it as an integer.
     const [at, id] = q.before.split(':');
     where.push(`(${x}.at < ? OR (${x}.at = ? AND ${x}.id < ?))`);
     args.push(Number(at), Number(at), id);

@@ -2,7 +2,7 @@
 import { parentPort } from 'node:worker_threads';
 import { defaultCrypto } from '@keymesh/protocol';
 import { checkLine } from './check-line.js';
-import type { CheckReply, CheckRequest } from './ingest-pool.js';
+import type { CheckReply, CheckRequest } from './check-messages.js';
 
 parentPort!.on('message', ({ id, lines }: CheckRequest) => {
   const hashes = new Uint8Array(lines.length * 32);

@@ -4,18 +4,16 @@
  * transaction wrapper and the cached feed heads, which every write path uses.
  */
 import type Database from 'better-sqlite3';
-import { defaultCrypto, toHex, DEFAULT_MAX_DRIFT_MS, type AnyEntry, type CryptoProvider, type HybridClock, type PolicyState } from '@keymesh/protocol';
+import { toHex, type AnyEntry, type CryptoProvider, type HybridClock, type PolicyState } from '@keymesh/protocol';
 import { LedgerError, type RejectCode } from './errors.js';
-import { inFeedSql, MAX_FEED_ID } from './schema.js';
-import { GroupCommit } from './group-commit.js';
-import { NodeTime } from './node-time.js';
-import { HeldEntries } from './held.js';
-import { Pending } from './pending.js';
-import { Quarantine, type QuarantineRow } from './quarantine.js';
-import { prepareStatements, type Statements } from './statements.js';
-import type { Durability, IngestResult, LedgerOptions } from './types.js';
-import { coordinatorTime, loadState, rereadHeld } from './materialise.js';
-import { loadUnindexed } from './access-log.js';
+import { inFeedSql, MAX_FEED_ID } from './migrations.js';
+import type { GroupCommit } from './group-commit.js';
+import type { NodeTime } from './node-time.js';
+import type { HeldEntries } from './held.js';
+import type { Pending } from './pending.js';
+import type { Quarantine, QuarantineRow } from './quarantine.js';
+import type { Statements } from './statements.js';
+import { emptyIngestResult, type Durability, type IngestResult } from './types.js';
 
 export type Reject = (raw: string, author: string | null, seq: number | null, code: RejectCode, reason: string) => void;
 
@@ -56,6 +54,23 @@ export function safeJson(v: unknown): string {
 
 export interface Feed { id: number; seq: number; hash: string }
 
+/** What one ingest (or the drain after an append) collects until its transaction ends. */
+export function ingestContext(l: LedgerCore): IngestContext {
+  const ctx: IngestContext = {
+    result: emptyIngestResult(),
+    quarantine: [],
+    forkRows: [],
+    touched: new Set(),
+    everything: false,
+    receivedAt: l.time.now(),
+    reject: (raw, author, seq, code, reason) => {
+      ctx.result.rejected.push({ author, seq, code, reason });
+      ctx.quarantine.push({ author, seq, code, reason, raw });
+    },
+  };
+  return ctx;
+}
+
 export interface LedgerCore {
   readonly site: string;
   readonly path: string;
@@ -92,45 +107,11 @@ export interface LedgerCore {
   readonly pending: Pending;
   readonly quarantine: Quarantine;
   readonly inTransaction: (fn: () => unknown) => unknown;
-}
-
-/** The internals of a ledger on the opened `db`: caches and state read from the file. */
-export function createCore(path: string, db: Database.Database, opts: LedgerOptions): LedgerCore {
-  const readonly = !!opts.readonly;
-  const durability = opts.durability ?? 'group';
-  const time = new NodeTime(db, opts.now ?? Date.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS);
-  const crypto = opts.crypto ?? defaultCrypto;
-  const l: LedgerCore = {
-    site: opts.site,
-    path,
-    readonly,
-    crypto,
-    db,
-    time,
-    clock: time.clock,
-    held: new HeldEntries(db),
-    state: undefined as unknown as PolicyState, // loaded below, once `l` exists
-    feeds: new Map(),
-    unindexed: [],
-    closed: false,
-    stmt: prepareStatements(db),
-    durability,
-    groupCommit: !readonly && durability === 'group' && path !== ':memory:' ? new GroupCommit(path, opts.groupCommitMs ?? 10) : undefined,
-    commits: 0,
-    writableFeeds: new Set(),
-    unmarked: new Set(),
-    marked: new Map(),
-    pending: new Pending(db),
-    quarantine: new Quarantine(db, crypto),
-    // One transaction wrapper, made once: better-sqlite3 builds a new one per db.transaction() call.
-    inTransaction: db.transaction((fn: () => unknown) => fn()),
-  };
-  l.feeds = loadFeeds(l);
-  l.state = loadState(l);
-  l.time.recompute(coordinatorTime(l), true);
-  l.unindexed = loadUnindexed(l);
-  if (!l.readonly) rereadHeld(l);
-  return l;
+  /**
+   * Rebuilds the caches and the state from the file, after a failed transaction. Set by
+   * whoever builds the core (open.ts), which knows how state is loaded: this file does not.
+   */
+  readonly reload: () => void;
 }
 
 /** Runs `fn` in a transaction; if it fails, the in-memory state is rebuilt from the file. */
@@ -145,10 +126,7 @@ export function write<R>(l: LedgerCore, fn: () => R): R {
   } catch (err) {
     l.time.rolledBack();
     l.pending.forget();
-    l.feeds = loadFeeds(l);
-    l.state = loadState(l);
-    l.time.recompute(coordinatorTime(l));
-    l.unindexed = loadUnindexed(l);
+    l.reload();
     throw err;
   }
 }
@@ -167,12 +145,7 @@ export function writable(l: LedgerCore): void {
   if (l.readonly) throw new LedgerError('LEDGER_READONLY', `${l.path} was opened read-only (for examination); open it without readonly to write`);
 }
 
-/**
- * Makes every commit so far durable against a power cut (group commit: one fsync of the WAL,
- * on this thread). A no-op when nothing is pending, and in the 'each' and 'process' modes.
- * Runs by itself before entries leave the ledger; call it before handing an entry returned by
- * `append` to anyone else.
- */
+/** Makes every commit so far durable against a power cut: see Ledger.flush. */
 export function flush(l: LedgerCore): void {
   if (!l.closed) l.groupCommit?.flush();
 }

@@ -2,13 +2,14 @@
  * One feed's part of an ingest: the contiguous run from its head walked, forks found, the run's
  * signatures checked, and what its author has authority for stored; the rest is held.
  */
-import { fromHex, policyKeyOf, signingMessage, toHex, type AnyEntry } from '@keymesh/protocol';
-import { entryIdSql } from './schema.js';
+import { policyKeyOf, toHex, type AnyEntry } from '@keymesh/protocol';
+import { entryIdSql } from './migrations.js';
 import type { PendingEntry } from './pending.js';
 import type { VerifyMode } from './types.js';
-import { setHead, type IngestContext, type LedgerCore, type Parsed, type Reject } from './core.js';
-import { storeEntry } from './append.js';
-import { park } from './held-drain.js';
+import { setHead, type IngestContext, type LedgerCore, type Parsed } from './core.js';
+import { storeEntry } from './store.js';
+import { park } from './park.js';
+import { checkRun, rejectBadSignature, signatureOk } from './signatures.js';
 
 /** Stores the contiguous run of one feed from its head; forks found are noted; the rest is held. */
 export function ingestFeed(l: LedgerCore, author: string, list: readonly Parsed[], ctx: IngestContext, verify: VerifyMode): void {
@@ -177,27 +178,3 @@ export function repairSignature(l: LedgerCore, feed: number, p: Parsed, storedJs
   if (signatureOk(l, p) && !signatureOk(l, stored)) l.stmt.repairJson.run(p.json, feed, p.entry.seq);
 }
 
-/** Signature checks for a contiguous run of one feed; returns the prefix that passed. */
-export function checkRun(l: LedgerCore, run: Parsed[], mode: VerifyMode, reject: Reject): Parsed[] {
-  if (run.length === 0) return run;
-  const sigOk = (p: Parsed) => signatureOk(l, p);
-  if (mode === 'batch' && sigOk(run[run.length - 1]!)) return run;
-  for (let i = 0; i < run.length; i++) {
-    const p = run[i]!;
-    if (!sigOk(p)) {
-      rejectBadSignature(p, reject);
-      return run.slice(0, i);
-    }
-  }
-  return run;
-}
-
-export function rejectBadSignature(p: Parsed, reject: Reject): void {
-  // Bytes were proven canonical on arrival (checkLine), so a failure here is the signature's.
-  const { author, seq } = p.entry;
-  reject(p.json, author, seq, 'BAD_SIGNATURE', `signature of seq ${seq} by ${author.slice(0, 12)}… does not verify; entries after it wait for a good copy`);
-}
-
-export function signatureOk(l: LedgerCore, p: Parsed): boolean {
-  return l.crypto.verify(fromHex(p.entry.author), signingMessage(p.hash), fromHex(p.entry.sig));
-}

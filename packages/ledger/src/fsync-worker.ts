@@ -7,9 +7,9 @@
 import { workerData } from 'node:worker_threads';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { CHECKPOINTS, DONE, FAILED, FSYNCS, READY, REQ, RUNNING, STATE, STOPPED } from './group-commit.js';
+import { CHECKPOINTS, DONE, FAILED, FSYNCS, READY, REQ, RUNNING, STATE, STOPPED, type FsyncWorkerData } from './fsync-shared.js';
 
-const { dbPath, shared, checkpointIdleMs } = workerData as { dbPath: string; shared: SharedArrayBuffer; checkpointIdleMs: number };
+const { dbPath, shared, checkpointIdleMs } = workerData as FsyncWorkerData;
 const s = new Int32Array(shared);
 
 let fd: number | undefined;

@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { FAILED, FSYNCS, GroupCommit, STATE, STOPPED } from './group-commit.js';
+import { GroupCommit } from './group-commit.js';
+import { FAILED, FSYNCS, STATE, STOPPED } from './fsync-shared.js';
 import { tempDir } from '@keymesh/testkit/temp-ledger';
 
 /** A database path whose `-wal` file exists (GroupCommit only fsyncs that file). */

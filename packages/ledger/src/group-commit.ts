@@ -1,5 +1,5 @@
 /**
- * Group commit for a WAL-mode SQLite file (the rule is at the top of ledger.ts). Commits are
+ * Group commit for a WAL-mode SQLite file (the rule: `Durability` in types.ts). Commits are
  * made with `synchronous = NORMAL`, which writes them to the WAL without an fsync; one fsync of
  * the WAL file then makes every earlier commit durable (fsync covers the file's data, whichever
  * descriptor wrote it).
@@ -22,20 +22,8 @@ import { Worker } from 'node:worker_threads';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** Slots of the shared Int32Array. REQ and DONE hold commit counts modulo 2^31. */
-export const REQ = 0;
-export const DONE = 1;
-export const FSYNCS = 2;
-export const STATE = 3;
-export const READY = 4;
-export const CHECKPOINTS = 5;
-const SLOTS = 6;
-/** STATE values. */
-export const RUNNING = 0;
-export const STOPPING = 1;
-export const FAILED = 2;
-export const STOPPED = 3;
-const MOD = 0x7fffffff;
+import { CHECKPOINTS, DONE, FAILED, FSYNCS, MOD, READY, REQ, RUNNING, SLOTS, STATE, STOPPING, type FsyncWorkerData } from './fsync-shared.js';
+
 /**
  * `wal_autocheckpoint` for ledger connections: ~40 MB of WAL. SQLite's default of 1,000 pages
  * (~200 access events) made single appends ~30 % slower here; 10,000 and 30,000 measured alike.
@@ -145,7 +133,7 @@ export class GroupCommit {
       Atomics.store(this.shared, STATE, FAILED); // flush() will retry, and throw
       return;
     }
-    this.worker = new Worker(new URL('./fsync-worker.js', import.meta.url), { workerData: { dbPath: this.dbPath, shared: this.shared.buffer, checkpointIdleMs: this.checkpointIdleMs } });
+    this.worker = new Worker(new URL('./fsync-worker.js', import.meta.url), { workerData: { dbPath: this.dbPath, shared: this.shared.buffer as SharedArrayBuffer, checkpointIdleMs: this.checkpointIdleMs } satisfies FsyncWorkerData });
     this.worker.on('error', () => Atomics.store(this.shared, STATE, FAILED));
     this.worker.unref();
   }

@@ -1,35 +1,12 @@
 /**
- * Entries held for later (pending.ts) and the end of an ingest: held entries drained once
+ * The end of an ingest (and of an append that grants authority): held entries drained once
  * their keys gain authority, fork proofs and the quarantine recorded, the state materialised.
  */
-import type { PendingEntry } from './pending.js';
 import { FORK_PROOFS_PER_SEQ, type VerifyMode } from './types.js';
-import { grantsAuthority, type IngestContext, type LedgerCore, type Parsed } from './core.js';
+import { grantsAuthority, ingestContext, type IngestContext, type LedgerCore } from './core.js';
 import { materialise, noteFork } from './materialise.js';
-import { ingestContext } from './ingest.js';
-import { ingestFeed, rejectBadSignature, signatureOk } from './feed-run.js';
-
-/** Holds the entries of a key without authority (bounded apart: pending.ts). */
-export function holdFeed(l: LedgerCore, author: string, list: readonly Parsed[], ctx: IngestContext): void {
-  if (!l.pending.mayHold(author)) {
-    ctx.result.dropped += list.length; // a flood of throwaway keys costs no query per key
-    return;
-  }
-  park(l, author, [...l.pending.rows(author), ...list], 1, ctx);
-}
-
-export function park(l: LedgerCore, author: string, cands: PendingEntry[], heldFrom: number, ctx: IngestContext): void {
-  if (cands.length === 0) return;
-  const verified = (c: PendingEntry) => {
-    if (signatureOk(l, c)) return true;
-    rejectBadSignature(c, ctx.reject);
-    return false;
-  };
-  const { waiting, dropped, forks } = l.pending.park(author, cands, heldFrom, verified, ctx.receivedAt);
-  ctx.result.waiting += waiting;
-  ctx.result.dropped += dropped;
-  ctx.forkRows.push(...forks);
-}
+import { ingestFeed } from './feed-run.js';
+import { rejectBadSignature, signatureOk } from './signatures.js';
 
 /**
  * Stores the held entries of keys that have gained authority at their lowest held seq (an

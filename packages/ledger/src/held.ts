@@ -8,7 +8,7 @@
  * release that understands it re-reads it on open (Ledger.rereadHeld) and removes it here.
  */
 import type Database from 'better-sqlite3';
-import { entryIdSql } from './schema.js';
+import { entryIdSql } from './migrations.js';
 
 export interface HeldRow {
   feed: number;

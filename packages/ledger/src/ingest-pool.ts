@@ -5,21 +5,11 @@
  * For the coordinator's bulk intake and `keymesh-ledger import`-style loads.
  */
 import { Worker } from 'node:worker_threads';
-import type { RejectCode } from './errors.js';
+import type { CheckReply, CheckRequest } from './check-messages.js';
 import type { CheckedLine } from './check-line.js';
 import { addIngestResult, emptyIngestResult, type IngestOptions, type IngestResult, type Ledger } from './ledger.js';
 
-export interface CheckRequest {
-  id: number;
-  lines: string[];
-}
-export interface CheckReply {
-  id: number;
-  hashes: Uint8Array;
-  errors: Array<{ i: number; code: RejectCode; reason: string; author: string | null; seq: number | null }>;
-  /** Lines whose entry this release does not understand (held for a newer version). */
-  unknown: number[];
-}
+export type { CheckReply, CheckRequest } from './check-messages.js';
 
 export interface IngestPoolOptions extends IngestOptions {
   /** Lines per batch (one transaction each). */

@@ -5,14 +5,15 @@
  */
 import { canonicalString, isRestrictive, toHex, type AnyEntry } from '@keymesh/protocol';
 import { HELD_AUTHORS } from './pending.js';
-import { checkLine } from './check-line.js';
+import { checkLine, type CheckedLine } from './check-line.js';
 import type { QuarantineRow } from './quarantine.js';
-import { emptyIngestResult, type IngestOptions, type IngestResult, type Rejected } from './types.js';
-import { safeJson, writable, write, type IngestContext, type LedgerCore, type Parsed, type Reject } from './core.js';
+import type { IngestOptions, IngestResult, Rejected } from './types.js';
+import { ingestContext, safeJson, writable, write, type LedgerCore, type Parsed, type Reject } from './core.js';
 import { isCoordinator } from './materialise.js';
 import { indexEvents } from './access-log.js';
 import { ingestFeed } from './feed-run.js';
-import { drainHeld, finishIngest, holdFeed, recordFindings } from './held-drain.js';
+import { drainHeld, finishIngest, recordFindings } from './held-drain.js';
+import { holdFeed } from './park.js';
 
 export function ingestWith<T>(l: LedgerCore, items: readonly T[], parse: (item: T, reject: Reject) => Parsed | null, opts: IngestOptions): IngestResult {
   writable(l);
@@ -92,23 +93,6 @@ export function cannotHold(l: LedgerCore, line: string, strangers: Set<string>):
   return true;
 }
 
-/** What one ingest (or the drain after an append) collects until its transaction ends. */
-export function ingestContext(l: LedgerCore): IngestContext {
-  const ctx: IngestContext = {
-    result: emptyIngestResult(),
-    quarantine: [],
-    forkRows: [],
-    touched: new Set(),
-    everything: false,
-    receivedAt: l.time.now(),
-    reject: (raw, author, seq, code, reason) => {
-      ctx.result.rejected.push({ author, seq, code, reason });
-      ctx.quarantine.push({ author, seq, code, reason, raw });
-    },
-  };
-  return ctx;
-}
-
 /**
  * May `author`'s entries be stored as a feed? Only a key that holds some authority (or
  * already has a feed here, or signs the genesis) gets one: a flood of throwaway keys must not
@@ -123,6 +107,20 @@ export function mayStore(l: LedgerCore, author: string, list: readonly Parsed[])
 /** Named anywhere as an admin, a member's key or an enrolled node (PolicyState.hasAuthority). */
 export function authorityOf(l: LedgerCore, author: string): boolean {
   return l.state.hasAuthority(author);
+}
+
+/** Ingest of lines whose checkLine results were computed elsewhere: see Ledger.ingestChecked. */
+export function ingestChecked(l: LedgerCore, lines: readonly string[], checks: ReadonlyArray<CheckedLine>, opts: IngestOptions): IngestResult {
+  return ingestWith(l, lines.map((_, i) => i), (i, reject) => {
+    const c = checks[i]!;
+    if (c instanceof Uint8Array || 'hash' in c) {
+      // The worker ran checkLine (envelope, canonical bytes); parsing again here is plain JSON.
+      const entry = JSON.parse(lines[i]!) as AnyEntry;
+      return admit(l, { entry, json: lines[i]!, hash: c instanceof Uint8Array ? c : c.hash, known: c instanceof Uint8Array }, reject);
+    }
+    reject(lines[i]!.slice(0, 65536), c.author, c.seq, c.code, c.reason);
+    return null;
+  }, opts);
 }
 
 /**

@@ -3,9 +3,9 @@ import { writeFileSync, copyFileSync, openSync, writeSync, closeSync, statSync, 
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PolicyState, encodeEntry, decide, entryHash, signEntry, type AnyEntry } from '@keymesh/protocol';
-import { TestSite, memberBody, resourceBody, shuffled, testKey } from '@keymesh/testkit/site';
+import { TestSite, memberBody, resourceBody, shuffled, testKey, testCard } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
-import { entryIdSql, MAX_FEED_ID, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { entryIdSql, MAX_FEED_ID, MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
 import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 
 const NOW = 1_700_000_000_000;
@@ -37,7 +37,7 @@ function populate(ledger: Ledger, key = testKey(1)) {
   ledger.append(key, 'resource.put', resourceBody('laser', { requiredCerts: ['laser'] }));
   ledger.append(key, 'node.enrol', { node: testKey(30).publicKey, name: 'door-pi', role: 'edge', resources: ['door'] });
   ledger.append(key, 'member.put', memberBody('ada'));
-  ledger.append(key, 'card.bind', { card: 'a1', member: 'ada' });
+  ledger.append(key, 'card.bind', { card: testCard('a1'), member: 'ada' });
 }
 
 describe('append', () => {
@@ -48,8 +48,8 @@ describe('append', () => {
     expect(entry).toMatchObject({ seq: 7, author: admin.id, type: 'member.put' });
     expect(entry.deps).toHaveLength(1); // the previous member/ada head
     expect(ledger.heads()).toEqual({ [admin.id]: 7 });
-    expect(ledger.memberByCard('a1').member).toMatchObject({ member: 'ada', status: 'suspended' });
-    expect(decide(ledger.policy, { kind: 'card', uid: 'a1' }, 'door', NOW)).toMatchObject({ allow: false, reason: 'MEMBER_SUSPENDED' });
+    expect(ledger.memberByCard(testCard('a1')).member).toMatchObject({ member: 'ada', status: 'suspended' });
+    expect(decide(ledger.policy, { kind: 'card', card: testCard('a1') }, 'door', NOW, { node: testKey(30).publicKey })).toMatchObject({ allow: false, reason: 'MEMBER_SUSPENDED' });
     expect(ledger.read(admin.id, 6, 10).map((e) => e.seq)).toEqual([6, 7]);
     expect(ledger.findByHash(entry.deps[0]!)?.seq).toBe(5); // genesis, door, laser, node, ada
   });
@@ -147,7 +147,7 @@ describe('ingest', () => {
     const { site, ledger, admin } = founded();
     populate(ledger, admin.key);
     const node = testKey(30); // enrolled for the door
-    const decision = (i: number, member: string) => ({ resource: 'door', credential: { kind: 'card' as const, uid: 'a1' }, allow: true, reason: 'ALLOWED' as const, member, at: NOW + i * 1000 });
+    const decision = (i: number, member: string) => ({ resource: 'door', credential: { kind: 'card' as const, card: testCard('a1') }, allow: true, reason: 'ALLOWED' as const, member, at: NOW + i * 1000 });
     for (let i = 1; i <= 5; i++) ledger.append(node, 'access.decision', decision(i, 'ada'));
     const third = ledger.read(node.publicKey, 3, 1)[0]!;
     const twin = signEntry(node, { site: site.site, seq: 3, prev: third.prev, hlc: third.hlc, type: 'access.decision', deps: [], body: decision(3, 'mallory') });
@@ -195,7 +195,7 @@ describe('restore from an old backup', () => {
     copyFileSync(ledger.path, backup);
     const live = track(Ledger.open(ledger.path, { site: site.site, now: () => NOW }));
     live.append(admin.key, 'member.put', memberBody('bob')); // seq 7
-    live.append(admin.key, 'card.bind', { card: 'b1', member: 'bob' }); // seq 8
+    live.append(admin.key, 'card.bind', { card: testCard('b1'), member: 'bob' }); // seq 8
     const peer = track(tempLedger(site.site));
     peer.ingest([...live.iterateEncoded()]);
 
@@ -311,7 +311,7 @@ describe('damaged files', () => {
     populate(ledger, admin.key);
     const node = testKey(30);
     for (let i = 0; i < 30; i++) {
-      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: i % 4 !== 0, reason: 'ALLOWED', member: i % 3 ? 'ada' : 'bob', at: NOW + i * 1000 });
+      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: i % 4 !== 0, reason: 'ALLOWED', member: i % 3 ? 'ada' : 'bob', at: NOW + i * 1000 });
     }
     const before = { heads: ledger.heads(), digest: ledger.digest(), state: ledger.materialised(), log: ledger.accessLog({ limit: 100 }), bob: ledger.accessLog({ member: 'bob' }) };
     ledger.close();
@@ -338,7 +338,7 @@ describe('damaged files', () => {
     expect({ heads: up.heads(), digest: up.digest(), state: up.materialised(), log: up.accessLog({ limit: 100 }), bob: up.accessLog({ member: 'bob' }) }).toEqual(before);
     expect(before.log.rows).toHaveLength(30);
     expect(up.verify()).toEqual([]);
-    up.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + 99_000 });
+    up.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + 99_000 });
     expect(up.heads()[node.publicKey]).toBe(31);
     expect(up.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 31, at: NOW + 99_000 });
     const check = new Database(v1, { readonly: true });
@@ -356,7 +356,7 @@ describe('damaged files', () => {
     const node = testKey(30); // enrolled for the door by populate(); its feed gets id 5001
     // Three events at each instant, so pages end between events that differ only in their id.
     for (let i = 0; i < 12; i++) {
-      l.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + (i % 4) * 1000 });
+      l.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + (i % 4) * 1000 });
     }
     const raw = new Database(path, { readonly: true });
     expect((raw.prepare('SELECT max(id) AS id FROM entries').safeIntegers().get() as { id: bigint }).id).toBe((5001n << 41n) | 12n);
@@ -414,12 +414,12 @@ describe('queries', () => {
     let prev: string | null = null;
     for (let i = 0; i < 25; i++) {
       const { entry, hash }: { entry: AnyEntry; hash: string } = signEntry(node, { site: site.site, seq: i + 1, prev, hlc: { wall: NOW + i, logical: 0 }, type: 'access.decision', deps: [],
-        body: { resource: i % 5 === 0 ? 'laser' : 'door', credential: { kind: 'card', uid: 'a1' }, allow: i % 2 === 0, reason: 'ALLOWED', member: i % 3 === 0 ? 'bob' : 'ada', at: NOW + i * 1000 } });
+        body: { resource: i % 5 === 0 ? 'laser' : 'door', credential: { kind: 'card', card: testCard('a1') }, allow: i % 2 === 0, reason: 'ALLOWED', member: i % 3 === 0 ? 'bob' : 'ada', at: NOW + i * 1000 } });
       nodeLedgerEntries.push(entry as AnyEntry);
       prev = hash;
     }
     const r = signEntry(rogue, { site: site.site, seq: 1, prev: null, hlc: { wall: NOW, logical: 0 }, type: 'access.decision', deps: [],
-      body: { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + 5 } });
+      body: { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + 5 } });
     ledger.ingest([...nodeLedgerEntries, r.entry]);
     // The node is enrolled for the door only: its laser events (seq 1, 6, 11, 16, 21) and the
     // rogue's do not count.
@@ -435,7 +435,7 @@ describe('queries', () => {
     expect(ledger.accessLog({ member: 'bob', limit: 100 }).rows.map((x) => x.seq)).toEqual([25, 22, 19, 13, 10, 7, 4]);
     expect(ledger.accessLog({ from: NOW + 10_000, to: NOW + 13_000 }).rows.map((x) => x.seq)).toEqual([13, 12]);
     expect(ledger.accessLog({ resource: 'laser' }).rows).toEqual([]);
-    expect(ledger.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 25, member: 'bob', allow: true, detail: { credential: { kind: 'card', uid: 'a1' }, reason: 'ALLOWED' } });
+    expect(ledger.accessLog({ limit: 1 }).rows[0]).toMatchObject({ seq: 25, member: 'bob', allow: true, detail: { credential: { kind: 'card', card: testCard('a1') }, reason: 'ALLOWED' } });
   });
 
   it('events not yet in the batched member and resource indexes are found again after a crash, and listed read-only too', () => {
@@ -443,7 +443,7 @@ describe('queries', () => {
     populate(ledger, admin.key);
     const node = testKey(30); // enrolled for the door
     for (let i = 1; i <= 10; i++) {
-      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: i % 2 ? 'ada' : 'bob', at: NOW + i * 1000 });
+      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: i % 2 ? 'ada' : 'bob', at: NOW + i * 1000 });
     }
     ledger.flush();
     // The file as a crash would leave it: the ten events committed, none in the batched indexes yet.
@@ -471,8 +471,8 @@ describe('queries', () => {
     const { ledger, admin } = founded();
     populate(ledger, admin.key);
     ledger.append(admin.key, 'cert.grant', { member: 'ada', cert: 'laser', grantedBy: null, note: '' });
-    expect(ledger.memberByCard('a1')).toMatchObject({ card: { state: 'bound', member: 'ada' }, member: { member: 'ada' } });
-    expect(ledger.memberByCard('zz')).toEqual({ card: undefined, member: undefined });
+    expect(ledger.memberByCard(testCard('a1'))).toMatchObject({ card: { state: 'bound', member: 'ada' }, member: { member: 'ada' } });
+    expect(ledger.memberByCard(testCard('zz'))).toEqual({ card: undefined, member: undefined });
     expect(ledger.certifications('ada')).toEqual([{ member: 'ada', cert: 'laser', granted: true, by: null }]);
     expect(ledger.resources().map((r) => r.resource)).toEqual(['door', 'laser']);
     expect(ledger.nodes()).toHaveLength(1);

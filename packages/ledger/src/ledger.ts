@@ -1,55 +1,35 @@
 /**
  * The durable replica (DESIGN §4–7, §10): one SQLite file holding every feed, the materialised
- * policy state, the access log, the quarantine and the fork proofs.
- *
- * Durability (DESIGN §4, §10). Every append and ingest is one SQLite transaction in WAL mode, so
- * a kill -9 at any moment loses nothing that was committed: the commit is in the WAL, which the
- * OS holds even when the process dies. A power cut is different: only what was fsynced
- * survives, and an entry must survive it before anyone else sees it, or a node that lost its
- * last entries would re-sign their seqs with other content and fork its own feed.
- *
- * 'group' (the default) is group commit: transactions commit with `synchronous = NORMAL` (no
- * fsync), and one fsync of the WAL makes every commit so far durable. A worker thread runs that
- * fsync once the oldest commit it does not yet cover is `groupCommitMs` old (checked at each
- * commit and by a timer), so appends never wait for the disk (group-commit.ts). Before any entry
- * or head leaves the ledger (read, readEncoded, iterateEncoded, heads: what sync publishes), on
- * `flush()` and on `close()`, the caller's thread fsyncs whatever is still pending. So what a
- * power cut can take is only what nobody has seen yet, at most ~groupCommitMs plus two fsyncs'
- * worth (one may be running when the next is asked for): the same as a cut a moment before the
- * commit. An fsync per entry held single
- * appends near 3,000/s here; in the caller's thread, shared by ~60 commits, the fsync still took
- * ~15-19 % of an append (WAL mode logs whole pages, ~20 KB per access event); on the worker it
- * takes none (bench/RESULTS.md, ledger).
- * 'each' fsyncs every commit before it returns (`synchronous = FULL`), for callers that hand
- * entries to the outside world without going through the ledger. 'process' never fsyncs but at
- * checkpoints: commits survive a crash of the process, not of the machine (tests; hosts whose
- * storage has its own power backup).
+ * policy state, the access log, the quarantine and the fork proofs. When commits reach the
+ * disk: `Durability` (types.ts).
  *
  * The policy reducer of @keymesh/protocol runs in memory (policy entries in full, access events
  * by reference) and its values are written to the `policy` table in the same transaction as the
  * entries that changed them, so the file always holds entries and state that agree.
  *
- * The work is split by job, one file each, over the internals in core.ts: open.ts (opening,
- * integrity on open), statements.ts, append.ts (the write path), ingest.ts, feed-run.ts and
- * held-drain.ts (ingest), materialise.ts (state and time), access-log.ts, queries.ts (reading)
- * and verify.ts (forensics). This class glues them.
+ * This class is a facade: each job is a file over the internals in core.ts. open.ts (opening,
+ * integrity on open, closing), statements.ts, append.ts and own-feed.ts (this node's writes),
+ * store.ts, ingest.ts, feed-run.ts, park.ts, held-drain.ts and signatures.ts (received
+ * entries), submit.ts (entries for relay), beliefs.ts (peers' claims, clearing), materialise.ts,
+ * access-log.ts, queries.ts (reading) and verify.ts (forensics).
  */
-import type Database from 'better-sqlite3';
 import type {
-  AnyEntry, BodyOf, CryptoProvider, EntryType, Heads, KeyPair, PolicyState, SeqRange,
+  AnyEntry, BodyOf, CryptoProvider, EntryType, Heads, KeyPair, PolicyState,
   CertValue, MemberValue, ResourceValue, CardValue, Conflict, Fork, NodeValue,
 } from '@keymesh/protocol';
 import type { CheckedLine } from './check-line.js';
-import { createCore, flush, type LedgerCore } from './core.js';
-import { checkOnOpen, openLedgerFile } from './open.js';
-import { appendMany, clear, noteRemoteHeads, ownFeedBehind } from './append.js';
-import { ingestWith, parse, admit } from './ingest.js';
-import { accessLog, indexEvents } from './access-log.js';
-import { markChecked, write } from './core.js';
+import { flush, type LedgerCore } from './core.js';
+import { closeCore, openCore } from './open.js';
+import { appendMany } from './append.js';
+import { ownFeedBehind } from './own-feed.js';
+import { clear, noteRemoteHeads } from './beliefs.js';
+import { ingestChecked, ingestWith, parse } from './ingest.js';
+import { accessLog } from './access-log.js';
 import * as queries from './queries.js';
 import { verify } from './verify.js';
+import { note } from './notes.js';
 import { headOf, submit, type FeedHead, type SubmitResult } from './submit.js';
-import { rangesAhead, type AccessLogQuery, type AccessLogRow, type Alarm, type Durability, type IngestOptions, type IngestResult, type LedgerOptions } from './types.js';
+import { type AccessLogQuery, type AccessLogRow, type Alarm, type Durability, type IngestOptions, type IngestResult, type LedgerOptions } from './types.js';
 
 export * from './types.js';
 export type { FeedHead, SubmitResult } from './submit.js';
@@ -62,12 +42,12 @@ export class Ledger {
   /** Everything the job files share: see core.ts. */
   private readonly l: LedgerCore;
 
-  private constructor(path: string, db: Database.Database, opts: LedgerOptions) {
-    this.l = createCore(path, db, opts);
-    this.path = path;
-    this.readonly = this.l.readonly;
-    this.site = this.l.site;
-    this.crypto = this.l.crypto;
+  private constructor(l: LedgerCore) {
+    this.l = l;
+    this.path = l.path;
+    this.readonly = l.readonly;
+    this.site = l.site;
+    this.crypto = l.crypto;
   }
 
   /**
@@ -75,41 +55,17 @@ export class Ledger {
    * refused with an error that names the file and what to do.
    */
   static open(path: string, opts: LedgerOptions): Ledger {
-    return openLedgerFile(path, opts, (db) => {
-      const ledger = new Ledger(path, db, opts);
-      try {
-        if (!opts.forensic) checkOnOpen(ledger.l);
-      } catch (err) {
-        ledger.l.groupCommit?.close();
-        throw err;
-      }
-      return ledger;
-    });
+    return new Ledger(openCore(path, opts));
   }
 
   close(): void {
-    const l = this.l;
-    if (l.closed) return;
-    if (l.unindexed.length && !l.readonly) {
-      try {
-        write(l, () => {
-          indexEvents(l);
-          markChecked(l, true);
-        });
-      } catch {
-        // The file must still be released; the next open finds these events again (loadUnindexed).
-      }
-    }
-    l.groupCommit?.close();
-    l.closed = true;
-    l.db.close();
+    closeCore(this.l);
   }
 
   /**
-   * Makes every commit so far durable against a power cut (group commit: one fsync of the WAL,
-   * on this thread). A no-op when nothing is pending, and in the 'each' and 'process' modes.
-   * Runs by itself before entries leave the ledger; call it before handing an entry returned by
-   * `append` to anyone else.
+   * Makes every commit so far durable against a power cut (one fsync of the WAL, on this
+   * thread; a no-op when nothing is pending). Runs by itself before entries leave the ledger;
+   * call it before handing an entry returned by `append` to anyone else.
    */
   flush(): void {
     flush(this.l);
@@ -159,21 +115,14 @@ export class Ledger {
     return ownFeedBehind(this.l, author);
   }
 
-  /**
-   * Records the heads a peer announced, for sync lag only: unsigned, so they never block an
-   * append or change state. The latest claim replaces the previous one (a later truthful
-   * `have` undoes a lie). Bounded: PEER_CLAIMS_UNKNOWN claims per peer for authors this ledger
-   * holds no feed of, and the PEER_NODES peers heard from last.
-   */
+  /** Records the heads a peer announced, for sync lag only (unsigned: see beliefs.ts). */
   noteRemoteHeads(node: string, heads: Heads): void {
     noteRemoteHeads(this.l, node, heads);
   }
 
   /**
-   * Clears what this node may have wrongly believed: the peers' claims (`peers`), entries
-   * held for later (`pending`: all, or one author's), the quarantine. Nothing signed that the
-   * feeds hold is touched; peers send held entries again when they apply. Returns how many
-   * rows each cleared.
+   * Clears what this node may have wrongly believed: the peers' claims, entries held for later
+   * (all, or one author's), the quarantine; never the feeds. Returns how many rows each cleared.
    */
   clear(what: { peers?: boolean; pending?: string | true; quarantine?: boolean }): { peers: number; pending: number; quarantine: number } {
     return clear(this.l, what);
@@ -198,16 +147,7 @@ export class Ledger {
    * @internal
    */
   ingestChecked(lines: readonly string[], checks: ReadonlyArray<CheckedLine>, opts: IngestOptions = {}): IngestResult {
-    return ingestWith(this.l, lines.map((_, i) => i), (i, reject) => {
-      const c = checks[i]!;
-      if (c instanceof Uint8Array || 'hash' in c) {
-        // The worker ran checkLine (envelope, canonical bytes); parsing again here is plain JSON.
-        const entry = JSON.parse(lines[i]!) as AnyEntry;
-        return c instanceof Uint8Array ? admit(this.l, { entry, json: lines[i]!, hash: c, known: true }, reject) : admit(this.l, { entry, json: lines[i]!, hash: c.hash, known: false }, reject);
-      }
-      reject(lines[i]!.slice(0, 65536), c.author, c.seq, c.code, c.reason);
-      return null;
-    }, opts);
+    return ingestChecked(this.l, lines, checks, opts);
   }
 
   /**
@@ -226,20 +166,14 @@ export class Ledger {
     return headOf(this.l, author);
   }
 
-  /**
-   * Feed heads: author → highest contiguous seq held, up to the key's last seq with authority.
-   * Entries past it count for nothing and are held apart when they arrive, but a replica that
-   * stored some before it learned of a retirement (or a member key's withdrawal) keeps them:
-   * announcing them would make peers that hold them apart ask for them every round. So heads
-   * agree and sync goes quiet.
-   */
+  /** Feed heads: author → highest contiguous seq held, up to the key's authority (queries.ts). */
   heads(): Heads {
     return queries.heads(this.l);
   }
 
-  /** The ranges a peer with `theirs` lacks and this ledger can send. */
-  missing(theirs: Heads): SeqRange[] {
-    return rangesAhead(this.heads(), theirs);
+  /** Reads a durable note of the layers above (sync's `rulesFreshAt`); with `value`, writes it first. */
+  note(name: string, value?: string): string | undefined {
+    return note(this.l, name, value);
   }
 
   /** Canonical encodings of `author`'s entries from `fromSeq`, in feed order. */
@@ -256,22 +190,12 @@ export class Ledger {
     yield* queries.iterateEncoded(this.l, author);
   }
 
-  /**
-   * The second (third…) signed entries found at a seq of a feed, as canonical lines: the fork
-   * proofs, which the feeds themselves do not hold (their entry at that seq is the one held
-   * first). For export, after the feeds; with `at`, only that seq, headed by the feed's own
-   * entry there, so a peer holding neither gets both halves of the proof (sync).
-   */
+  /** The fork proofs the feeds do not hold, as canonical lines (see queries.ts). */
   forkProofs(author?: string, at?: number): string[] {
     return queries.forkProofs(this.l, author, at);
   }
 
-  /**
-   * Author → the lowest seq at which this ledger holds a fork of that feed and how many entries
-   * it holds there (what a `have` announces, so a peer sends the proofs this replica lacks). At
-   * most `limit` authors: those whose keys hold some authority first (their forks change
-   * decisions), then by key.
-   */
+  /** Author → its lowest forked seq and the entries held there, for at most `limit` authors (queries.ts). */
   forkClaims(limit: number): Record<string, { seq: number; entries: number }> {
     return queries.forkClaims(this.l, limit);
   }
@@ -286,9 +210,8 @@ export class Ledger {
 
   // ---- state queries -----------------------------------------------------------------------
 
-  memberByCard(uid: string): { card: CardValue | undefined; member: MemberValue | undefined } {
-    const card = this.l.state.card(uid);
-    return { card, member: card?.state === 'bound' ? this.l.state.member(card.member) : undefined };
+  memberByCard(card: string): { card: CardValue | undefined; member: MemberValue | undefined } {
+    return queries.memberByCard(this.l, card);
   }
 
   member(id: string): MemberValue | undefined {

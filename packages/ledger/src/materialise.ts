@@ -3,7 +3,7 @@
  * and the time the trusted coordinators vouch for, which moves with them (DESIGN §10).
  */
 import { PolicyState, canonicalString, isEventType, isKnownEntry, policyKeyOf, toHex, type AnyEntry } from '@keymesh/protocol';
-import { entryIdSql } from './schema.js';
+import { entryIdSql } from './migrations.js';
 import { write, type LedgerCore } from './core.js';
 import { eventRefs, indexEvents, recordEvent } from './access-log.js';
 

@@ -16,7 +16,7 @@
  */
 import type Database from 'better-sqlite3';
 import { HybridClock, compareHlc, type Hlc } from '@keymesh/protocol';
-import { inFeedSql } from './schema.js';
+import { inFeedSql } from './migrations.js';
 
 /** How far past the wall clock (or the time at open) a coordinator's stamp is believed. */
 export const MAX_COORDINATOR_LEAD_MS = 366 * 86_400_000;

@@ -1,16 +1,24 @@
 /**
  * Opening a ledger file: options checked, the file created atomically or refused when damaged
- * or foreign, the schema upgraded, and what a crash can leave behind checked (checkOnOpen).
+ * or foreign, the schema upgraded, the caches and state read (createCore), what a crash can
+ * leave behind checked (checkOnOpen); and closing it.
  */
 import Database from 'better-sqlite3';
 import { basename } from 'node:path';
 import { existsSync, renameSync, statSync } from 'node:fs';
-import { unsignedWireText, utf8 } from '@keymesh/protocol';
+import { defaultCrypto, unsignedWireText, utf8, DEFAULT_MAX_DRIFT_MS, type PolicyState } from '@keymesh/protocol';
 import { LedgerError } from './errors.js';
-import { entryIdSql, migrate, SCHEMA_VERSION } from './schema.js';
-import { WAL_AUTOCHECKPOINT_PAGES } from './group-commit.js';
+import { entryIdSql, migrate, SCHEMA_VERSION } from './migrations.js';
+import { GroupCommit, WAL_AUTOCHECKPOINT_PAGES } from './group-commit.js';
+import { NodeTime } from './node-time.js';
+import { HeldEntries } from './held.js';
+import { Pending } from './pending.js';
+import { Quarantine } from './quarantine.js';
+import { prepareStatements } from './statements.js';
 import { DURABILITIES, type LedgerOptions } from './types.js';
-import { write, type LedgerCore } from './core.js';
+import { loadFeeds, markChecked, write, type LedgerCore } from './core.js';
+import { coordinatorTime, loadState, rereadHeld } from './materialise.js';
+import { indexEvents, loadUnindexed } from './access-log.js';
 
 /**
  * Opens (creating if needed) the database file at `path` for `opts.site` and hands it to
@@ -135,4 +143,81 @@ export function checkOnOpen(l: LedgerCore): void {
     found.push([f.id, f.seq]);
   }
   if (found.length && !l.readonly) write(l, () => found.forEach(([feed, seq]) => l.stmt.markChecked.run(feed, seq)));
+}
+
+/** The internals of a ledger on the opened `db`: caches and state read from the file. */
+export function createCore(path: string, db: Database.Database, opts: LedgerOptions): LedgerCore {
+  const readonly = !!opts.readonly;
+  const durability = opts.durability ?? 'group';
+  const time = new NodeTime(db, opts.now ?? Date.now, opts.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS);
+  const crypto = opts.crypto ?? defaultCrypto;
+  const l: LedgerCore = {
+    site: opts.site,
+    path,
+    readonly,
+    crypto,
+    db,
+    time,
+    clock: time.clock,
+    held: new HeldEntries(db),
+    state: undefined as unknown as PolicyState, // loaded below, once `l` exists
+    feeds: new Map(),
+    unindexed: [],
+    closed: false,
+    stmt: prepareStatements(db),
+    durability,
+    groupCommit: !readonly && durability === 'group' && path !== ':memory:' ? new GroupCommit(path, opts.groupCommitMs ?? 10) : undefined,
+    commits: 0,
+    writableFeeds: new Set(),
+    unmarked: new Set(),
+    marked: new Map(),
+    pending: new Pending(db),
+    quarantine: new Quarantine(db, crypto),
+    // One transaction wrapper, made once: better-sqlite3 builds a new one per db.transaction() call.
+    inTransaction: db.transaction((fn: () => unknown) => fn()),
+    reload: () => {
+      l.feeds = loadFeeds(l);
+      l.state = loadState(l);
+      l.time.recompute(coordinatorTime(l));
+      l.unindexed = loadUnindexed(l);
+    },
+  };
+  l.feeds = loadFeeds(l);
+  l.state = loadState(l);
+  l.time.recompute(coordinatorTime(l), true);
+  l.unindexed = loadUnindexed(l);
+  if (!l.readonly) rereadHeld(l);
+  return l;
+}
+
+/** Opens the file and reads its caches and state; checks it (checkOnOpen) unless `forensic`. */
+export function openCore(path: string, opts: LedgerOptions): LedgerCore {
+  return openLedgerFile(path, opts, (db) => {
+    const l = createCore(path, db, opts);
+    try {
+      if (!opts.forensic) checkOnOpen(l);
+    } catch (err) {
+      l.groupCommit?.close();
+      throw err;
+    }
+    return l;
+  });
+}
+
+/** Writes what close must not lose (the access-log index batch), then releases the file. */
+export function closeCore(l: LedgerCore): void {
+  if (l.closed) return;
+  if (l.unindexed.length && !l.readonly) {
+    try {
+      write(l, () => {
+        indexEvents(l);
+        markChecked(l, true);
+      });
+    } catch {
+      // The file must still be released; the next open finds these events again (loadUnindexed).
+    }
+  }
+  l.groupCommit?.close();
+  l.closed = true;
+  l.db.close();
 }

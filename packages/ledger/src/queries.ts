@@ -1,9 +1,16 @@
 /** Reading: feed heads, encoded entries and fork proofs (what sync and export send), and queries. */
-import { fromHex, type AnyEntry, type Heads } from '@keymesh/protocol';
-import { inFeedSql, SEQ_BITS } from './schema.js';
+import { fromHex, type AnyEntry, type CardValue, type Heads, type MemberValue } from '@keymesh/protocol';
+import { inFeedSql, SEQ_BITS } from './migrations.js';
 import type { Alarm } from './types.js';
 import { flush, h8, type LedgerCore } from './core.js';
 
+/**
+ * Feed heads: author → highest contiguous seq held, up to the key's last seq with authority.
+ * Entries past it count for nothing and are held apart when they arrive, but a replica that
+ * stored some before it learned of a retirement (or a member key's withdrawal) keeps them:
+ * announcing them would make peers that hold them apart ask for them every round. So heads
+ * agree and sync goes quiet.
+ */
 export function heads(l: LedgerCore): Heads {
   flush(l); // heads are announced to peers: nothing unsynced may be claimed
   const out: Heads = {};
@@ -45,6 +52,12 @@ export function* iterateEncoded(l: LedgerCore, author?: string): IterableIterato
   for (const r of rows as Iterable<{ json: string }>) yield r.json;
 }
 
+/**
+ * The second (third…) signed entries found at a seq of a feed, as canonical lines: the fork
+ * proofs, which the feeds themselves do not hold (their entry at that seq is the one held
+ * first). For export, after the feeds; with `at`, only that seq, headed by the feed's own
+ * entry there, so a peer holding neither gets both halves of the proof (sync).
+ */
 export function forkProofs(l: LedgerCore, author?: string, at?: number): string[] {
   flush(l); // proofs leave the ledger like entries do
   const rows = (author === undefined
@@ -57,6 +70,12 @@ export function forkProofs(l: LedgerCore, author?: string, at?: number): string[
   return lines;
 }
 
+/**
+ * Author → the lowest seq at which this ledger holds a fork of that feed and how many entries
+ * it holds there (what a `have` announces, so a peer sends the proofs this replica lacks). At
+ * most `limit` authors: those whose keys hold some authority first (their forks change
+ * decisions), then by key.
+ */
 export function forkClaims(l: LedgerCore, limit: number): Record<string, { seq: number; entries: number }> {
   const forks = l.state.forks();
   if (forks.length > limit) {
@@ -119,4 +138,10 @@ export function syncLag(l: LedgerCore): Record<string, number> {
     SELECT p.node AS node, sum(max(p.seq - coalesce((SELECT max(e.id) FROM entries e WHERE ${inFeedSql('f.id', 'e.id')}) & ${2 ** SEQ_BITS - 1}, 0), 0)) AS lag
     FROM peers p LEFT JOIN feeds f ON f.author = p.author GROUP BY p.node ORDER BY p.node`).all() as Array<{ node: string; lag: number }>;
   return Object.fromEntries(rows.map((r) => [r.node, r.lag]));
+}
+
+/** The card with reference `card` and the member it is bound to. */
+export function memberByCard(l: LedgerCore, card: string): { card: CardValue | undefined; member: MemberValue | undefined } {
+  const value = l.state.card(card);
+  return { card: value, member: value?.state === 'bound' ? l.state.member(value.member) : undefined };
 }

@@ -1,6 +1,6 @@
 /** The ledger's prepared statements, made once per open file. */
 import type Database from 'better-sqlite3';
-import { entryIdSql, SEQ_BITS } from './schema.js';
+import { entryIdSql, SEQ_BITS } from './migrations.js';
 
 export type Statements = Record<
   | 'insertEntry'

@@ -9,7 +9,7 @@ import { toHex, type AnyEntry } from '@keymesh/protocol';
 import { SUBMIT_REFUSALS, type SubmitRefusalCode } from './errors.js';
 import { flush, writable, type LedgerCore } from './core.js';
 import { ingestWith, parse } from './ingest.js';
-import { signatureOk } from './feed-run.js';
+import { signatureOk } from './signatures.js';
 import { trustedHead } from './queries.js';
 
 /** The newest contiguous entry of a feed that this ledger announces (its signed head). */

@@ -1,5 +1,5 @@
 /** The ledger's public option, result and query types (re-exported by ledger.ts). */
-import type { EntryType, Heads, SeqRange, CryptoProvider } from '@keymesh/protocol';
+import type { EntryType, CryptoProvider } from '@keymesh/protocol';
 import type { RejectCode } from './errors.js';
 
 export interface LedgerOptions {
@@ -8,7 +8,7 @@ export interface LedgerOptions {
   crypto?: CryptoProvider;
   /** Wall clock (ms); tests pass their own. */
   now?: () => number;
-  /** When commits reach the disk: see the comment at the top of ledger.ts. Default 'group'. */
+  /** When commits reach the disk: see `Durability`. Default 'group'. */
   durability?: Durability;
   /** In 'group' mode, the longest a commit waits for its fsync, in ms. Default 10. */
   groupCommitMs?: number;
@@ -29,6 +29,26 @@ export interface LedgerOptions {
 export type VerifyMode = 'each' | 'batch';
 
 export const DURABILITIES = ['group', 'each', 'process'] as const;
+/**
+ * When commits reach the disk (DESIGN §4, §10). Every append and ingest is one SQLite
+ * transaction in WAL mode, so a kill -9 at any moment loses nothing that was committed: the
+ * commit is in the WAL, which the OS holds when the process dies. A power cut keeps only what
+ * was fsynced, and an entry must survive it before anyone else sees it, or a node that lost its
+ * last entries would re-sign their seqs with other content and fork its own feed.
+ *
+ * 'group' (the default) is group commit: transactions commit with `synchronous = NORMAL` (no
+ * fsync), and one fsync of the WAL makes every commit so far durable. A worker thread runs that
+ * fsync once the oldest commit it does not yet cover is `groupCommitMs` old, so appends never
+ * wait for the disk (group-commit.ts). Before any entry or head leaves the ledger (read,
+ * readEncoded, iterateEncoded, heads, headOf, submit: what sync publishes), on `flush()` and on
+ * `close()`, the caller's thread fsyncs whatever is still pending. So a power cut can take only
+ * what nobody has seen yet: the same as a cut a moment before the commit. An fsync per commit
+ * on the caller's thread costs appends a large share of their time (bench/RESULTS.md, ledger).
+ * 'each' fsyncs every commit before it returns (`synchronous = FULL`), for callers that hand
+ * entries to the outside world without going through the ledger. 'process' never fsyncs but at
+ * checkpoints: commits survive a crash of the process, not of the machine (tests; hosts whose
+ * storage has its own power backup).
+ */
 export type Durability = (typeof DURABILITIES)[number];
 
 export interface IngestOptions {
@@ -125,12 +145,3 @@ export const FORK_PROOFS_PER_SEQ = 3;
 export const PEER_CLAIMS_UNKNOWN = 256;
 export const PEER_NODES = 256;
 
-/** Ranges of feeds where `ahead` holds more than `behind`. */
-export function rangesAhead(ahead: Heads, behind: Heads): SeqRange[] {
-  const out: SeqRange[] = [];
-  for (const [author, seq] of Object.entries(ahead)) {
-    const have = behind[author] ?? 0;
-    if (seq > have) out.push({ author, from: have + 1, to: seq });
-  }
-  return out;
-}

@@ -1,6 +1,6 @@
 /** Forensic verify: every page and every stored entry checked from scratch (`keymesh-ledger verify`). */
 import { decodeEntry, entryHashBytes, fromHex, signingMessage, toHex, type AnyEntry } from '@keymesh/protocol';
-import { inFeedSql } from './schema.js';
+import { inFeedSql } from './migrations.js';
 import { live, type LedgerCore } from './core.js';
 import { count } from './queries.js';
 
