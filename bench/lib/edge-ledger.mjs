@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { encodeEntry, signEntry } from '@keymesh/protocol';
 import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/testkit/site';
 import { Ledger } from '@keymesh/ledger';
-import { NOW, event } from './access-event.mjs';
+import { NOW, card, event } from './access-event.mjs';
 
 export const RESOURCES = ['door', 'laser', 'cnc', 'lathe'];
 const CERTS = ['laser', 'cnc', 'lathe'];
@@ -38,7 +38,7 @@ export function buildEdgeLedger(path, { members = 5000, certsPerMember = 3, even
       const items = [];
       for (let j = i; j < Math.min(members, i + 500); j++) {
         items.push({ type: 'member.put', body: memberBody(`m${j}`, { contact: `m${j}@example.org` }) });
-        items.push({ type: 'card.bind', body: { card: `c${j}`, member: `m${j}` } });
+        items.push({ type: 'card.bind', body: { card: card(`c${j}`), member: `m${j}` } });
         for (let c = 0; c < certsPerMember; c++) items.push({ type: 'cert.grant', body: { member: `m${j}`, cert: CERTS[c % CERTS.length], grantedBy: null, note: '' } });
       }
       l.appendMany(admin, items);

@@ -9,7 +9,7 @@ import { Ledger } from '@keymesh/ledger';
 import { decide, encodeEntry, entryHash, signEntry } from '@keymesh/protocol';
 import { memberBody } from '@keymesh/testkit/site';
 import { edgeSite } from './edge-ledger.mjs';
-import { NOW } from './access-event.mjs';
+import { NOW, card } from './access-event.mjs';
 
 const [db, changes] = process.argv.slice(2);
 if (db) run(db, changes);
@@ -26,11 +26,11 @@ function run(db, changes) {
   const rssAfterOpenMb = process.memoryUsage().rss / 2 ** 20;
   const taps = [];
   for (let i = 0; i < 10; i++) {
-    const uid = `c${(i * 487) % 5000}`;
+    const ref = card(`c${(i * 487) % 5000}`);
     const resource = i % 2 ? 'laser' : 'door';
     const s = performance.now();
-    const d = decide(l.policy, { kind: 'card', uid }, resource, NOW + i);
-    l.append(nodes[0], 'access.decision', { resource, credential: { kind: 'card', uid }, allow: d.allow, reason: d.reason, member: d.member ?? null, at: NOW + i });
+    const d = decide(l.policy, { kind: 'card', card: ref }, resource, NOW + i, { node: nodes[0].publicKey });
+    l.append(nodes[0], 'access.decision', { resource, credential: { kind: 'card', card: ref }, allow: d.allow, reason: d.reason, member: d.member ?? null, at: NOW + i });
     taps.push(performance.now() - s);
   }
   const { rss, heapUsed } = process.memoryUsage();

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { encodeEntry, entryHash, signEntry, decide, defaultCrypto, keyPairFromSeed } from '@keymesh/protocol';
 import { nodeCrypto } from '@keymesh/protocol/crypto/node';
 import { TestSite, testKey, memberBody, resourceBody } from '@keymesh/testkit/site';
-import { NOW, event } from '../lib/access-event.mjs';
+import { NOW, card, event } from '../lib/access-event.mjs';
 import { StealMeter } from '../lib/steal.mjs';
 import { buildEdgeLedger, evictFromPageCache } from '../lib/edge-ledger.mjs';
 import { budgetTable, codeVersion, machine, writeRecordedRun } from '../lib/results-md.mjs';
@@ -259,7 +259,7 @@ export async function run(args, log) {
         const items = [];
         for (let j = i; j < i + 500; j++) {
           items.push({ type: 'member.put', body: memberBody(`m${j}`) });
-          items.push({ type: 'card.bind', body: { card: `c${j}`, member: `m${j}` } });
+          items.push({ type: 'card.bind', body: { card: card(`c${j}`), member: `m${j}` } });
           if (j % 2) items.push({ type: 'cert.grant', body: { member: `m${j}`, cert: 'laser', grantedBy: null, note: '' } });
         }
         l.appendMany(admin.key, items);
@@ -274,8 +274,8 @@ export async function run(args, log) {
       for (let i = 0; i < 3000; i++) {
         const k = rnd();
         let t = performance.now();
-        const { member } = l.memberByCard(`c${k}`);
-        decide(l.policy, { kind: 'card', uid: `c${k}` }, 'laser', NOW + 1000);
+        const { member } = l.memberByCard(card(`c${k}`));
+        decide(l.policy, { kind: 'card', card: card(`c${k}`) }, 'laser', NOW + 1000, { node: testKey(1000).publicKey });
         samples.card.push(performance.now() - t);
         t = performance.now();
         l.certifications(member.member);
