@@ -114,6 +114,25 @@ describe("durability 'each' and 'process'", () => {
   });
 });
 
+describe('SQLite synchronous level', () => {
+  // Read from the ledger's own connection: the fsync counters above are the ledger's own
+  // bookkeeping and would not notice a connection that never syncs (synchronous = OFF).
+  it("is NORMAL for 'group' and 'process' (fsyncs only by group commit or at checkpoints) and FULL for 'each'", () => {
+    expect(ledger({ durability: 'group' }).sqliteSynchronous).toBe('NORMAL');
+    expect(ledger({ durability: 'process' }).sqliteSynchronous).toBe('NORMAL');
+    expect(ledger({ durability: 'each' }).sqliteSynchronous).toBe('FULL');
+    const byDefault = Ledger.open(join(tempDir(), 'default.db'), { site: site.site }); // 'group'
+    opened.push(byDefault);
+    expect(byDefault.sqliteSynchronous).toBe('NORMAL');
+  });
+
+  it('is not read from a closed ledger', () => {
+    const l = tempLedger(site.site, { durability: 'each' });
+    l.close();
+    expect(() => l.sqliteSynchronous).toThrow(expect.objectContaining({ code: 'LEDGER_CLOSED' }));
+  });
+});
+
 describe('bad durability options', () => {
   it('are refused before any file is made', () => {
     const path = join(tempDir(), 'never.db');

@@ -18,7 +18,7 @@ import type {
   CertValue, MemberValue, ResourceValue, CardValue, Conflict, Fork, NodeValue,
 } from '@keymesh/protocol';
 import type { CheckedLine } from './check-line.js';
-import { flush, type LedgerCore } from './core.js';
+import { flush, live, type LedgerCore } from './core.js';
 import { closeCore, openCore } from './open.js';
 import { appendMany } from './append.js';
 import { ownFeedBehind } from './own-feed.js';
@@ -75,6 +75,12 @@ export class Ledger {
   get durabilityStats(): { durability: Durability; commits: number; fsyncs: number; unsynced: number; checkpoints: number } {
     const l = this.l;
     return { durability: l.durability, commits: l.commits, fsyncs: 0, unsynced: 0, checkpoints: 0, ...l.groupCommit?.stats };
+  }
+
+  /** SQLite's `synchronous` level on this connection, as the durability mode set it: FULL for 'each', else NORMAL. */
+  get sqliteSynchronous(): 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' {
+    live(this.l);
+    return (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[this.l.db.pragma('synchronous', { simple: true }) as number]!;
   }
 
   /** The in-memory policy state (read-only use: decide(), queries). */
