@@ -9,10 +9,24 @@ import { PortBus } from './port-bus.mjs';
 
 const { path, site, keyIndex, now, relay, port } = workerData;
 const ledger = Ledger.open(path, { site, now: () => now });
-const sync = new PubSubSync({ bus: new PortBus(port), store: ledgerSyncStore(ledger), site, key: testKey(keyIndex), relay, intervalMs: 0 });
+let measuring = false;
+// The store's calls are timed (longest of each), to name what a long block was spent in.
+const slowest = {};
+const store = ledgerSyncStore(ledger);
+for (const [name, fn] of Object.entries(store)) {
+  store[name] = (...args) => {
+    const t = performance.now();
+    try {
+      return fn(...args);
+    } finally {
+      const ms = performance.now() - t;
+      if (measuring && ms > (slowest[name] ?? 0)) slowest[name] = Math.round(ms * 10) / 10;
+    }
+  };
+}
+const sync = new PubSubSync({ bus: new PortBus(port), store, site, key: testKey(keyIndex), relay, intervalMs: 0 });
 const delay = monitorEventLoopDelay({ resolution: 1 });
 // Garbage collection pauses the loop too: reported apart, so a block can be told from a GC.
-let measuring = false;
 let maxGcMs = 0;
 new PerformanceObserver((list) => {
   if (measuring) for (const e of list.getEntries()) maxGcMs = Math.max(maxGcMs, e.duration);
@@ -34,6 +48,7 @@ parentPort.on('message', async (m) => {
       maxBlockMs: delay.max / 1e6,
       p99DelayMs: delay.percentile(99) / 1e6,
       maxGcMs,
+      slowestStoreCallsMs: slowest,
       counters: { ...sync.counters },
     });
   }

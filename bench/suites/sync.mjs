@@ -121,7 +121,7 @@ async function catchUp({ serverPath, site, serverKey, relay, target, want, log, 
   const server = await next('stopped');
   await worker.terminate();
   await sync.stop();
-  log(`  ${missing} entries in ${seconds.toFixed(2)} s; the server's longest event-loop block ${server.maxBlockMs.toFixed(1)} ms (p99 delay ${server.p99DelayMs.toFixed(1)} ms, longest GC ${server.maxGcMs.toFixed(1)} ms); server counters ${JSON.stringify(server.counters)}; target ${JSON.stringify({ ...sync.counters })}`);
+  log(`  ${missing} entries in ${seconds.toFixed(2)} s; the server's longest event-loop block ${server.maxBlockMs.toFixed(1)} ms (p99 delay ${server.p99DelayMs.toFixed(1)} ms, longest GC ${server.maxGcMs.toFixed(1)} ms; longest store calls ${JSON.stringify(server.slowestStoreCallsMs)}); server counters ${JSON.stringify(server.counters)}; target ${JSON.stringify({ ...sync.counters })}`);
   return { seconds, server, missing };
 }
 
