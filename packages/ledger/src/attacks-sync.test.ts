@@ -3,7 +3,7 @@
 // behaviour. Entry-level attacks: attacks.test.ts.
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { encodeEntry, signEntry, SyncMessage, type BodyOf, type KeyPair } from '@keymesh/protocol';
-import { TestSite, testKey } from '@keymesh/testkit/site';
+import { TestSite, testKey, testCard } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { QUARANTINE_TOTAL } from './quarantine.js';
 import { SyncEngine } from './sync/engine.js';
@@ -19,7 +19,8 @@ const track = (l: Ledger) => (opened.push(l), l);
 afterAll(() => opened.forEach((l) => l.close()));
 const peer = (i: number) => i.toString(16).padStart(64, 'd');
 
-const decision = (i: number, reason = 'ALLOWED'): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', uid: `c${i}` }, allow: true, reason, member: null, at: NOW + i });
+/** An access decision; `twin` names a member, so two entries at one seq differ. */
+const decision = (i: number, twin = ''): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', card: testCard(`c${i}`) }, allow: true, reason: 'ALLOWED', member: twin ? `twin-${twin}` : null, at: NOW + i });
 
 const ADMIN: string[] = (() => {
   const l = track(tempLedger(site.site, { now: () => NOW }));
@@ -29,11 +30,11 @@ const ADMIN: string[] = (() => {
   return [...l.iterateEncoded()];
 })();
 
-function chain(key: KeyPair, n: number, from = 1, prev: string | null = null, reason = 'ALLOWED'): { lines: string[]; hashes: string[] } {
+function chain(key: KeyPair, n: number, from = 1, prev: string | null = null, twin = ''): { lines: string[]; hashes: string[] } {
   const lines: string[] = [];
   const hashes: string[] = [];
   for (let seq = from; seq < from + n; seq++) {
-    const { hash, wire } = signEntry(key, { site: site.site, seq, prev, hlc: { wall: NOW + seq, logical: 0 }, type: 'access.decision', deps: [], body: decision(seq, reason) });
+    const { hash, wire } = signEntry(key, { site: site.site, seq, prev, hlc: { wall: NOW + seq, logical: 0 }, type: 'access.decision', deps: [], body: decision(seq, twin) });
     lines.push(wire);
     hashes.push(hash);
     prev = hash;

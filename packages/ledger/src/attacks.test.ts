@@ -4,7 +4,7 @@
 // Every attack ends with a restart: the reopened file has the same digest and appends work.
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { decodeEntry, encodeEntry, entryHash, signEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
-import { TestSite, testKey } from '@keymesh/testkit/site';
+import { TestSite, testKey, testCard } from '@keymesh/testkit/site';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ const opened: Ledger[] = [];
 const track = (l: Ledger) => (opened.push(l), l);
 afterAll(() => opened.forEach((l) => l.close()));
 
-const decision = (i: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', uid: `c${i}` }, allow: true, reason: 'ALLOWED', member: null, at: NOW + i });
+const decision = (i: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', card: testCard(`c${i}`) }, allow: true, reason: 'ALLOWED', member: null, at: NOW + i });
 const member = (id: string, status: 'active' | 'suspended' = 'active'): BodyOf<'member.put'> => ({ member: id, name: id, contact: '', status, validUntil: null, keys: [], trainerFor: [] });
 const ZERO_SIG = '0'.repeat(128);
 const withSig = (line: string, sig: string) => line.replace(/"sig":"[0-9a-f]{128}"/, `"sig":"${sig}"`);
@@ -57,7 +57,7 @@ function chain(key: KeyPair, n: number, from = 1, prev: string | null = null, op
   const lines: string[] = [];
   const hashes: string[] = [];
   for (let seq = from; seq < from + n; seq++) {
-    const { hash, wire } = signEntry(key, { site: site.site, seq, prev, hlc: { wall: (opts.at ?? NOW) + seq, logical: 0 }, type: 'access.decision', deps: [], body: { ...decision(seq), reason: `ALLOWED${opts.variant ?? ''}` } });
+    const { hash, wire } = signEntry(key, { site: site.site, seq, prev, hlc: { wall: (opts.at ?? NOW) + seq, logical: 0 }, type: 'access.decision', deps: [], body: { ...decision(seq), member: opts.variant ? `twin${opts.variant}` : null } });
     lines.push(wire);
     hashes.push(hash);
     prev = hash;

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { copyFileSync, existsSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeEntry, entryHash } from '@keymesh/protocol';
-import { TestSite, memberBody, testKey } from '@keymesh/testkit/site';
+import { TestSite, memberBody, testKey, testCard } from '@keymesh/testkit/site';
 import { Ledger, type Durability } from './ledger.js';
 import { LedgerError } from './errors.js';
 import { crashChildPath } from '@keymesh/testkit/crash-child-path';
@@ -143,7 +143,7 @@ describe('a file cut short while closed', () => {
     for (let i = 0; i < 30; i++) {
       again.appendMany(key, [
         { type: 'member.put', body: memberBody(`w${i}`, { contact: 'y'.repeat(200) }) },
-        { type: 'access.decision', body: { resource: 'door', credential: { kind: 'card', uid: `c${i}` }, allow: true, reason: 'ALLOWED', member: `w${i}`, at: 1_700_000_000_000 + i } },
+        { type: 'access.decision', body: { resource: 'door', credential: { kind: 'card', card: testCard(`c${i}`) }, allow: true, reason: 'ALLOWED', member: `w${i}`, at: 1_700_000_000_000 + i } },
       ]);
     }
     // Copy the pair while it is open and idle: exactly what a power cut would leave.

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { encodeEntry, keyPairFromSeed, signEntry, type BodyOf, type KeyPair, type SyncMessage } from '@keymesh/protocol';
-import { TestSite, testKey } from '@keymesh/testkit/site';
+import { TestSite, testKey, testCard } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { SyncEngine } from './sync/engine.js';
 import { tempLedger } from '@keymesh/testkit/temp-ledger';
@@ -24,7 +24,7 @@ const opened: Ledger[] = [];
 const track = (l: Ledger) => (opened.push(l), l);
 afterAll(() => opened.forEach((l) => l.close()));
 
-const decision = (i: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', uid: `c${i}` }, allow: true, reason: 'ALLOWED', member: null, at: NOW + i });
+const decision = (i: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', card: testCard(`c${i}`) }, allow: true, reason: 'ALLOWED', member: null, at: NOW + i });
 const ZERO_SIG = '0'.repeat(128);
 const withSig = (line: string, sig: string) => line.replace(/"sig":"[0-9a-f]{128}"/, `"sig":"${sig}"`);
 
@@ -51,7 +51,7 @@ function chain(key: KeyPair, n: number, from = 1, prev: string | null = null, va
   const lines: string[] = [];
   const hashes: string[] = [];
   for (let seq = from; seq < from + n; seq++) {
-    const { hash, wire } = signEntry(key, { site: site.site, seq, prev, hlc: { wall: wall + seq, logical: 0 }, type: 'access.decision', deps: [], body: { ...decision(seq), reason: `ALLOWED${variant}` } });
+    const { hash, wire } = signEntry(key, { site: site.site, seq, prev, hlc: { wall: wall + seq, logical: 0 }, type: 'access.decision', deps: [], body: { ...decision(seq), member: variant ? `twin${variant}` : null } });
     lines.push(wire);
     hashes.push(hash);
     prev = hash;
@@ -259,7 +259,7 @@ describe('finding 3: a re-encoded copy never makes ingest throw', () => {
     const l = replica();
     const entry = JSON.parse(NODE.lines[0]!) as { hlc: { wall: number; logical: number } };
     entry.hlc.logical = -0;
-    const weird = { ...entry, body: { ...decision(1), credential: { kind: 'card', uid: '\ud800' } } };
+    const weird = { ...entry, body: { ...decision(1), credential: { kind: 'card', card: '\ud800' } } };
     const r = l.ingest([entry as never, weird as never, NODE.lines[0]!]);
     expect(r.accepted).toBe(1);
     expect(r.rejected.length).toBeGreaterThanOrEqual(1);

@@ -5,7 +5,9 @@
  * coordinator's newest trusted entry, its signed head). The ledger recomputes it from the
  * stored entries on open and whenever nodes change, so a reboot keeps it and retiring a
  * coordinator (a stolen key) takes back the time it claimed. "Too far in the future" is
- * measured from `now`.
+ * measured from `now`. The two rules (`nodeNow`, `coordinatorStampBelievable`) are the protocol's,
+ * so every reader of the time (the browser included) applies the same ones; this file keeps the
+ * state: the floor, the baseline, the clock.
  *
  * The hybrid logical clock that stamps this node's own entries runs on the wall clock, and only
  * stamps of stored entries within its drift limit move it (after their transaction commits):
@@ -15,11 +17,11 @@
  * this node had when it opened the file, so a chain of entries cannot ratchet it further.
  */
 import type Database from 'better-sqlite3';
-import { HybridClock, compareHlc, type Hlc } from '@keymesh/protocol';
+import { HybridClock, MAX_COORDINATOR_LEAD_MS, compareHlc, coordinatorStampBelievable, nodeNow, type Hlc } from '@keymesh/protocol';
 import { inFeedSql } from './migrations.js';
 
-/** How far past the wall clock (or the time at open) a coordinator's stamp is believed. */
-export const MAX_COORDINATOR_LEAD_MS = 366 * 86_400_000;
+/** How far past the wall clock (or the time at open) a coordinator's stamp is believed (the protocol's, node-now.ts). */
+export { MAX_COORDINATOR_LEAD_MS };
 
 export class NodeTime {
   readonly clock: HybridClock;
@@ -48,8 +50,7 @@ export class NodeTime {
 
   /** ms: the later of the wall clock and the newest time verified from a coordinator. */
   now(): number {
-    const w = this.wall();
-    return w > this.stagedFloor ? w : this.stagedFloor;
+    return nodeNow(this.wall(), this.stagedFloor);
   }
 
   /** The newest time verified from a coordinator (0: none yet). */
@@ -64,7 +65,7 @@ export class NodeTime {
 
   /** May a coordinator's stamp `hlc` say what time it is? */
   believable(hlc: Hlc): boolean {
-    return hlc.wall <= Math.max(this.baseline, this.wall()) + MAX_COORDINATOR_LEAD_MS;
+    return coordinatorStampBelievable(hlc.wall, this.wall(), this.baseline);
   }
 
   /**

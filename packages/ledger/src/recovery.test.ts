@@ -4,12 +4,12 @@
 import { describe, it, expect } from '@jest/globals';
 import { join } from 'node:path';
 import { createSite, decide, signEntry } from '@keymesh/protocol';
-import { memberBody, resourceBody, testKey } from '@keymesh/testkit/site';
+import { memberBody, resourceBody, testKey, testCard } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { tempDir } from '@keymesh/testkit/temp-ledger';
 
 const NOW = 1_700_000_000_000;
-const tap = (uid: string) => ({ kind: 'card' as const, uid });
+const tap = (uid: string) => ({ kind: 'card' as const, card: testCard(uid) });
 
 describe('recovery of a site whose daily admin key forked', () => {
   it('fork the daily key, remove it with the recovery key, then a newly added member opens a door', () => {
@@ -36,8 +36,8 @@ describe('recovery of a site whose daily admin key forked', () => {
       quorum: 1, approvals: [],
     });
     ledger.append(daily2, 'member.put', memberBody('newbie'));
-    ledger.append(daily2, 'card.bind', { card: 'c-newbie', member: 'newbie' });
-    expect(decide(ledger.policy, tap('c-newbie'), 'door', NOW)).toMatchObject({ allow: true, member: 'newbie' });
+    ledger.append(daily2, 'card.bind', { card: testCard('c-newbie'), member: 'newbie' });
+    expect(decide(ledger.policy, tap('c-newbie'), 'door', NOW, { node: door.publicKey })).toMatchObject({ allow: true, member: 'newbie' });
     expect(ledger.forks()).toEqual([expect.objectContaining({ author: made.daily.publicKey, resolved: true })]);
     expect(ledger.resources().map((r) => r.resource)).toEqual(['door']); // the daily key's work before the fork stands
     const digest = ledger.digest();
@@ -49,12 +49,12 @@ describe('recovery of a site whose daily admin key forked', () => {
     edge.ingest(lines);
     edge.ingest(lines); // entries held for a predecessor apply on the second pass
     expect(edge.digest()).toBe(digest);
-    expect(decide(edge.policy, tap('c-newbie'), 'door', NOW)).toMatchObject({ allow: true });
+    expect(decide(edge.policy, tap('c-newbie'), 'door', NOW, { node: door.publicKey })).toMatchObject({ allow: true });
     edge.close();
 
     const again = Ledger.open(path, { site: made.site, durability: 'process', now: () => NOW });
     expect(again.digest()).toBe(digest);
-    expect(decide(again.policy, tap('c-newbie'), 'door', NOW)).toMatchObject({ allow: true, member: 'newbie' });
+    expect(decide(again.policy, tap('c-newbie'), 'door', NOW, { node: door.publicKey })).toMatchObject({ allow: true, member: 'newbie' });
     again.close();
   });
 });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PolicyState, canonicalString, encodeEntry, type AnyEntry } from '@keymesh/protocol';
-import { TestSite, memberBody, resourceBody, testKey, type Writer } from '@keymesh/testkit/site';
+import { TestSite, memberBody, resourceBody, testKey, type Writer, testCard } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { tempLedger } from '@keymesh/testkit/temp-ledger';
 
@@ -68,7 +68,7 @@ describe('materialising a rule change rewrites only what it changed (finding 14)
       { type: 'member.put', body: trainerRecord },
       ...Array.from({ length: members }, (_, i) => [
         { type: 'member.put' as const, body: memberBody(`m${i}`) },
-        { type: 'card.bind' as const, body: { card: `c${i}`, member: `m${i}` } },
+        { type: 'card.bind' as const, body: { card: testCard(`c${i}`), member: `m${i}` } },
         { type: 'cert.grant' as const, body: { member: `m${i}`, cert: 'cnc', grantedBy: null, note: '' } },
       ]).flat(),
     ]);
@@ -128,7 +128,7 @@ describe('the materialised table equals a full recompute', () => {
       A.write('member.put', memberBody('t1', { keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'laser', until: null }] }));
       A.write('member.put', m0());
       for (const m of MEMBERS.slice(1)) A.write('member.put', memberBody(m));
-      MEMBERS.slice(0, 3).forEach((m, i) => A.write('card.bind', { card: `c${i}`, member: m }));
+      MEMBERS.slice(0, 3).forEach((m, i) => A.write('card.bind', { card: testCard(`c${i}`), member: m }));
       expect(ledger.ingest(A.feed.map((e) => encodeEntry(e))).rejected).toEqual([]);
       for (const w of [T, N, M]) w.receive(A.feed);
       const writers = [A, T, N, M, L];
@@ -150,7 +150,7 @@ describe('the materialised table equals a full recompute', () => {
             act('member.put', memberBody('t1', { status: b % 5 ? 'active' : 'suspended', keys: [{ key: T.id, until: null }], trainerFor: [{ cert: 'laser', until: b % 2 ? null : { [T.id]: 1 + (a % 5) } }] }));
             break;
           case 2:
-            act(b % 4 ? 'card.bind' : 'card.unbind', b % 4 ? { card: `c${a % 3}`, member: MEMBERS[b % MEMBERS.length]! } : { card: `c${a % 3}`, reason: 'lost' });
+            act(b % 4 ? 'card.bind' : 'card.unbind', b % 4 ? { card: testCard(`c${a % 3}`), member: MEMBERS[b % MEMBERS.length]! } : { card: testCard(`c${a % 3}`), reason: 'lost' });
             break;
           case 3:
             if (b % 3) act('cert.grant', { member, cert: b % 2 ? 'laser' : 'cnc', grantedBy: viaTrainer, note: '' });
@@ -169,7 +169,7 @@ describe('the materialised table equals a full recompute', () => {
             act('admins.change', { admins: [{ key: A.id, until: null }, { key: L.id, until: b % 2 ? null : 1 + (a % 6) }], quorum: 1, approvals: [] });
             break;
           case 8:
-            act('access.decision', { resource: a % 2 ? 'laser' : 'door', credential: { kind: 'card', uid: `c${b % 3}` }, allow: true, reason: 'ALLOWED', member, at: NOW + a });
+            act('access.decision', { resource: a % 2 ? 'laser' : 'door', credential: { kind: 'card', card: testCard(`c${b % 3}`) }, allow: true, reason: 'ALLOWED', member, at: NOW + a });
             break;
           default:
             if (w !== L) w.receive(all());
@@ -207,7 +207,7 @@ describe('an open checks what a crash can damage, not the whole file (deliver 4)
       { type: 'member.put', body: memberBody('ada') },
     ]);
     for (let i = 0; i < 1500; i++) {
-      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', uid: i === 700 ? 'marker0marker0marker' : `c${i}` }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + i });
+      ledger.append(node, 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard(i === 700 ? 'marker0marker0marker' : `c${i}`) }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW + i });
     }
     return { site, admin, node, ledger };
   }
@@ -232,7 +232,7 @@ describe('an open checks what a crash can damage, not the whole file (deliver 4)
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     const bytes = readFileSync(path);
-    const at = bytes.indexOf('marker0marker0marker');
+    const at = bytes.indexOf(testCard('marker0marker0marker'));
     expect(at).toBeGreaterThan(0);
     const fd = openSync(path, 'r+');
     writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(at / 4096) * 4096);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { MAX_HAVE_FORKS, decide, encodeEntry, entryHash, keyPairFromSeed, type SyncMessage } from '@keymesh/protocol';
-import { TestSite, memberBody, playHistory, resourceBody, shuffled, testKey, type HistoryStep } from '@keymesh/testkit/site';
+import { TestSite, memberBody, playHistory, resourceBody, shuffled, testKey, type HistoryStep, testCard } from '@keymesh/testkit/site';
 import fc from 'fast-check';
 import { Ledger } from './ledger.js';
 import { SyncEngine } from './sync/engine.js';
@@ -53,11 +53,11 @@ function forkedAdmin() {
   const A = site.admins[0]!;
   const edge = testKey(30);
   const setup = [site.genesis, A.write('resource.put', resourceBody('door', { kind: 'door' })), A.write('node.enrol', { node: edge.publicKey, name: 'door-pi', role: 'edge', resources: ['door'] }), A.write('member.put', memberBody('ada'))];
-  const x = A.write('card.bind', { card: 'a1', member: 'ada' });
-  const y = new RawFeed(A.key, site.site, () => ({ wall: T0, logical: 99 })).after(4, entryHash(setup[3]!)).write('card.unbind', { card: 'a1', reason: 'lost' });
+  const x = A.write('card.bind', { card: testCard('a1'), member: 'ada' });
+  const y = new RawFeed(A.key, site.site, () => ({ wall: T0, logical: 99 })).after(4, entryHash(setup[3]!)).write('card.unbind', { card: testCard('a1'), reason: 'lost' });
   return { site, A, lines: [...setup, x].map((e) => encodeEntry(e)), forkLine: y.line };
 }
-const tap = (l: Ledger) => decide(l.policy, { kind: 'card', uid: 'a1' }, 'door', T0);
+const tap = (l: Ledger) => decide(l.policy, { kind: 'card', card: testCard('a1') }, 'door', T0, { node: testKey(30).publicKey });
 
 describe('finding 6: fork proofs travel', () => {
   it('a replica that syncs from one holding both entries of a fork ends with the same forks, digest and decisions, and passes them on', () => {
@@ -198,7 +198,7 @@ describe('finding 9: entries of a newer version', () => {
     const A = site.admins[0]!;
     const node = new RawFeed(testKey(30), site.site, () => ({ wall: T0, logical: 0 }));
     const setup = [site.genesis, A.write('resource.put', resourceBody('door', { kind: 'door' })), A.write('node.enrol', { node: node.id, name: 'door-pi', role: 'edge', resources: ['door'] }), A.write('member.put', memberBody('ada'))].map((e) => encodeEntry(e));
-    const decision = (at: number) => ({ resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: false, reason: 'UNKNOWN_CARD', member: null, at });
+    const decision = (at: number) => ({ resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: false, reason: 'UNKNOWN_CARD', member: null, at });
     const feed = [
       node.write('access.decision', decision(T0 + 1)).line,
       node.write('door.unknown_future', { resource: 'door', level: 3 }).line,

@@ -4,7 +4,7 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decide, encodeEntry, entryHash, type AnyEntry } from '@keymesh/protocol';
-import { TestSite, memberBody, resourceBody, testKey } from '@keymesh/testkit/site';
+import { TestSite, memberBody, resourceBody, testKey, testCard } from '@keymesh/testkit/site';
 import { Ledger } from './ledger.js';
 import { IngestPool } from './ingest-pool.js';
 import { importFile } from './import-file.js';
@@ -27,7 +27,7 @@ function space(clock: () => number = () => T0) {
     A.write('resource.put', resourceBody('door', { kind: 'door' })),
     A.write('node.enrol', { node: edge.publicKey, name: 'door-pi', role: 'edge', resources: ['door'] }),
     A.write('member.put', memberBody('ada')),
-    A.write('card.bind', { card: 'a1', member: 'ada' }),
+    A.write('card.bind', { card: testCard('a1'), member: 'ada' }),
   ];
   return { site, A, edge, setup: setup.map((e) => encodeEntry(e)) };
 }
@@ -39,7 +39,7 @@ function sigMoved(line: string): string {
   const end = line.indexOf('"', at + 8) + 1;
   return `${line.slice(0, at)}${line.slice(end, -1)},${line.slice(at + 1, end)}}`;
 }
-const tap = (l: Ledger, when: number) => decide(l.policy, { kind: 'card', uid: 'a1' }, 'door', when);
+const tap = (l: Ledger, when: number) => decide(l.policy, { kind: 'card', card: testCard('a1') }, 'door', when, { node: testKey(30).publicKey });
 
 describe('finding 2: one canonical check on every path', () => {
   it('a relay moving `sig` inside a genuine entry is refused NOT_CANONICAL_BYTES; the genuine copy is then accepted and verify() passes', async () => {
@@ -146,12 +146,12 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     expect(tap(ledger, ledger.now())).toMatchObject({ allow: false, reason: 'MEMBER_SUSPENDED' });
     expect(ledger.now()).toBe(NOW - 30 * DAY);
     const { path } = ledger;
-    const own = ledger.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: false, reason: 'MEMBER_SUSPENDED', member: 'ada', at: ledger.now() });
+    const own = ledger.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: false, reason: 'MEMBER_SUSPENDED', member: 'ada', at: ledger.now() });
     expect(own.entry.hlc.wall).toBeLessThan(NOW - 29 * DAY);
     ledger.close();
     const again = track(Ledger.open(path, { site: ledger.site, now: () => NOW - 30 * DAY, durability: 'process' }));
     expect(tap(again, again.now())).toMatchObject({ allow: false, reason: 'MEMBER_SUSPENDED' });
-    const next = again.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: false, reason: 'MEMBER_SUSPENDED', member: 'ada', at: again.now() });
+    const next = again.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: false, reason: 'MEMBER_SUSPENDED', member: 'ada', at: again.now() });
     expect(next.entry.hlc.wall).toBeLessThan(NOW - 29 * DAY);
   });
 
@@ -159,11 +159,11 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     const { site, A, ledger, at } = lagging();
     const coord = new RawFeed(testKey(50), site.site, () => ({ wall: NOW, logical: 0 }));
     ledger.ingest([lineOf(A.write('node.enrol', { node: coord.id, name: 'coordinator', role: 'coordinator', resources: [] }))]);
-    const forged = new RawFeed(testKey(50), site.site, () => ({ wall: NOW + 10 * DAY, logical: 0 })).write('access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW });
+    const forged = new RawFeed(testKey(50), site.site, () => ({ wall: NOW + 10 * DAY, logical: 0 })).write('access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW });
     expect(ledger.ingest([forged.line.replace(/"sig":"[0-9a-f]{8}/, '"sig":"00000000')]).accepted).toBe(0);
     expect(ledger.now()).toBe(NOW - 30 * DAY);
 
-    const head = coord.write('access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW });
+    const head = coord.write('access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW });
     expect(ledger.ingest([head.line])).toMatchObject({ accepted: 1, rejected: [] });
     expect(ledger.now()).toBe(NOW);
     // Far-future is now measured from NOW: an admin's ordinary entry signed today is accepted.
@@ -174,7 +174,7 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     ledger.close();
     const again = track(Ledger.open(path, { site: ledger.site, now: () => NOW - 30 * DAY, durability: 'process' }));
     expect(again.now()).toBe(NOW);
-    const own = again.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: again.now() });
+    const own = again.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: again.now() });
     // The HLC runs on the wall clock: verified time decides and admits, never drags own stamps.
     expect(own.entry.hlc.wall).toBeLessThan(NOW - 29 * DAY);
     expect((own.entry.body as { at: number }).at).toBe(NOW);
@@ -184,7 +184,7 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     const { site, A, ledger } = lagging();
     const coord = new RawFeed(testKey(52), site.site, () => ({ wall: NOW + 2 * 365 * DAY, logical: 0 }));
     ledger.ingest([lineOf(A.write('node.enrol', { node: coord.id, name: 'coordinator', role: 'coordinator', resources: [] }))]);
-    const r = ledger.ingest([coord.write('access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW }).line]);
+    const r = ledger.ingest([coord.write('access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW }).line]);
     expect(r.rejected.map((x) => x.code)).toEqual(['CLOCK_AHEAD']);
     expect(ledger.now()).toBe(NOW - 30 * DAY);
   });
@@ -193,7 +193,7 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     const { site, A, ledger } = lagging();
     const coord = new RawFeed(testKey(51), site.site, () => ({ wall: NOW, logical: 0 }));
     ledger.ingest([lineOf(A.write('node.enrol', { node: coord.id, name: 'old-coordinator', role: 'coordinator', resources: [] })), lineOf(A.write('node.retire', { node: coord.id, lastSeq: 0, reason: 'disk lost' }))]);
-    const r = ledger.ingest([coord.write('access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW }).line]);
+    const r = ledger.ingest([coord.write('access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: true, reason: 'ALLOWED', member: 'ada', at: NOW }).line]);
     expect(r.rejected.map((x) => x.code)).toEqual(['CLOCK_AHEAD']);
     expect(ledger.now()).toBe(NOW - 30 * DAY);
   });
@@ -206,16 +206,16 @@ describe('finding 12: now, far-future stamps and restrictive entries', () => {
     expect(r.rejected.map((x) => x.code)).toEqual(['CLOCK_AHEAD']);
     expect(ledger.now()).toBe(before);
     // An admin's unbinding stamped a year ahead: obeyed, and the clock stays where it was.
-    const far = new RawFeed(A.key, site.site, () => ({ wall: NOW + 365 * DAY, logical: 0 })).after(5, ledger.policy.headHashes('card/a1')[0]!);
-    expect(ledger.ingest([far.write('card.unbind', { card: 'a1', reason: 'lost' }, { deps: ledger.policy.headHashes('card/a1') }).line])).toMatchObject({ accepted: 1, rejected: [] });
+    const far = new RawFeed(A.key, site.site, () => ({ wall: NOW + 365 * DAY, logical: 0 })).after(5, ledger.policy.headHashes(`card/${testCard('a1')}`)[0]!);
+    expect(ledger.ingest([far.write('card.unbind', { card: testCard('a1'), reason: 'lost' }, { deps: ledger.policy.headHashes(`card/${testCard('a1')}`) }).line])).toMatchObject({ accepted: 1, rejected: [] });
     expect(tap(ledger, ledger.now())).toMatchObject({ allow: false });
     expect(ledger.now()).toBe(before);
-    const own = ledger.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: false, reason: 'CARD_UNBOUND', member: null, at: before });
+    const own = ledger.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: false, reason: 'CARD_UNBOUND', member: null, at: before });
     expect(own.entry.hlc.wall).toBeLessThan(NOW);
     const { path } = ledger;
     ledger.close();
     const again = track(Ledger.open(path, { site: ledger.site, now: () => NOW - 30 * DAY, durability: 'process' }));
-    expect(again.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', uid: 'a1' }, allow: false, reason: 'CARD_UNBOUND', member: null, at: before }).entry.hlc.wall).toBeLessThan(NOW);
+    expect(again.append(testKey(30), 'access.decision', { resource: 'door', credential: { kind: 'card', card: testCard('a1') }, allow: false, reason: 'CARD_UNBOUND', member: null, at: before }).entry.hlc.wall).toBeLessThan(NOW);
     expect(again.verify()).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { BlobError } from './errors.js';
-import { diff, EMPTY_SHA256, encodeManifest, manifestId, parseManifest, uniqueChunks, type Manifest } from './manifest.js';
+import { LIMITS } from '@keymesh/cdc-native';
+import { CHUNK_LIMITS, diff, EMPTY_SHA256, encodeManifest, manifestId, parseManifest, uniqueChunks, type Manifest } from './manifest.js';
 
 const h = (s: string) => createHash('sha256').update(s).digest('hex');
 const params = { min: 16384, avg: 65536, max: 262144, level: 1 as const };
@@ -22,6 +23,10 @@ function badManifest(input: unknown): string {
 }
 
 describe('manifest', () => {
+  it("uses the chunker's parameter limits (the protocol keeps a copy: it cannot depend on the addon)", () => {
+    expect(CHUNK_LIMITS).toEqual(LIMITS);
+  });
+
   it('round-trips through its canonical encoding with a stable id', () => {
     const text = encodeManifest(m1);
     expect(text.startsWith('{"chunks":[{"hash":')).toBe(true); // sorted keys

@@ -6,7 +6,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { PolicyState } from './state.js';
 import { BundlePublish, DoorEvent, NodeEnrol } from '../schemas/bodies.js';
-import { entryHash } from '../entry.js';
+import { entryHash, isRestrictive } from '../entry.js';
 import { TestSite, resourceBody, shuffled, testCard, testKey } from '@keymesh/testkit/site';
 
 const NOW = 1_700_000_000_000;
@@ -37,6 +37,9 @@ describe('node.enrol replacing a key', () => {
     expect(s.events().map((e) => e.seq).sort()).toEqual([1, 2]);
     expect(s.conflicts()).toEqual([]);
     expect(s.dependents([`node/${fresh.publicKey}`])).toContain(`node/${old.id}`);
+    // It retires a key, so a node obeys it whatever its time stamp (DESIGN §10); a plain enrolment grants.
+    expect(isRestrictive(r)).toBe(true);
+    expect(isRestrictive(A.feed.find((e) => e.type === 'node.enrol')!)).toBe(false);
     for (let seed = 0; seed < 5; seed++) expect(PolicyState.from(site.site, shuffled(entries, seed)).digest()).toBe(s.digest());
     // Added last to a state that already holds the old feed, it takes effect at once.
     const live = PolicyState.from(site.site, entries.filter((e) => e !== r));
