@@ -17,8 +17,8 @@
  * protocol's schemas and dropped with a reason (never thrown) when bad.
  */
 import {
-  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, SIGNING_DOMAINS, parseEntryText, signDomain, topics, verifyDomain,
-  type CryptoProvider, type HaveMessage, type Heads, type KeyPair, type SyncMessage,
+  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, SIGNING_DOMAINS, canonicalString, parseEntryText, signDomain, topics, verifyDomain,
+  type AnyEntry, type CryptoProvider, type HaveMessage, type Heads, type KeyPair, type SyncMessage,
 } from '@keymesh/protocol';
 import { Buffer } from 'node:buffer';
 import type { Bus, BusMessage } from '../bus/bus.js';
@@ -90,6 +90,7 @@ export class PubSubSync {
       maxMessageBytes: this.maxBytes,
       batchesPerTurn: Number.POSITIVE_INFINITY,
       sliceMs: o.sliceMs ?? 8,
+      readChunk: 200, // the unit a slice's clock is read at
       pushOnHave: false,
       congested: (to) => (this.inflight.get(to) ?? 0) >= this.window,
       onInvalid: (reason) => this.invalid(reason, 'sync'),
@@ -128,8 +129,11 @@ export class PubSubSync {
   }
 
   /** Publishes entries this node appended (durable first: call after the append commits), then its head. */
-  publishEntries(lines: readonly string[]): void {
-    for (const line of lines) this.publish(this.t.feed(parseEntryText(line).entry.author), line, false);
+  publishEntries(entries: ReadonlyArray<AnyEntry | string>): void {
+    for (const e of entries) {
+      const { entry, text } = typeof e === 'string' ? parseEntryText(e) : { entry: e, text: canonicalString(e) };
+      this.publish(this.t.feed(entry.author), text, false);
+    }
     this.publishHeads(this.o.relay ? undefined : [this.node]);
   }
 
