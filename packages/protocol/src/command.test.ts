@@ -83,8 +83,10 @@ describe('commands', () => {
     }
   });
 
-  it('makeCommand refuses a lifetime over 60 s', () => {
+  it('makeCommand refuses a lifetime over 60 s, and a command nodes would refuse', () => {
     expect(() => unlock({ ttlMs: MAX_COMMAND_TTL_MS + 1 })).toThrow(RangeError);
+    expect(() => unlock({ resource: 'front/door' })).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
+    expect(() => unlock({ node: 'door-pi' })).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
   });
 });
 

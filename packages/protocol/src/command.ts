@@ -11,6 +11,7 @@ import { toHex } from './bytes.js';
 import { SIGNING_DOMAINS, signDomain, verifyDomain } from './crypto/domains.js';
 import { defaultCrypto, type CryptoProvider } from './crypto/index.js';
 import { describeZodError } from './entry.js';
+import { ProtocolError } from './errors.js';
 import type { KeyPair } from './keys.js';
 import type { ReplayCache } from './replay-cache.js';
 import { CommandId } from './schemas/bodies.js';
@@ -78,7 +79,7 @@ export interface NewCommand {
   ttlMs?: number;
 }
 
-/** A signed command by admin `key`, with a fresh random id. */
+/** A signed command by admin `key`, with a fresh random id. Throws SCHEMA for a bad site, node or resource. */
 export function makeCommand(c: NewCommand, key: KeyPair, crypto: CryptoProvider = defaultCrypto): Command {
   const issuedAt = c.issuedAt ?? Date.now();
   const ttl = c.ttlMs ?? 30_000;
@@ -87,7 +88,10 @@ export function makeCommand(c: NewCommand, key: KeyPair, crypto: CryptoProvider 
     action: c.action ?? 'unlock', id: toHex(crypto.randomBytes(16)), site: c.site, node: c.node, resource: c.resource,
     issuer: key.publicKey, issuedAt, expiresAt: issuedAt + ttl,
   };
-  return Command.parse({ ...unsigned, sig: signDomain(SIGNING_DOMAINS.cmd, unsigned, key, crypto) });
+  // Checked before signing (a placeholder signature): a key never signs a command nodes refuse.
+  const probe = Command.safeParse({ ...unsigned, sig: '0'.repeat(128) });
+  if (!probe.success) throw new ProtocolError('SCHEMA', `command: ${describeZodError(probe.error)}`);
+  return { ...probe.data, sig: signDomain(SIGNING_DOMAINS.cmd, unsigned, key, crypto) };
 }
 
 export interface CommandContext {

@@ -50,6 +50,11 @@ describe('MQTT login tokens', () => {
     }
   });
 
+  it('makeLoginToken refuses a claim the broker would refuse', () => {
+    expect(() => makeLoginToken({ clientId: 'has space', site: SITE, now: T }, node)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
+    expect(() => makeLoginToken({ clientId: 'door-pi', site: 'site-1', now: T }, node)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
+  });
+
   it('a signature over the same claim under another domain is refused', () => {
     const claim = { clientId: 'door-pi', site: SITE, ts: T };
     for (const d of [SIGNING_DOMAINS.entry, SIGNING_DOMAINS.cmd, SIGNING_DOMAINS.sync]) {

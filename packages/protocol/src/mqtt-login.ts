@@ -12,6 +12,7 @@ import { SIGNING_DOMAINS, signDomain, verifyDomain } from './crypto/domains.js';
 import { defaultCrypto, type CryptoProvider } from './crypto/index.js';
 import { isCurrentAdmin, type AdminSource } from './command.js';
 import { describeZodError } from './entry.js';
+import { ProtocolError } from './errors.js';
 import type { KeyPair } from './keys.js';
 import type { ReplayCache } from './replay-cache.js';
 import { HashHex, Millis, PublicKeyHex, SignatureHex } from './schemas/common.js';
@@ -43,9 +44,11 @@ export const LOGIN_REFUSALS = {
 export type LoginRefusal = keyof typeof LOGIN_REFUSALS;
 export type LoginVerdict = { ok: true; key: string; ts: number } | { ok: false; code: LoginRefusal; reason: string };
 
-/** The username and password for client `clientId` to log in to site `site`'s broker. */
+/** The username and password for client `clientId` to log in to site `site`'s broker. Throws SCHEMA for a bad client id or site. */
 export function makeLoginToken(claim: { clientId: string; site: string; now?: number }, key: KeyPair, crypto: CryptoProvider = defaultCrypto): { username: string; password: string } {
-  const signed = LoginClaim.parse({ clientId: claim.clientId, site: claim.site, ts: claim.now ?? Date.now() });
+  const parsed = LoginClaim.safeParse({ clientId: claim.clientId, site: claim.site, ts: claim.now ?? Date.now() });
+  if (!parsed.success) throw new ProtocolError('SCHEMA', `login claim: ${describeZodError(parsed.error)}`);
+  const signed = parsed.data;
   const token: LoginToken = { ts: signed.ts, sig: signDomain(SIGNING_DOMAINS.mqtt, signed, key, crypto) };
   return { username: key.publicKey, password: canonicalString(token) };
 }
