@@ -31,7 +31,7 @@ const path: Array<string | number> = [];
 /** Deeper nesting is refused: no entry needs it, and recursion an author controls must stay shallow. */
 export const MAX_CANONICAL_DEPTH = 32;
 function tooDeep(): never {
-  throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is nested deeper than ${MAX_CANONICAL_DEPTH} levels`);
+  throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is nested deeper than ${MAX_CANONICAL_DEPTH} levels`, { path: pathText(), problem: 'too-deep' });
 }
 function pathText(): string {
   let s = '$';
@@ -42,7 +42,7 @@ function pathText(): string {
 function encodeString(s: string): string {
   if (PLAIN.test(s)) return '"' + s + '"';
   if (LONE_SURROGATE.test(s)) {
-    throw new ProtocolError('NON_CANONICAL', `string at ${pathText()} has a lone surrogate; send valid Unicode text`);
+    throw new ProtocolError('NON_CANONICAL', `string at ${pathText()} has a lone surrogate; send valid Unicode text`, { path: pathText(), problem: 'lone-surrogate' });
   }
   return JSON.stringify(s);
 }
@@ -62,7 +62,7 @@ function enc(v: unknown): string {
       return encodeString(v);
     case 'number':
       if (!Number.isSafeInteger(v) || Object.is(v, -0)) {
-        throw new ProtocolError('NON_CANONICAL', `number ${String(v)} at ${pathText()} is not a safe integer; encode fractions or big values as strings`);
+        throw new ProtocolError('NON_CANONICAL', `number ${String(v)} at ${pathText()} is not a safe integer; encode fractions or big values as strings`, { path: pathText(), problem: 'unsafe-integer' });
       }
       return String(v);
     case 'boolean':
@@ -73,7 +73,7 @@ function enc(v: unknown): string {
       if (Array.isArray(v)) {
         let s = '[';
         for (let i = 0; i < v.length; i++) {
-          if (!(i in v)) throw new ProtocolError('NON_CANONICAL', `array at ${pathText()} has a hole at ${i}`);
+          if (!(i in v)) throw new ProtocolError('NON_CANONICAL', `array at ${pathText()} has a hole at ${i}`, { path: pathText(), problem: 'array-hole' });
           if (i) s += ',';
           path.push(i);
           s += enc(v[i]);
@@ -83,7 +83,7 @@ function enc(v: unknown): string {
       }
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) {
-        throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is a ${proto?.constructor?.name ?? 'non-plain object'}; only plain objects, arrays, strings, integers, booleans and null encode`);
+        throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is a ${proto?.constructor?.name ?? 'non-plain object'}; only plain objects, arrays, strings, integers, booleans and null encode`, { path: pathText(), problem: 'not-plain' });
       }
       const obj = v as Record<string, unknown>;
       const keys = Object.keys(obj).sort();
@@ -93,7 +93,7 @@ function enc(v: unknown): string {
         const val = obj[k];
         path.push(k);
         if (val === undefined) {
-          throw new ProtocolError('NON_CANONICAL', `field ${pathText()} is undefined; omit the field or use null`);
+          throw new ProtocolError('NON_CANONICAL', `field ${pathText()} is undefined; omit the field or use null`, { path: pathText(), problem: 'undefined-field' });
         }
         if (i) s += ',';
         s += encodeKey(k) + ':' + enc(val);
@@ -102,7 +102,7 @@ function enc(v: unknown): string {
       return s + '}';
     }
     default:
-      throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is of type ${typeof v}, which has no canonical encoding`);
+      throw new ProtocolError('NON_CANONICAL', `value at ${pathText()} is of type ${typeof v}, which has no canonical encoding`, { path: pathText(), problem: 'no-encoding' });
   }
 }
 

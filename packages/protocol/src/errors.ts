@@ -1,7 +1,7 @@
 /**
  * Every error Keymesh raises has a stable code (for programs) and a message that names the
- * problem and the fix (for people). Codes are defined once, here; packages add their own
- * tables in the same shape.
+ * problem and the fix (for people). Each package defines its codes once, in one table, and
+ * makes its error class from it with defineErrors.
  */
 export const PROTOCOL_ERRORS = {
   NON_CANONICAL: 'value cannot be canonically encoded',
@@ -26,17 +26,38 @@ export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;
 export class KeymeshError<C extends string = string> extends Error {
   readonly code: C;
   readonly details: Record<string, unknown> | undefined;
-  constructor(code: C, message: string, details?: Record<string, unknown>) {
-    super(message);
+  constructor(code: C, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'KeymeshError';
     this.code = code;
     this.details = details;
   }
 }
 
-export class ProtocolError extends KeymeshError<ProtocolErrorCode> {
-  constructor(code: ProtocolErrorCode, detail: string, details?: Record<string, unknown>) {
-    super(code, `${PROTOCOL_ERRORS[code]}: ${detail}`, details);
-    this.name = 'ProtocolError';
-  }
+/** A package's error class, made by defineErrors: `new E(code, detail, details?)`. */
+export interface KeymeshErrorClass<C extends string> {
+  new (code: C, detail: string, details?: Record<string, unknown>, options?: { cause?: unknown }): KeymeshError<C>;
+  /** The package's table: code → what went wrong; a message is that, then the detail. */
+  readonly codes: Readonly<Record<C, string>>;
 }
+
+/**
+ * Makes a package's error class from its one table of codes (code → what went wrong). The
+ * message is the table's text followed by `detail`, which names the specifics and the fix.
+ * Every class it makes is a KeymeshError, so a caller can tell them by `code` alone.
+ */
+export function defineErrors<const T extends Record<string, string>>(name: string, table: T): KeymeshErrorClass<keyof T & string> {
+  type C = keyof T & string;
+  const cls = class extends KeymeshError<C> {
+    static readonly codes = table;
+    constructor(code: C, detail: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+      super(code, `${table[code]}: ${detail}`, details, options);
+      this.name = name;
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: name });
+  return cls;
+}
+
+export const ProtocolError = defineErrors('ProtocolError', PROTOCOL_ERRORS);
+export type ProtocolError = KeymeshError<ProtocolErrorCode>;

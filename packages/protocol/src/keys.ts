@@ -57,16 +57,16 @@ export function decodeKeyFile(text: string, crypto: CryptoProvider = defaultCryp
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ProtocolError('BAD_KEY_FILE', 'it is not JSON; restore it from where it was issued or generate a new key');
+    throw new ProtocolError('BAD_KEY_FILE', 'it is not JSON; restore it from where it was issued or generate a new key', { problem: 'not-json' });
   }
   const parsed = KeyFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ProtocolError('BAD_KEY_FILE', `field "${issue?.path.join('.') ?? '?'}" ${issue?.message ?? 'is invalid'}`);
+    throw new ProtocolError('BAD_KEY_FILE', `field "${issue?.path.join('.') ?? '?'}" ${issue?.message ?? 'is invalid'}`, { problem: 'field', field: issue?.path.join('.') });
   }
   const keyPair = keyPairFromSeed(fromHex(parsed.data.seed), crypto);
   if (!bytesEqual(fromHex(keyPair.publicKey), fromHex(parsed.data.publicKey))) {
-    throw new ProtocolError('BAD_KEY_FILE', 'its publicKey does not belong to its seed (the file was edited or damaged)');
+    throw new ProtocolError('BAD_KEY_FILE', 'its publicKey does not belong to its seed (the file was edited or damaged)', { problem: 'key-mismatch' });
   }
   return { keyPair, file: parsed.data };
 }

@@ -40,7 +40,7 @@ export const nodeCrypto: CryptoProvider = {
   // crypto.hash (Node >= 20.12) skips the Hash object: ~3 µs less per entry than createHash.
   sha256: oneShotHash ? (data) => u8(oneShotHash('sha256', data, 'buffer') as Buffer) : (data) => u8(createHash('sha256').update(data).digest()),
   signer(seed: Uint8Array): Signer {
-    if (seed.length !== 32) throw new TypeError('ed25519 seed must be 32 bytes');
+    if (seed.length !== 32) throw new ProtocolError('BAD_KEY', `seed is ${seed.length} bytes; an ed25519 seed is 32 bytes`);
     const priv = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
     const spki = createPublicKey(priv).export({ format: 'der', type: 'spki' });
     const publicKey = u8(spki.subarray(SPKI_PREFIX.length));

@@ -10,6 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Signer } from './provider.js';
+import { ProtocolError } from '../errors.js';
 
 /** The two libsodium calls we use (sodium-native ships no types). */
 interface SodiumNative {
@@ -33,7 +34,7 @@ export function loadSodium(): { sodium: SodiumNative } | { error: string } {
 
 /** A libsodium signer for a 32-byte seed. */
 export function sodiumSigner(sodium: SodiumNative, seed: Uint8Array): Signer {
-  if (seed.length !== 32) throw new TypeError('ed25519 seed must be 32 bytes');
+  if (seed.length !== 32) throw new ProtocolError('BAD_KEY', `seed is ${seed.length} bytes; an ed25519 seed is 32 bytes`);
   const publicKey = new Uint8Array(32);
   const secretKey = new Uint8Array(64); // seed ‖ public key, libsodium's layout
   sodium.crypto_sign_seed_keypair(publicKey, secretKey, seed);
