@@ -5,3 +5,4 @@ export * from './codec.js';
 export * from './pubsub.js';
 export * from './counters.js';
 export * from './ledger-store.js';
+export * from './freshness.js';

@@ -13,6 +13,7 @@ export function ledgerSyncStore(ledger: Ledger): PubSubStore {
     noteRemoteHeads: (node, heads) => ledger.noteRemoteHeads(node, heads),
     headOf: (author) => ledger.headOf(author)?.line,
     now: () => ledger.now(),
+    hasAuthority: (key) => ledger.policy.hasAuthority(key),
     isTrustedCoordinator: (key) => {
       const seq = ledger.heads()[key] ?? 0;
       const n = ledger.policy.trustedNode(key, Math.max(1, seq));

@@ -17,14 +17,15 @@
  * protocol's schemas and dropped with a reason (never thrown) when bad.
  */
 import {
-  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, SIGNING_DOMAINS, canonicalString, parseEntryText, signDomain, topics, verifyDomain,
-  type AnyEntry, type CryptoProvider, type HaveMessage, type Heads, type KeyPair, type SyncMessage,
+  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, SIGNING_DOMAINS, canonicalString, parseEntryText, signDomain, topics, verifyDomain, verifyEntry,
+  type AnyEntry, type CryptoProvider, type HaveMessage, type KeyPair, type SyncMessage,
 } from '@keymesh/protocol';
 import { Buffer } from 'node:buffer';
 import type { Bus, BusMessage } from '../bus/bus.js';
 import type { IngestResult } from '../types.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncEngine } from './engine.js';
+import { Freshness } from './freshness.js';
 import { MAX_PEERS, Sources } from './sources.js';
 import type { PubSubStore, SubmitOutcome } from './store.js';
 import { SyncCounters, boundedHeads } from './counters.js';
@@ -55,7 +56,6 @@ export interface PubSubSyncOptions {
 }
 
 export const DEFAULT_PUBSUB_MESSAGE_BYTES = 128 * 1024;
-const RULES_FRESH_NOTE = 'rulesFreshAt';
 
 export class PubSubSync {
   readonly node: string;
@@ -71,13 +71,14 @@ export class PubSubSync {
   private liveScheduled = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private offConnection: (() => void) | undefined;
-  /** Heads published (or seen published) per author, so a head is sent only when it advanced. */
+  /** Heads published per author, so a head is sent only when it advanced. */
   private readonly headsOut = new Map<string, number>();
   private acked: number | null = null;
+  /** Heads seen of keys without authority yet, by author (see noteAhead). */
+  private readonly deferred = new Map<string, AnyEntry>();
   /** What each peer's signed have says it holds of this node's feed. */
   private readonly ackBy = new Map<string, number>();
-  private coordinatorClaim: { heads: Heads; at: number } | undefined;
-  private freshAt: number | null;
+  private readonly freshness: Freshness;
 
   constructor(private readonly o: PubSubSyncOptions) {
     this.node = o.key.publicKey;
@@ -96,8 +97,7 @@ export class PubSubSync {
       onInvalid: (reason) => this.invalid(reason, 'sync'),
       onIngest: (r, from) => this.ingested(r, from),
     });
-    const note = Number(o.store.readNote(RULES_FRESH_NOTE));
-    this.freshAt = Number.isSafeInteger(note) && note > 0 ? note : null;
+    this.freshness = new Freshness(o.store);
     if (this.maxBytes < MIN_SYNC_MESSAGE_BYTES) throw new RangeError(`maxMessageBytes ${this.maxBytes} is below MIN_SYNC_MESSAGE_BYTES (${MIN_SYNC_MESSAGE_BYTES})`);
   }
 
@@ -175,8 +175,8 @@ export class PubSubSync {
       versions: this.o.versions ?? {},
       head: mine[this.node] ?? 0,
       acked: this.acked,
-      rulesFreshAt: this.freshAt,
-      rulesAgeMs: this.freshAt === null ? null : Math.max(0, now - this.freshAt),
+      rulesFreshAt: this.freshness.freshAt,
+      rulesAgeMs: this.freshness.freshAt === null ? null : Math.max(0, now - this.freshness.freshAt),
       syncLag: this.sources.lag(mine),
       heldForNewerVersion: this.o.store.heldForNewerVersion(),
       at: now,
@@ -196,7 +196,7 @@ export class PubSubSync {
 
   /** When the rules were last confirmed fresh (ms; null: never). */
   get rulesFreshAt(): number | null {
-    return this.freshAt;
+    return this.freshness.freshAt;
   }
 
   private announce(): void {
@@ -280,14 +280,33 @@ export class PubSubSync {
       return this.invalid(`${kind} payload is not an entry: ${(err as Error).message}`, m.topic);
     }
     if (parsed.entry.author !== author) return this.invalid(`${kind} entry by ${parsed.entry.author.slice(0, 12)}… on the topic of ${author.slice(0, 12)}…`, m.topic);
-    if (kind === 'head' && parsed.entry.seq > (this.headsOut.get(author) ?? 0)) this.headsOut.set(author, parsed.entry.seq);
     if (author === this.node) return; // its own, echoed by the broker
-    this.sources.noteKnown(author, parsed.entry.seq);
+    // Only a signed entry by a key that holds authority says a feed is ahead (DESIGN §3): else
+    // anyone could make this node ask for entries that do not exist, round after round.
+    if (!this.noteAhead(parsed.entry)) return this.invalid(`${kind} entry ${author.slice(0, 12)}…/${parsed.entry.seq} does not verify`, m.topic);
     this.live.push({ text: parsed.text, from: kind === 'head' ? `head/${author}` : `feed/${author}` });
     if (!this.liveScheduled) {
       this.liveScheduled = true;
       setImmediate(() => this.flushLive());
     }
+  }
+
+  /**
+   * Notes a feed as ahead when a signed entry of a key with authority shows it; an entry of a key
+   * without authority yet (a node whose enrolment has not arrived) waits, bounded, and is looked
+   * at again after each ingest. False when the signature does not verify.
+   */
+  private noteAhead(entry: AnyEntry): boolean {
+    if (entry.seq <= (this.o.store.heads()[entry.author] ?? 0)) return true;
+    if (!this.o.store.hasAuthority(entry.author)) {
+      this.deferred.delete(entry.author);
+      this.deferred.set(entry.author, entry);
+      if (this.deferred.size > MAX_PEERS) this.deferred.delete(this.deferred.keys().next().value!);
+      return true;
+    }
+    if (!verifyEntry(entry, this.o.crypto).ok) return false;
+    this.sources.noteKnown(entry.author, entry.seq);
+    return true;
   }
 
   /** Stores the live entries received in one turn together (one transaction), then asks for gaps. */
@@ -325,8 +344,7 @@ export class PubSubSync {
     if (signed && this.isUpstream(from) && this.o.store.isTrustedCoordinator(from)) {
       const own = msg.heads[this.node];
       this.acked = own ?? 0;
-      this.coordinatorClaim = { heads: msg.heads, at: msg.at ?? 0 };
-      this.checkFresh();
+      this.freshness.noteCoordinator(msg.heads, msg.at ?? 0);
     }
     const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
     const lacking = Object.entries(msg.forks ?? {}).filter(([a, f]) => !forks[a] || forks[a]!.seq > f.seq || forks[a]!.entries < f.entries).map(([author, f]) => ({ author, seq: f.seq }));
@@ -355,21 +373,16 @@ export class PubSubSync {
   }
 
   private ingested(r: IngestResult, from: string): void {
+    if (r.accepted > 0 && this.deferred.size > 0) {
+      for (const [author, entry] of [...this.deferred]) {
+        if (!this.o.store.hasAuthority(author)) continue;
+        this.deferred.delete(author);
+        this.noteAhead(entry);
+      }
+    }
     if (this.o.relay && r.accepted > 0) this.publishHeads(undefined);
-    if (r.accepted > 0) this.checkFresh();
+    if (r.accepted > 0) this.freshness.check();
     this.counters.accepted += r.accepted;
     this.o.onIngest?.(r, from);
-  }
-
-  /** Fresh when this replica holds every feed at least as far as its coordinator's signed have (DESIGN §6). */
-  private checkFresh(): void {
-    const claim = this.coordinatorClaim;
-    if (!claim) return;
-    const mine = this.o.store.heads();
-    for (const [author, seq] of Object.entries(claim.heads)) if ((mine[author] ?? 0) < seq) return;
-    const at = Math.min(claim.at || Number.MAX_SAFE_INTEGER, this.o.store.now());
-    if (this.freshAt !== null && at <= this.freshAt) return;
-    this.freshAt = at;
-    this.o.store.writeNote(RULES_FRESH_NOTE, String(at));
   }
 }

@@ -32,6 +32,8 @@ export interface PubSubStore extends SyncStore {
   headOf(author: string): string | undefined;
   /** The node's time (DESIGN §10). */
   now(): number;
+  /** Does `key` hold any authority here (admin, enrolled node, trainer): are its feeds worth asking for? */
+  hasAuthority(key: string): boolean;
   /** Is `key` an enrolled, unretired, unforked coordinator this replica trusts? */
   isTrustedCoordinator(key: string): boolean;
   /** Entries stored for a newer release (DESIGN §4). */
