@@ -107,7 +107,10 @@ export class PubSubSync {
     const on = (filter: string, h: (m: BusMessage) => void) => this.subs.push([filter, (m) => this.guard(m, h)]);
     on(f.feeds, (m) => this.onEntry(m, 'feed'));
     on(f.heads, (m) => this.onEntry(m, 'head'));
-    on(f.haves, (m) => this.onHave(m));
+    // A node with an upstream hears only its haves: N edges hearing each other's would cost N² a round.
+    const upstream = this.o.upstream ?? [];
+    if (upstream.length) for (const u of upstream) on(this.t.have(u), (m) => this.onHave(m));
+    else on(f.haves, (m) => this.onHave(m));
     on(f.wantsTo(this.node), (m) => this.onAddressed(m, 'want'));
     on(f.batchesTo(this.node), (m) => this.onAddressed(m, 'batch'));
     this.offConnection = this.o.bus.onConnection((up) => up && this.announce());
