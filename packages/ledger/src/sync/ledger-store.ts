@@ -20,6 +20,7 @@ export function ledgerSyncStore(ledger: Ledger): PubSubStore {
       return n?.role === 'coordinator' && !ledger.policy.isForkedOut(key, Math.max(1, seq));
     },
     heldForNewerVersion: () => ledger.heldForNewerVersion(),
+    flush: () => ledger.flush(),
     readNote: (name) => ledger.note(name),
     writeNote: (name, value) => void ledger.note(name, value),
     submit: (entry) => {

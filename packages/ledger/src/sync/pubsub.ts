@@ -131,8 +131,12 @@ export class PubSubSync {
     return this.engine.sending || this.live.length > 0 || [...this.inflight.values()].some((n) => n > 0);
   }
 
-  /** Publishes entries this node appended (durable first: call after the append commits), then its head. */
+  /**
+   * Publishes entries this node appended, then its head. They are made durable first (DESIGN §4:
+   * an entry published and then lost in a power cut would be re-signed differently: a fork).
+   */
   publishEntries(entries: ReadonlyArray<AnyEntry | string>): void {
+    this.o.store.flush();
     for (const e of entries) {
       const { entry, text } = typeof e === 'string' ? parseEntryText(e) : { entry: e, text: canonicalString(e) };
       this.publish(this.t.feed(entry.author), text, false);

@@ -42,4 +42,6 @@ export interface PubSubStore extends SyncStore {
   readNote(name: string): string | undefined;
   writeNote(name: string, value: string): void;
   submit(entry: string): SubmitOutcome;
+  /** Makes every commit so far durable (before this node's own entries are published). */
+  flush(): void;
 }
