@@ -27,7 +27,8 @@ export function appendMany(l: LedgerCore, key: KeyPair, items: ReadonlyArray<{ t
       const schema = BODY_SCHEMAS[item.type];
       const checked = schema?.safeParse(item.body);
       if (!checked?.success) {
-        throw new LedgerError('BAD_ENTRY', `${item.type}: ${checked ? describeZodError({ issues: checked.error.issues.map((i) => ({ ...i, path: ['body', ...i.path] })) }) : 'unknown entry type'}. Nothing was written.`);
+        const issues = checked ? checked.error.issues.map((i) => ({ ...i, path: ['body', ...i.path] })) : [];
+        throw new LedgerError('BAD_ENTRY', `${item.type}: ${checked ? describeZodError({ issues }) : 'unknown entry type'}. Nothing was written.`, { type: item.type, paths: issues.map((i) => i.path.join('.')) });
       }
       const probe = { type: item.type, body: item.body } as AnyEntry;
       const pkey = policyKeyOf(probe);

@@ -161,7 +161,7 @@ describe('a file cut short while closed', () => {
       ledger = Ledger.open(path, { site: s.site.site });
     } catch (err) {
       expect(err).toBeInstanceOf(LedgerError);
-      expect((err as Error).message).toContain(path);
+      expect(err).toMatchObject({ details: { path } });
       return 'refused';
     }
     try {

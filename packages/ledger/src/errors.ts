@@ -1,8 +1,9 @@
 /** Ledger error codes and their meaning; messages add the specifics and the fix. */
-import { KeymeshError } from '@keymesh/protocol';
+import { defineErrors, type KeymeshError } from '@keymesh/protocol';
 
 export const LEDGER_ERRORS = {
   LEDGER_CORRUPT: 'the database file is damaged',
+  LEDGER_NOT_FOUND: 'the ledger file does not exist',
   LEDGER_NOT_A_DATABASE: 'the file is not a Keymesh ledger database',
   LEDGER_WRONG_SITE: 'the database belongs to another site',
   LEDGER_TOO_NEW: 'the database was written by a newer Keymesh',
@@ -17,12 +18,8 @@ export const LEDGER_ERRORS = {
 
 export type LedgerErrorCode = keyof typeof LEDGER_ERRORS;
 
-export class LedgerError extends KeymeshError<LedgerErrorCode> {
-  constructor(code: LedgerErrorCode, detail: string, details?: Record<string, unknown>) {
-    super(code, `${LEDGER_ERRORS[code]}: ${detail}`, details);
-    this.name = 'LedgerError';
-  }
-}
+export const LedgerError = defineErrors('LedgerError', LEDGER_ERRORS);
+export type LedgerError = KeymeshError<LedgerErrorCode>;
 
 /** Why an incoming entry was refused (kept in the quarantine table with the reason). */
 export const REJECT_REASONS = {

@@ -57,7 +57,7 @@ describe('append', () => {
   it('refuses an invalid body with a clear error and writes nothing', () => {
     const { ledger, admin } = founded();
     const before = ledger.digest();
-    expect(() => ledger.append(admin.key, 'member.put', { ...memberBody('x'), status: 'gone' } as never)).toThrow(/body.status/);
+    expect(() => ledger.append(admin.key, 'member.put', { ...memberBody('x'), status: 'gone' } as never)).toThrow(expect.objectContaining({ code: 'BAD_ENTRY', details: expect.objectContaining({ paths: ['body.status'] }) }));
     expect(ledger.heads()).toEqual({ [admin.id]: 1 });
     expect(ledger.digest()).toBe(before);
     ledger.append(admin.key, 'member.put', memberBody('x'));
@@ -133,7 +133,7 @@ describe('ingest', () => {
     expect(ledger.forks()[0]).toMatchObject({ author: admin.id, seq: 6 });
     expect(ledger.alarms().map((a) => a.kind)).toContain('fork');
     expect(ledger.member('mallory')).toBeUndefined();
-    expect(() => ledger.append(admin.key, 'member.put', memberBody('bob'))).toThrow(/SELF_FORK|forked/);
+    expect(() => ledger.append(admin.key, 'member.put', memberBody('bob'))).toThrow(expect.objectContaining({ code: 'SELF_FORK' }));
     // A forged "fork" (bad signature) proves nothing and is refused.
     const { site: s2, ledger: l2, admin: a2 } = founded();
     populate(l2, a2.key);
@@ -165,7 +165,7 @@ describe('ingest', () => {
     expect(again.forks()).toEqual(forks);
     expect(again.digest()).toBe(full.digest());
     expect(again.accessLog().rows.map((r) => r.seq)).toEqual([2, 1]);
-    expect(() => again.append(node, 'access.decision', decision(6, 'ada'))).toThrow(/SELF_FORK|forked/);
+    expect(() => again.append(node, 'access.decision', decision(6, 'ada'))).toThrow(expect.objectContaining({ code: 'SELF_FORK' }));
   });
 
   it('a forged copy arriving beside the genuine entry neither displaces it nor passes as a fork', () => {
@@ -206,7 +206,7 @@ describe('restore from an old backup', () => {
     // Its signed seq 8 (seq 7 lost on the way) is: appending now would fork the feed.
     restored.ingest(peer.read(admin.id, 8, 1));
     expect(restored.ownFeedBehind(admin.id)).toEqual({ local: 6, remote: 8 });
-    expect(() => restored.append(admin.key, 'member.put', memberBody('carol'))).toThrow(/SELF_FEED_BEHIND|further ahead/);
+    expect(() => restored.append(admin.key, 'member.put', memberBody('carol'))).toThrow(expect.objectContaining({ code: 'SELF_FEED_BEHIND' }));
     expect(restored.heads()[admin.id]).toBe(6);
     restored.ingest(peer.read(admin.id, 7, 10));
     expect(restored.ownFeedBehind(admin.id)).toBeNull();
@@ -220,7 +220,7 @@ describe('restore from an old backup', () => {
     const restored = track(tempLedger(site.site));
     restored.ingest(all.slice(0, 3));
     restored.ingest([all[5]!]);
-    expect(() => restored.append(admin.key, 'member.put', memberBody('z'))).toThrow(/further ahead/);
+    expect(() => restored.append(admin.key, 'member.put', memberBody('z'))).toThrow(expect.objectContaining({ code: 'SELF_FEED_BEHIND' }));
     restored.ingest(all.slice(3, 5));
     expect(restored.append(admin.key, 'member.put', memberBody('z')).entry.seq).toBe(7);
   });
@@ -230,7 +230,7 @@ describe('damaged files', () => {
   it('a file that is not a database is refused with its name and what to do', () => {
     const path = join(tempDir(), 'garbage.db');
     writeFileSync(path, 'this is not sqlite'.repeat(300));
-    expect(() => Ledger.open(path, { site: 'a'.repeat(64) })).toThrow(/garbage\.db is not an SQLite database.*re-sync/);
+    expect(() => Ledger.open(path, { site: 'a'.repeat(64) })).toThrow(expect.objectContaining({ code: 'LEDGER_NOT_A_DATABASE' }));
   });
 
   it('a damaged page is reported, never silently accepted', () => {
@@ -245,14 +245,14 @@ describe('damaged files', () => {
     const fd = openSync(path, 'r+');
     writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, Math.floor(size / 2 / 4096) * 4096);
     closeSync(fd);
-    expect(() => Ledger.open(path, { site: site.site })).toThrow(/damaged|not an SQLite/);
+    expect(() => Ledger.open(path, { site: site.site })).toThrow(expect.objectContaining({ code: expect.stringMatching(/^LEDGER_(CORRUPT|NOT_A_DATABASE)$/) }));
   });
 
   it('an empty (truncated) file is refused; a new ledger never leaves one behind', () => {
     const dir = tempDir();
     const path = join(dir, 'empty.db');
     writeFileSync(path, '');
-    expect(() => Ledger.open(path, { site: 'a'.repeat(64) })).toThrow(/empty \(0 bytes\).*truncated/);
+    expect(() => Ledger.open(path, { site: 'a'.repeat(64) })).toThrow(expect.objectContaining({ code: 'LEDGER_CORRUPT', details: expect.objectContaining({ problem: 'empty-file' }) }));
     const fresh = join(dir, 'fresh.db');
     Ledger.open(fresh, { site: 'a'.repeat(64) }).close();
     expect(statSync(fresh).size).toBeGreaterThan(0);
@@ -264,7 +264,7 @@ describe('damaged files', () => {
     const { site, ledger, admin } = founded();
     populate(ledger, admin.key); // the feed was never found whole: its 6 entries are all counted
     const path = editClosed(ledger, 'DELETE FROM entries WHERE seq = 3');
-    expect(() => Ledger.open(path, { site: site.site })).toThrow(/should hold seq 1\.\.6 but holds 5 entries.*keymesh-ledger verify/);
+    expect(() => Ledger.open(path, { site: site.site })).toThrow(expect.objectContaining({ code: 'LEDGER_CORRUPT', details: expect.objectContaining({ problem: 'seqs-missing' }) }));
     const f = track(Ledger.open(path, { site: site.site, forensic: true }));
     expect(f.verify()).toEqual(expect.arrayContaining([
       expect.objectContaining({ author: admin.id, seq: 4, reason: expect.stringContaining('gap') }),
@@ -286,7 +286,7 @@ describe('damaged files', () => {
       expect.objectContaining({ author: admin.id, seq: 6, reason: expect.stringContaining('entries are missing') }),
     ]));
     editClosed(l, 'DELETE FROM entries WHERE seq = 6');
-    expect(() => Ledger.open(path, { site: site.site })).toThrow(/was found whole up to seq 6 but now ends at seq 5: entries were lost/);
+    expect(() => Ledger.open(path, { site: site.site })).toThrow(expect.objectContaining({ code: 'LEDGER_CORRUPT', details: expect.objectContaining({ problem: 'entries-lost' }) }));
   });
 
   it('a read-only open changes nothing in the file and refuses writes', () => {
@@ -299,11 +299,11 @@ describe('damaged files', () => {
     const ro = Ledger.open(path, { site: site.site, readonly: true });
     expect(ro.digest()).toBe(digest);
     expect(ro.verify()).toEqual([]);
-    expect(() => ro.append(admin.key, 'member.put', memberBody('x'))).toThrow(/read-only/);
-    expect(() => ro.ingest([])).toThrow(/read-only/);
+    expect(() => ro.append(admin.key, 'member.put', memberBody('x'))).toThrow(expect.objectContaining({ code: 'LEDGER_READONLY' }));
+    expect(() => ro.ingest([])).toThrow(expect.objectContaining({ code: 'LEDGER_READONLY' }));
     ro.close();
     expect(readFileSync(path).equals(before)).toBe(true);
-    expect(() => Ledger.open(join(tempDir(), 'none.db'), { site: site.site, readonly: true })).toThrow(/does not exist/);
+    expect(() => Ledger.open(join(tempDir(), 'none.db'), { site: site.site, readonly: true })).toThrow(expect.objectContaining({ code: 'LEDGER_NOT_FOUND' }));
   });
 
   it('a version-1 database (first release) is upgraded in place: same heads, digest, state and access log', () => {
@@ -382,7 +382,7 @@ describe('damaged files', () => {
     const path = editClosed(ledger, 'INSERT INTO feeds (id, author) VALUES (?, ?)', MAX_FEED_ID, 'the last feed id');
     const l = track(Ledger.open(path, { site: site.site, now: () => NOW }));
     const digest = l.digest();
-    expect(() => l.append(testKey(31), 'member.put', memberBody('eve'))).toThrow(/TOO_MANY_FEEDS|as many feeds/);
+    expect(() => l.append(testKey(31), 'member.put', memberBody('eve'))).toThrow(expect.objectContaining({ code: 'TOO_MANY_FEEDS' }));
     expect(l.heads()).toEqual({ [admin.id]: 1 });
     expect(l.digest()).toBe(digest);
     l.append(admin.key, 'member.put', memberBody('ada')); // feeds it already has still grow
@@ -394,13 +394,13 @@ describe('damaged files', () => {
     const db = new Database(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => Ledger.open(path, { site: 'a'.repeat(64) })).toThrow(/newer Keymesh/);
+    expect(() => Ledger.open(path, { site: 'a'.repeat(64) })).toThrow(expect.objectContaining({ code: 'LEDGER_TOO_NEW' }));
   });
 
   it('a database of another site is refused', () => {
     const { ledger } = founded();
     ledger.close();
-    expect(() => Ledger.open(ledger.path, { site: 'b'.repeat(64) })).toThrow(/another site/);
+    expect(() => Ledger.open(ledger.path, { site: 'b'.repeat(64) })).toThrow(expect.objectContaining({ code: 'LEDGER_WRONG_SITE' }));
   });
 });
 

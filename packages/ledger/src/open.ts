@@ -27,19 +27,19 @@ import { indexEvents, loadUnindexed } from './access-log.js';
  */
 export function openLedgerFile<T>(path: string, opts: LedgerOptions, make: (db: Database.Database) => T): T {
   if (opts.durability !== undefined && !DURABILITIES.includes(opts.durability)) {
-    throw new LedgerError('BAD_OPTION', `durability must be one of ${DURABILITIES.map((d) => `'${d}'`).join(', ')}, not ${JSON.stringify(opts.durability)}; nothing was opened.`);
+    throw new LedgerError('BAD_OPTION', `durability must be one of ${DURABILITIES.map((d) => `'${d}'`).join(', ')}, not ${JSON.stringify(opts.durability)}; nothing was opened.`, { option: 'durability' });
   }
   if (opts.groupCommitMs !== undefined && !(Number.isFinite(opts.groupCommitMs) && opts.groupCommitMs >= 0)) {
-    throw new LedgerError('BAD_OPTION', `groupCommitMs must be a number of milliseconds ≥ 0, not ${JSON.stringify(opts.groupCommitMs)}; nothing was opened.`);
+    throw new LedgerError('BAD_OPTION', `groupCommitMs must be a number of milliseconds ≥ 0, not ${JSON.stringify(opts.groupCommitMs)}; nothing was opened.`, { option: 'groupCommitMs' });
   }
   if (path !== ':memory:') {
     if (!existsSync(path)) {
-      if (opts.readonly) throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} does not exist; check the path (a read-only open never creates it).`);
+      if (opts.readonly) throw new LedgerError('LEDGER_NOT_FOUND', `${path}; check the path (a read-only open never creates it).`, { path });
       create(path, opts.site);
     }
     else if (statSync(path).size === 0) {
       // Ledgers are created whole (see create), so an empty file is a damaged one.
-      throw new LedgerError('LEDGER_CORRUPT', `${path} is empty (0 bytes): the file was truncated. Restore it from a backup, or delete it to start an empty ledger that re-syncs from its peers.`);
+      throw new LedgerError('LEDGER_CORRUPT', `${path} is empty (0 bytes): the file was truncated. Restore it from a backup, or delete it to start an empty ledger that re-syncs from its peers.`, { path, problem: 'empty-file' });
     }
   }
   let db: Database.Database;
@@ -59,18 +59,18 @@ export function openLedgerFile<T>(path: string, opts: LedgerOptions, make: (db: 
     db.pragma('cache_size = -32768');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
-      throw new LedgerError('LEDGER_TOO_NEW', `${path} has schema version ${version}; this release knows up to ${SCHEMA_VERSION}. Upgrade Keymesh on this node.`);
+      throw new LedgerError('LEDGER_TOO_NEW', `${path} has schema version ${version}; this release knows up to ${SCHEMA_VERSION}. Upgrade Keymesh on this node.`, { path });
     }
     if (opts.readonly && version !== SCHEMA_VERSION) {
-      throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} has schema version ${version}, this release ${SCHEMA_VERSION}; open it read-write once to upgrade it (or examine it with the release that wrote it).`);
+      throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} has schema version ${version}, this release ${SCHEMA_VERSION}; open it read-write once to upgrade it (or examine it with the release that wrote it).`, { path });
     }
     if (!opts.readonly) migrate(db);
     const row = db.prepare("SELECT value FROM meta WHERE key = 'site'").get() as { value: string } | undefined;
     if (!row) {
-      if (opts.readonly) throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} records no site; it holds no ledger.`);
+      if (opts.readonly) throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} records no site; it holds no ledger.`, { path });
       db.prepare("INSERT INTO meta (key, value) VALUES ('site', ?)").run(opts.site);
     } else if (row.value !== opts.site) {
-      throw new LedgerError('LEDGER_WRONG_SITE', `${path} holds site ${row.value.slice(0, 16)}…, not ${opts.site.slice(0, 16)}…. Point this node at its own database file.`);
+      throw new LedgerError('LEDGER_WRONG_SITE', `${path} holds site ${row.value.slice(0, 16)}…, not ${opts.site.slice(0, 16)}…. Point this node at its own database file.`, { path });
     }
     return make(db);
   } catch (err) {
@@ -101,12 +101,12 @@ export function create(path: string, site: string): void {
 export function fileError(path: string, err: unknown): LedgerError {
   const code = (err as { code?: string }).code;
   if (code === 'SQLITE_NOTADB') {
-    return new LedgerError('LEDGER_NOT_A_DATABASE', `${path} is not an SQLite database (${(err as Error).message}). Check the path; if the file was damaged, move it aside and let the node re-sync.`);
+    return new LedgerError('LEDGER_NOT_A_DATABASE', `${path} is not an SQLite database (${(err as Error).message}). Check the path; if the file was damaged, move it aside and let the node re-sync.`, { path });
   }
   if (code === 'SQLITE_CORRUPT') {
-    return new LedgerError('LEDGER_CORRUPT', `${path}: ${(err as Error).message}. Move ${basename(path)} aside (keep it for forensics) and start with an empty ledger to re-sync, or restore the last backup.`);
+    return new LedgerError('LEDGER_CORRUPT', `${path}: ${(err as Error).message}. Move ${basename(path)} aside (keep it for forensics) and start with an empty ledger to re-sync, or restore the last backup.`, { path });
   }
-  return new LedgerError('LEDGER_CORRUPT', `${path}: ${(err as Error).message}`);
+  return new LedgerError('LEDGER_CORRUPT', `${path}: ${(err as Error).message}`, { path });
 }
 
 /**
@@ -122,10 +122,10 @@ export function checkOnOpen(l: LedgerCore): void {
   const marks = new Map((l.db.prepare('SELECT feed, seq FROM feeds_checked').all() as Array<{ feed: number; seq: number }>).map((r) => [r.feed, r.seq]));
   const countIn = l.db.prepare(`SELECT count(*) AS n FROM entries WHERE id BETWEEN ${entryIdSql('?', '?')} AND ${entryIdSql('?', '?')}`);
   const found: Array<[number, number]> = [];
-  const fail = (author: string, what: string) => new LedgerError('LEDGER_CORRUPT', `${l.path}: feed ${author.slice(0, 12)}… ${what}. Run \`keymesh-ledger verify ${l.path}\` for details; move the file aside to re-sync (entries live on their authors), or restore the last backup.`);
+  const fail = (author: string, problem: 'entries-lost' | 'bad-head' | 'seqs-missing', what: string) => new LedgerError('LEDGER_CORRUPT', `${l.path}: feed ${author.slice(0, 12)}… ${what}. Run \`keymesh-ledger verify ${l.path}\` for details; move the file aside to re-sync (entries live on their authors), or restore the last backup.`, { path: l.path, author, problem });
   for (const [author, f] of l.feeds) {
     const mark = marks.get(f.id) ?? 0;
-    if (mark > f.seq) throw fail(author, `was found whole up to seq ${mark} but now ends at seq ${f.seq}: entries were lost`);
+    if (mark > f.seq) throw fail(author, 'entries-lost', `was found whole up to seq ${mark} but now ends at seq ${f.seq}: entries were lost`);
     if (f.seq === 0) continue;
     const head = l.stmt.entryAt.get(f.id, f.seq) as { hash: Buffer; json: string };
     let ok = false;
@@ -135,11 +135,11 @@ export function checkOnOpen(l: LedgerCore): void {
     } catch {
       // unreadable content: not ok
     }
-    if (!ok) throw fail(author, `has a head entry (seq ${f.seq}) whose content does not match its hash`);
+    if (!ok) throw fail(author, 'bad-head', `has a head entry (seq ${f.seq}) whose content does not match its hash`);
     l.marked.set(author, l.readonly ? mark : f.seq);
     if (f.seq === mark) continue;
     const { n } = countIn.get(f.id, mark + 1, f.id, f.seq) as { n: number };
-    if (n !== f.seq - mark) throw fail(author, mark ? `should hold seq ${mark + 1}..${f.seq} after the ${mark} found whole before, but holds ${n} of them` : `should hold seq 1..${f.seq} but holds ${n} entries`);
+    if (n !== f.seq - mark) throw fail(author, 'seqs-missing', mark ? `should hold seq ${mark + 1}..${f.seq} after the ${mark} found whole before, but holds ${n} of them` : `should hold seq 1..${f.seq} but holds ${n} entries`);
     found.push([f.id, f.seq]);
   }
   if (found.length && !l.readonly) write(l, () => found.forEach(([feed, seq]) => l.stmt.markChecked.run(feed, seq)));

@@ -9,12 +9,12 @@ import { LedgerError } from './errors.js';
 
 /**
  * `meta.site` of the ledger file at `path`; null when the file is an empty database (no tables
- * yet) or records no site. Throws LedgerError when the file does not exist, is not SQLite, or
+ * yet) or records no site. Throws LedgerError when the file does not exist (LEDGER_NOT_FOUND), is not SQLite, or
  * is an SQLite database of something else.
  */
 export function siteOf(path: string): string | null {
   if (!existsSync(path)) {
-    throw new LedgerError('LEDGER_NOT_A_DATABASE', `${path} does not exist. Check the path.`);
+    throw new LedgerError('LEDGER_NOT_FOUND', `${path}; check the path.`, { path });
   }
   let db: Database.Database;
   try {

@@ -1,5 +1,5 @@
 /** Blob store error codes and their meaning; messages add the specifics and the fix. */
-import { KeymeshError } from '@keymesh/protocol';
+import { defineErrors, type KeymeshError } from '@keymesh/protocol';
 
 export const BLOB_ERRORS = {
   BLOB_BAD_MANIFEST: 'the manifest is invalid',
@@ -15,9 +15,5 @@ export const BLOB_ERRORS = {
 
 export type BlobErrorCode = keyof typeof BLOB_ERRORS;
 
-export class BlobError extends KeymeshError<BlobErrorCode> {
-  constructor(code: BlobErrorCode, detail: string, details?: Record<string, unknown>) {
-    super(code, `${BLOB_ERRORS[code]}: ${detail}`, details);
-    this.name = 'BlobError';
-  }
-}
+export const BlobError = defineErrors('BlobError', BLOB_ERRORS);
+export type BlobError = KeymeshError<BlobErrorCode>;
