@@ -10,6 +10,9 @@ import { PortBus } from './port-bus.mjs';
 const { path, site, keyIndex, now, relay, port } = workerData;
 const ledger = Ledger.open(path, { site, now: () => now });
 let measuring = false;
+let startedAt = 0;
+/** Store calls over 5 ms: which, with its numeric arguments, how long, when. */
+const longCalls = [];
 // The store's calls are timed (longest of each), to name what a long block was spent in.
 const slowest = {};
 const store = ledgerSyncStore(ledger);
@@ -21,6 +24,7 @@ for (const [name, fn] of Object.entries(store)) {
     } finally {
       const ms = performance.now() - t;
       if (measuring && ms > (slowest[name] ?? 0)) slowest[name] = Math.round(ms * 10) / 10;
+      if (measuring && ms > 5) longCalls.push(`${name}(${args.filter((a) => typeof a === 'number').join(',')}) ${ms.toFixed(1)} ms at +${(t - startedAt).toFixed(0)} ms`);
     }
   };
 }
@@ -28,14 +32,20 @@ const sync = new PubSubSync({ bus: new PortBus(port), store, site, key: testKey(
 const delay = monitorEventLoopDelay({ resolution: 1 });
 // Garbage collection pauses the loop too: reported apart, so a block can be told from a GC.
 let maxGcMs = 0;
+let maxGcKind = '';
+const GC_KINDS = { 1: 'scavenge', 2: 'minor mark-compact', 4: 'mark-compact', 8: 'incremental marking', 16: 'weak callbacks' };
 new PerformanceObserver((list) => {
-  if (measuring) for (const e of list.getEntries()) maxGcMs = Math.max(maxGcMs, e.duration);
+  if (!measuring) return;
+  for (const e of list.getEntries()) {
+    if (e.duration > maxGcMs) (maxGcMs = e.duration), (maxGcKind = GC_KINDS[e.detail?.kind] ?? String(e.detail?.kind));
+  }
 }).observe({ entryTypes: ['gc'] });
 
 parentPort.on('message', async (m) => {
   if (m === 'start') {
     delay.enable();
     measuring = true;
+    startedAt = performance.now();
     await sync.start();
     parentPort.postMessage({ op: 'started', node: sync.node });
   } else if (m === 'stop') {
@@ -48,9 +58,12 @@ parentPort.on('message', async (m) => {
       maxBlockMs: delay.max / 1e6,
       p99DelayMs: delay.percentile(99) / 1e6,
       maxGcMs,
+      maxGcKind,
       slowestStoreCallsMs: slowest,
+      longCalls: longCalls.slice(0, 20),
       counters: { ...sync.counters },
     });
   }
 });
-parentPort.postMessage({ op: 'ready' });
+// As on a node that has run a while: the open's garbage is collected before the measuring starts.
+setTimeout(() => parentPort.postMessage({ op: 'ready' }), 2000);

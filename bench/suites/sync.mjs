@@ -25,8 +25,9 @@ import { codeVersion, recordRun } from '../lib/results-md.mjs';
 
 export const describe = 'PubSubSync over the in-memory broker: 100,000-entry catch-up; event-loop block of the serving replica during a 5,000-entry catch-up';
 
-const USAGE = `npm run bench -- sync [--quick]
-  --quick  10,000 entries instead of 100,000 and a small serving ledger (smoke run; RESULTS.md untouched)`;
+const USAGE = `npm run bench -- sync [--quick] [--part catchup|block]
+  --quick  10,000 entries instead of 100,000 and a small serving ledger (smoke run; RESULTS.md untouched)
+  --part   only the 100,000-entry catch-up, or only the edge serving 5,000 (RESULTS.md untouched)`;
 const SERVER_SCRIPT = fileURLToPath(new URL('../lib/sync-server.mjs', import.meta.url));
 const TARGET_KEY = 2002; // testKey index of the receiving replica
 
@@ -121,7 +122,8 @@ async function catchUp({ serverPath, site, serverKey, relay, target, want, log, 
   const server = await next('stopped');
   await worker.terminate();
   await sync.stop();
-  log(`  ${missing} entries in ${seconds.toFixed(2)} s; the server's longest event-loop block ${server.maxBlockMs.toFixed(1)} ms (p99 delay ${server.p99DelayMs.toFixed(1)} ms, longest GC ${server.maxGcMs.toFixed(1)} ms; longest store calls ${JSON.stringify(server.slowestStoreCallsMs)}); server counters ${JSON.stringify(server.counters)}; target ${JSON.stringify({ ...sync.counters })}`);
+  log(`  ${missing} entries in ${seconds.toFixed(2)} s; the server's longest event-loop block ${server.maxBlockMs.toFixed(1)} ms (p99 delay ${server.p99DelayMs.toFixed(1)} ms, longest GC ${server.maxGcMs.toFixed(1)} ms, ${server.maxGcKind}; longest store calls ${JSON.stringify(server.slowestStoreCallsMs)}); server counters ${JSON.stringify(server.counters)}; target ${JSON.stringify({ ...sync.counters })}`);
+  if (server.longCalls.length) log(`  the server's store calls over 5 ms: ${server.longCalls.join('; ')}`);
   return { seconds, server, missing };
 }
 
@@ -131,6 +133,8 @@ export async function run(args, log) {
     return null;
   }
   const quick = args.includes('--quick');
+  const part = args.includes('--part') ? args[args.indexOf('--part') + 1] : null;
+  if (part !== null && part !== 'catchup' && part !== 'block') throw new Error(`--part takes catchup or block, got ${part}\n${USAGE}`);
   const started = new Date();
   const code = codeVersion();
   const loadStart = os.loadavg()[0];
@@ -139,7 +143,7 @@ export async function run(args, log) {
   const m = (name, value, unit) => metrics.push({ name, value: Math.round(value * 100) / 100, unit });
   try {
     // 1. 100,000 entries from a coordinator (relay) to an empty replica.
-    {
+    if (part !== 'block') {
       const per = quick ? 1000 : 10_000;
       log(`building the coordinator's ledger: 10 nodes × ${per} events…`);
       const src = join(dir, 'coordinator.db');
@@ -153,7 +157,7 @@ export async function run(args, log) {
       m('sync_catchup_server_max_block_ms', r.server.maxBlockMs, 'ms');
     }
     // 2. An edge serving 5,000 entries of its own feed to its coordinator.
-    {
+    if (part !== 'catchup') {
       const edge = join(dir, 'edge.db');
       log(`building the edge-sized ledger${quick ? ' (small)' : ''}…`);
       buildEdgeLedger(edge, quick ? { members: 500, events: 20_000, log } : { log });
@@ -181,7 +185,7 @@ export async function run(args, log) {
     rmSync(dir, { recursive: true, force: true });
   }
   m('machine_load_avg', os.loadavg()[0], 'runnable');
-  if (!quick) {
+  if (!quick && part === null) {
     const v = Object.fromEntries(metrics.map((x) => [x.name, x]));
     const row = (name, what, budget) => (v[name] ? [{ ...v[name], what, budget }] : []);
     recordRun('sync', {
