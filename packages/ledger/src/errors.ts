@@ -1,7 +1,7 @@
 /** Ledger error codes and their meaning; messages add the specifics and the fix. */
-import { defineErrors, type KeymeshError } from '@keymesh/protocol';
+import { defineErrors, type ErrorOf } from '@keymesh/protocol';
 
-export const LEDGER_ERRORS = {
+export const LedgerError = defineErrors('LedgerError', {
   LEDGER_CORRUPT: 'the database file is damaged',
   LEDGER_NOT_FOUND: 'the ledger file does not exist',
   LEDGER_NOT_A_DATABASE: 'the file is not a Keymesh ledger database',
@@ -14,12 +14,8 @@ export const LEDGER_ERRORS = {
   SELF_FORK: "this node's own feed has forked",
   BAD_ENTRY: 'the entry to append is invalid',
   TOO_MANY_FEEDS: 'the ledger holds as many feeds as entry ids can tell apart',
-} as const;
-
-export type LedgerErrorCode = keyof typeof LEDGER_ERRORS;
-
-export const LedgerError = defineErrors('LedgerError', LEDGER_ERRORS);
-export type LedgerError = KeymeshError<LedgerErrorCode>;
+});
+export type LedgerError = ErrorOf<typeof LedgerError>;
 
 /** Why an incoming entry was refused (kept in the quarantine table with the reason). */
 export const REJECT_REASONS = {

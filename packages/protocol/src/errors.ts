@@ -3,25 +3,6 @@
  * problem and the fix (for people). Each package defines its codes once, in one table, and
  * makes its error class from it with defineErrors.
  */
-export const PROTOCOL_ERRORS = {
-  NON_CANONICAL: 'value cannot be canonically encoded',
-  NOT_CANONICAL_BYTES: 'entry bytes are not in canonical form',
-  BAD_JSON: 'input is not valid JSON',
-  SCHEMA: 'input does not match the schema',
-  BAD_HASH: 'entry hash does not match its content',
-  BAD_SIGNATURE: 'signature does not verify',
-  BAD_KEY: 'key is malformed',
-  BAD_KEY_FILE: 'key file is malformed',
-  HLC_DRIFT: 'clock value is too far in the future',
-  TOO_LARGE: 'message is larger than allowed',
-  BAD_CRYPTO_CHOICE: 'the crypto implementation asked for cannot be used',
-  EVENTS_KEPT_BY_STORE: "this policy state's store keeps access events itself",
-  BAD_CARD_UID: 'card uid is malformed',
-  BAD_MANIFEST: 'blob manifest is invalid',
-  NOT_NEXT_ENTRY: 'entry cannot follow the head it was given',
-} as const;
-
-export type ProtocolErrorCode = keyof typeof PROTOCOL_ERRORS;
 
 export class KeymeshError<C extends string = string> extends Error {
   readonly code: C;
@@ -59,5 +40,24 @@ export function defineErrors<const T extends Record<string, string>>(name: strin
   return cls;
 }
 
-export const ProtocolError = defineErrors('ProtocolError', PROTOCOL_ERRORS);
-export type ProtocolError = KeymeshError<ProtocolErrorCode>;
+/** The error type of a class made by defineErrors: `type E = ErrorOf<typeof E>`. */
+export type ErrorOf<E> = E extends KeymeshErrorClass<infer C> ? KeymeshError<C> : never;
+
+export const ProtocolError = defineErrors('ProtocolError', {
+  NON_CANONICAL: 'value cannot be canonically encoded',
+  NOT_CANONICAL_BYTES: 'entry bytes are not in canonical form',
+  BAD_JSON: 'input is not valid JSON',
+  SCHEMA: 'input does not match the schema',
+  BAD_HASH: 'entry hash does not match its content',
+  BAD_SIGNATURE: 'signature does not verify',
+  BAD_KEY: 'key is malformed',
+  BAD_KEY_FILE: 'key file is malformed',
+  HLC_DRIFT: 'clock value is too far in the future',
+  TOO_LARGE: 'message is larger than allowed',
+  BAD_CRYPTO_CHOICE: 'the crypto implementation asked for cannot be used',
+  EVENTS_KEPT_BY_STORE: "this policy state's store keeps access events itself",
+  BAD_CARD_UID: 'card uid is malformed',
+  BAD_MANIFEST: 'blob manifest is invalid',
+  NOT_NEXT_ENTRY: 'entry cannot follow the head it was given',
+});
+export type ProtocolError = ErrorOf<typeof ProtocolError>;

@@ -1,7 +1,7 @@
 /** Blob store error codes and their meaning; messages add the specifics and the fix. */
-import { defineErrors, type KeymeshError } from '@keymesh/protocol';
+import { defineErrors, type ErrorOf } from '@keymesh/protocol';
 
-export const BLOB_ERRORS = {
+export const BlobError = defineErrors('BlobError', {
   BLOB_BAD_MANIFEST: 'the manifest is invalid',
   BLOB_BAD_INPUT: 'the input is not usable',
   BLOB_CHUNK_CORRUPT: 'a stored chunk is damaged',
@@ -11,9 +11,5 @@ export const BLOB_ERRORS = {
   BLOB_SCHEMA_TOO_NEW: 'the blob tables were written by a newer Keymesh',
   BLOB_CLOSED: 'the blob store is closed',
   BLOB_HASHER_FAILED: "put()'s hashing thread failed",
-} as const;
-
-export type BlobErrorCode = keyof typeof BLOB_ERRORS;
-
-export const BlobError = defineErrors('BlobError', BLOB_ERRORS);
-export type BlobError = KeymeshError<BlobErrorCode>;
+});
+export type BlobError = ErrorOf<typeof BlobError>;
