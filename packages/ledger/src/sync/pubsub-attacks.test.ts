@@ -8,7 +8,7 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { encodeEntry, topics, type AnyEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
+import { MIN_SYNC_MESSAGE_BYTES, encodeEntry, topics, type AnyEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
 import { MemoryBroker, TestSite, memberBody, resourceBody, testCard, testKey, tempDir, type PublishRecord } from '@keymesh/testkit';
 import type { Bus } from '../bus/bus.js';
 import { Ledger } from '../ledger.js';
@@ -123,7 +123,7 @@ describe('PubSubSync under attack from a peer on the bus', () => {
   });
 
   /*
-   * Attack: one want of ~1,350 one-seq ranges (each `{author, from: 2i, to: 2i}`, so none merge),
+   * Attack: one want of 1,300 one-seq ranges (each `{author, from: 2i, to: 2i}`, so none merge),
    * about 128 KiB. sendRanges merges them with addRange, which sorts and copies the author's
    * whole list for each range (quadratic), then pump reads each range; a range that yields no
    * entry never ends a slice (turnOver is checked only after something was sent). ACL: any
@@ -133,7 +133,7 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * Fix: collect ranges per author and sort/merge once per want; cap ranges per want and per
    * peer's outbox; count reads (not only sends) toward the slice.
    */
-  it.failing('a want of 1,350 scattered ranges is handled within a 20 ms slice', async () => {
+  it.failing('a want of 1,300 scattered ranges is handled within a 20 ms slice', async () => {
     const { site, admin, C, D, dLines } = makeSite(40);
     const broker = new MemoryBroker({ seed: 4 });
     const t = topics(site.site);
@@ -141,70 +141,71 @@ describe('PubSubSync under attack from a peer on the bus', () => {
     const R = testKey(93).publicKey;
     const rogue = broker.client(R);
     await broker.settle();
-    const ranges = Array.from({ length: 1350 }, (_, i) => ({ author: D.publicKey, from: 2 * i + 1, to: 2 * i + 1 }));
+    const ranges = Array.from({ length: 1300 }, (_, i) => ({ author: D.publicKey, from: 2 * i + 1, to: 2 * i + 1 }));
     const payload = want(R, C.publicKey, ranges);
     expect(payload.byteLength).toBeLessThan(128 * 1024);
-    let worst = 0;
-    for (let i = 0; i < 3; i++) {
-      await rogue.publish(t.want(R, C.publicKey), payload);
-      const t0 = performance.now();
-      broker.step(); // the delivery and what the handler does synchronously
-      worst = Math.max(worst, performance.now() - t0);
-      await broker.settle();
-    }
-    expect(worst).toBeLessThan(20);
+    await rogue.publish(t.want(R, C.publicKey), payload);
+    const t0 = performance.now();
+    broker.step(); // the delivery and what the handler does synchronously
+    const took = performance.now() - t0;
+    await broker.settle();
+    expect(took).toBeLessThan(20);
   });
 
   /*
    * Attack: the broker stops acknowledging C's publishes (QoS 1 PUBACK never comes: a stalled
    * TCP connection, or aedes waiting on a subscriber that does not drain) while a peer keeps
-   * sending wants. C's window fills, sending pauses for good (no timeout on a publish), and
-   * every want received meanwhile is appended unmerged to `incoming`. When the publishes
-   * finally resolve, pump merges the whole backlog with addRange (quadratic) in one turn.
-   * ACL: does not help.
-   * Harm: memory grows with every want while stalled; the resume blocks the event loop for
-   * a long time; with no timeout, a publish that never resolves stalls that peer forever.
-   * Fix: merge ranges into the outbox as they arrive (bounded per peer); time out publishes
-   * (count one unresolved after N s as failed and reset the window).
+   * sending wants. The window (batches in flight per peer) is checked only after a turn sent
+   * one batch, and an outbox that empties is deleted, so every new want sends one more batch.
+   * ACL: does not help (any enrolled node may want).
+   * Harm: publishes that never resolve pile up without bound (MQTT.js keeps each in its
+   * outgoing store); nothing times them out, so the peer's window never reopens either.
+   * Fix: check congestion before the first send of a turn (queue the want instead); time out
+   * publishes (one unresolved after N s counts as failed and frees its slot).
    */
-  it.failing('wants received while the broker withholds acknowledgements cost no long block when sending resumes', async () => {
+  it.failing('while the broker withholds acknowledgements, no more than `window` batches are in flight to one peer', async () => {
     const { site, admin, C, D, dLines } = makeSite(40);
-    const broker = new MemoryBroker({ seed: 5 });
+    const { broker, bus, held } = stallingBatches(C.publicKey, 5);
     const t = topics(site.site);
-    const held: Array<() => void> = [];
-    const inner = broker.client(C.publicKey);
-    const stalling: Bus = {
-      get connected() { return inner.connected; },
-      publish: (topic, payload, o) => topic.includes('/batch/') ? inner.publish(topic, payload, o).then(() => new Promise<void>((r) => held.push(r))) : inner.publish(topic, payload, o),
-      subscribe: (f, h) => inner.subscribe(f, h),
-      unsubscribe: (f, h) => inner.unsubscribe(f, h),
-      onConnection: (l) => inner.onConnection(l),
-    };
-    await peer(stalling, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1 });
+    await peer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1 });
     const R = testKey(94).publicKey;
     const rogue = broker.client(R);
     await broker.settle();
-    // The first want fills the window of one batch; the rest queue behind it.
-    await rogue.publish(t.want(R, C.publicKey), want(R, C.publicKey, [{ author: D.publicKey, from: 1, to: 1 }]));
+    for (let k = 1; k <= 5; k++) await rogue.publish(t.want(R, C.publicKey), want(R, C.publicKey, [{ author: D.publicKey, from: k, to: k }]));
     await broker.settle();
-    expect(held.length).toBe(1);
-    const scattered = (k: number) => Array.from({ length: 1300 }, (_, i) => ({ author: D.publicKey, from: 4 * i + 2 + k * 2, to: 4 * i + 2 + k * 2 }));
-    for (let k = 0; k < 4; k++) await rogue.publish(t.want(R, C.publicKey), want(R, C.publicKey, scattered(k)));
+    const inFlight = held.length;
+    held.splice(0).forEach((r) => r());
     await broker.settle();
-    expect(held.length).toBe(1); // stalled: nothing more was sent while the acknowledgement is withheld
-    let worst = 0;
-    let last = performance.now();
-    let on = true;
-    const loop = () => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last);
-      last = now;
-      if (on) setImmediate(loop);
-    };
-    setImmediate(loop);
-    held.shift()!();
-    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-    on = false;
+    expect(inFlight).toBeLessThanOrEqual(1);
+  });
+
+  /*
+   * Attack: as above, but while a catch-up to the peer is paused by a full window. Every want
+   * received meanwhile is appended, unmerged, to the engine's `incoming` list (memory grows
+   * with each want); when the publish resolves, pump merges the whole backlog with addRange,
+   * which sorts and copies the author's list once per range: quadratic, in one turn.
+   * Harm: memory grows while stalled; the resume blocks the event loop far past 20 ms.
+   * Fix: merge ranges into the outbox as they arrive, once per want (sort, then one pass),
+   * bounded per peer.
+   */
+  it.failing('wants queued behind a paused catch-up cost no long block when sending resumes', async () => {
+    const { site, admin, C, D, dLines } = makeSite(300);
+    const { broker, bus, held } = stallingBatches(C.publicKey, 6);
+    const t = topics(site.site);
+    await peer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
+    const R = testKey(95).publicKey;
+    const rogue = broker.client(R);
+    await broker.settle();
+    await rogue.publish(t.want(R, C.publicKey), want(R, C.publicKey, [{ author: D.publicKey, from: 1, to: 300 }]));
+    await broker.settle();
+    expect(held.length).toBeGreaterThan(0); // the catch-up is paused behind its first batches
+    const scattered = (k: number) => Array.from({ length: 600 }, (_, i) => ({ author: D.publicKey, from: 6 * i + 400 + 2 * k, to: 6 * i + 400 + 2 * k }));
+    for (let k = 0; k < 3; k++) await rogue.publish(t.want(R, C.publicKey), want(R, C.publicKey, scattered(k)));
+    await broker.settle();
+    const worst = await longestBlock(async () => {
+      held.splice(0).forEach((r) => r());
+      for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+    });
     held.splice(0).forEach((r) => r());
     await broker.settle();
     expect(worst).toBeLessThan(20);
@@ -236,14 +237,11 @@ describe('PubSubSync under attack from a peer on the bus', () => {
   });
 
   /*
-   * Attack: a live entry arrives just before the node stops (an agent shutting down, a
-   * coordinator restarting). stop() leaves the scheduled flushLive in place; it runs after the
-   * ledger is closed: ingest's error is caught, but planWants() after it is outside the try, so
-   * LEDGER_CLOSED is thrown from a setImmediate callback: an uncaught exception, the process dies.
-   * ACL: any live entry on the feed topic does it, no attack needed.
-   * Fix: stop() sets a flag that flushLive/planWants check; planWants inside the try.
+   * Safe: a live entry that arrives just before stop(), whose flushLive runs after the ledger
+   * is closed, is reported and dropped (ingest's LEDGER_CLOSED is caught; heads() and the
+   * publishes after it do not throw), so nothing escapes into the event loop.
    */
-  it.failing('a live entry arriving just before stop() does not throw from the event loop once the ledger is closed', async () => {
+  it('a live entry arriving just before stop() does not throw from the event loop once the ledger is closed', async () => {
     const { site, admin, E } = makeSite();
     const broker = new MemoryBroker({ seed: 7 });
     const t = topics(site.site);
@@ -268,3 +266,35 @@ describe('PubSubSync under attack from a peer on the bus', () => {
     expect(() => queued.forEach((f) => f())).not.toThrow();
   });
 });
+
+/** A client of a new broker whose batch publishes resolve only when the test lets them (a broker withholding PUBACKs). */
+function stallingBatches(clientId: string, seed: number): { broker: MemoryBroker; bus: Bus; held: Array<() => void> } {
+  const broker = new MemoryBroker({ seed });
+  const held: Array<() => void> = [];
+  const inner = broker.client(clientId);
+  const bus: Bus = {
+    get connected() { return inner.connected; },
+    publish: (topic, payload, o) => topic.includes('/batch/') ? inner.publish(topic, payload, o).then(() => new Promise<void>((r) => held.push(r))) : inner.publish(topic, payload, o),
+    subscribe: (f, h) => inner.subscribe(f, h),
+    unsubscribe: (f, h) => inner.unsubscribe(f, h),
+    onConnection: (l) => inner.onConnection(l),
+  };
+  return { broker, bus, held };
+}
+
+/** The longest the event loop went without a turn while `run` ran (ms). */
+async function longestBlock(run: () => Promise<void>): Promise<number> {
+  let worst = 0;
+  let last = performance.now();
+  let on = true;
+  const loop = () => {
+    const now = performance.now();
+    worst = Math.max(worst, now - last);
+    last = now;
+    if (on) setImmediate(loop);
+  };
+  setImmediate(loop);
+  await run();
+  on = false;
+  return worst;
+}
