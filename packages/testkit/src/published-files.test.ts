@@ -13,6 +13,9 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 /** A file name that marks a test or a test helper. */
 export const TEST_FILE = /(^|\/)([^/]*\.test\.[^/]*|testing[^/]*|test-support[^/]*|test-feeds[^/]*|crash-child[^/]*)$/;
 
+/** An import of the test kit in compiled code: `from '…'`, `import '…'`, `import('…')`, `require('…')`. */
+const IMPORTS_TESTKIT = /(\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]@keymesh\/testkit(\/[^'"]*)?['"]/;
+
 const shipped = readdirSync(join(root, 'packages'), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => join(root, 'packages', d.name))
@@ -43,9 +46,26 @@ describe('published files', () => {
     }
   });
 
+  it('tells an import of the test kit from a mention', () => {
+    for (const code of ["import { a } from '@keymesh/testkit';", 'export * from "@keymesh/testkit/site";', "await import('@keymesh/testkit/bytes')", "import '@keymesh/testkit';", "require('@keymesh/testkit')"]) {
+      expect(code).toMatch(IMPORTS_TESTKIT);
+    }
+    expect(' * tests use the in-memory bus of `@keymesh/testkit`').not.toMatch(IMPORTS_TESTKIT);
+  });
+
   it.each(shipped.map((d) => [d.split(/[\\/]/).pop()!, d]))('%s ships its code and no test or test helper', (_name, dir) => {
     const files = packed(dir);
     expect(files).toContain('dist/index.js');
     expect(files.filter((f) => TEST_FILE.test(f))).toEqual([]);
+    // Nor does anything it ships import the test kit (a comment may name it).
+    const loadsTestkit = files.filter((f) => /\.(js|d\.ts)$/.test(f) && IMPORTS_TESTKIT.test(readFileSync(join(dir, f), 'utf8')));
+    expect(loadsTestkit).toEqual([]);
+  });
+
+  it.each(shipped.map((d) => [d.split(/[\\/]/).pop()!, d]))('%s does not depend on the test kit', (_name, dir) => {
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'devDependencies']) {
+      expect(Object.keys(manifest[field] ?? {})).not.toContain('@keymesh/testkit');
+    }
   });
 });
