@@ -8,7 +8,7 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MIN_SYNC_MESSAGE_BYTES, encodeEntry, topics, type AnyEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
+import { MIN_SYNC_MESSAGE_BYTES, SIGNING_DOMAINS, encodeEntry, signDomain, signEntry, topics, type AnyEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
 import { MemoryBroker, TestSite, memberBody, resourceBody, testCard, testKey, tempDir, type PublishRecord } from '@keymesh/testkit';
 import type { Bus } from '../bus/bus.js';
 import { Ledger } from '../ledger.js';
@@ -41,7 +41,7 @@ function makeSite(dEntries = 0) {
   if (dEntries > 0) {
     const src = open(site.site);
     src.ingest(admin.feed);
-    const body: BodyOf<'access.decision'> = { resource: 'door', credential: { kind: 'card', card: testCard('04a1b2c3') }, allow: false, reason: 'UNKNOWN_CARD', member: null, at: 1_700_000_000_000 };
+    const body = decision(1_700_000_000_000);
     src.appendMany(D, Array.from({ length: dEntries }, () => ({ type: 'access.decision' as const, body })));
     dLines = src.readEncoded(D.publicKey, 1, dEntries);
     src.close();
@@ -64,7 +64,18 @@ function tap(broker: MemoryBroker, pred: (p: PublishRecord) => boolean): Publish
   return seen;
 }
 
+const decision = (at: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', card: testCard('04a1b2c3') }, allow: false, reason: 'UNKNOWN_CARD', member: null, at });
 const fakeKey = (i: number) => (0xa0000000 + i).toString(16).padStart(64, 'f');
+async function world() {
+  const s = makeSite();
+  const broker = new MemoryBroker({ seed: 8 });
+  const t = topics(s.site.site);
+  const c = await peer(broker.client(s.C.publicKey), s.site.site, s.C, s.admin.feed, { relay: true });
+  const e = await peer(broker.client(s.E.publicKey), s.site.site, s.E, s.admin.feed, { upstream: [s.C.publicKey] });
+  await broker.settle();
+  return { ...s, broker, t, c, e };
+}
+
 const have = (node: string, heads: Record<string, number>) => encodeSyncMessage({ kind: 'have', node, heads });
 const want = (node: string, to: string, ranges: Array<{ author: string; from: number; to: number }>) => encodeSyncMessage({ kind: 'want', node, to, ranges });
 
@@ -75,8 +86,8 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * any one enrolled node (a stolen edge) can publish on its own have topic; without the ACL,
    * 256 invented peer ids x 1,024 feeds each (Sources' caps) make every plan() walk 262,144
    * targets against 256 claims.
-   * Harm: every replica that hears it asks the liar for all 1,024 feeds, round after round
-   * (~100 KB of wants per replica per round per liar), for as long as the liar repeats it.
+   * Harm: every node that hears it (one without upstream: the coordinator) asks for all 1,024
+   * feeds round after round (~100 KB of wants per round per liar) while the liar repeats it.
    * Fix: want only feeds of keys that hold authority here (store.hasAuthority), or that a
    * verified entry showed; count an unsigned have for nothing but sync lag.
    */
@@ -234,6 +245,94 @@ describe('PubSubSync under attack from a peer on the bus', () => {
     const took = performance.now() - t0;
     expect(e.ledger.count()).toBe(admin.feed.length + 180);
     expect(took).toBeLessThan(20);
+  });
+
+  /*
+   * Attack: a peer's have claims a feed at 2^40 (any enrolled node may, on its own have topic;
+   * the coordinator, which has no upstream, hears every have);
+   * or an enrolled edge publishes on its own head topic a validly signed entry at seq 10^6 with
+   * nothing before it. Unsigned claims feed the sync lag (beliefs.ts: "for sync lag only").
+   * Harm: the signed status reports a sync lag of ~2^40 (or 10^6) for as long as the liar
+   * repeats itself: monitoring cannot tell a healthy node from one hopelessly behind; it asks
+   * the liar again every round.
+   * Fix: count lag (and wants) against upstream's signed have and heads that link to what is
+   * held; a claim that brought nothing for a few rounds stops counting.
+   */
+  it.failing("a liar's have does not inflate the coordinator's sync lag", async () => {
+    const { broker, t, c, admin } = await world();
+    const liar = testKey(96).publicKey;
+    await broker.client(liar).publish(t.have(liar), have(liar, { [admin.id]: 2 ** 40 }));
+    await broker.settle();
+    expect(c.sync.status().syncLag).toBe(0);
+  });
+
+  it.failing("an enrolled edge's signed head at seq 10^6 with no feed behind it does not inflate the others' sync lag", async () => {
+    const { broker, t, e, site, D } = await world();
+    const far = signEntry(D, { site: site.site, seq: 1_000_000, prev: 'ab'.repeat(32), hlc: { wall: site.now(), logical: 0 }, type: 'access.decision', deps: [], body: decision(site.now()) });
+    await broker.client(D.publicKey).publish(t.head(D.publicKey), Buffer.from(far.wire), { qos: 1, retain: true });
+    await broker.settle();
+    expect(e.sync.status().syncLag).toBe(0);
+  });
+
+  /*
+   * Attack: R publishes a want on V's topic naming V (`sync/V/want/C`, node V). Wants are
+   * unsigned, so C answers V with everything asked. ACL: stopped by the ACL of DESIGN §3 (only
+   * V publishes under sync/V/); an external broker without that ACL leaves it open.
+   * Harm: a 200-byte message makes C send the whole ledger to any node, repeatable.
+   * Fix: sign wants under the sync domain as haves are (or refuse to start without the ACL).
+   */
+  it.failing('a want published on another node’s topic (sender forged) is not answered', async () => {
+    const { broker, t, C, E, admin } = await world();
+    const batches = tap(broker, (p) => p.topic === t.batch(C.publicKey, E.publicKey));
+    await broker.client('rogue').publish(t.want(E.publicKey, C.publicKey), want(E.publicKey, C.publicKey, [{ author: admin.id, from: 1, to: admin.feed.length }]));
+    await broker.settle();
+    expect(batches).toHaveLength(0);
+  });
+
+  /*
+   * Attack: the coordinator's key is stolen; an admin retires it (node.retire, lastSeq = its
+   * head) and the edge holds that retirement. The thief, on a broker it controls (a spoofed
+   * Wi-Fi or DNS name: the site broker's login refuses retired nodes, so its ACL stops this
+   * there), signs haves with the old key. isTrustedCoordinator asks trustedNode(key, seq) at the
+   * seq of the coordinator's feed held here, which is <= lastSeq: still trusted.
+   * Harm: the edge keeps confirming its rules fresh (DESIGN §6) while it hears no new rule
+   * (a suspension never arrives; a high-risk machine stays usable), and believes the thief
+   * acknowledges entries it never got (an outbox pruned on that acknowledgement loses them).
+   * Fix: a have is signed now, not at a feed position: a retired or replaced node confirms and
+   * acknowledges nothing (check retirement itself, not trust at a seq).
+   */
+  it.failing('a have signed by a retired coordinator neither confirms rules fresh nor acknowledges', async () => {
+    const { broker, t, c, e, C, E, admin } = await world();
+    const body = decision(Date.now());
+    e.ledger.ingest([c.ledger.append(C, 'access.decision', body).entry]);
+    e.ledger.append(E, 'access.decision', body); // not yet sent: only a true acknowledgement may say the coordinator holds it
+    c.sync.tick();
+    await broker.settle();
+    const fresh = e.sync.rulesFreshAt!;
+    expect(fresh).not.toBeNull();
+    e.ledger.ingest([admin.write('node.retire', { node: C.publicKey, lastSeq: 1, reason: 'stolen' })]);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(e.sync.acknowledged).toBe(0);
+    const unsigned = { kind: 'have' as const, node: C.publicKey, heads: e.ledger.heads(), at: Date.now() };
+    await broker.client('thief').publish(t.have(C.publicKey), encodeSyncMessage({ ...unsigned, sig: signDomain(SIGNING_DOMAINS.sync, unsigned, C) }));
+    await broker.settle();
+    expect(e.sync.rulesFreshAt).toBe(fresh);
+    expect(e.sync.acknowledged).toBe(0);
+  });
+
+  // Safe: malformed payloads on every topic are counted and dropped; nothing throws, nothing changes.
+  it('deeply nested, non-UTF-8, __proto__ and over-long payloads on every topic are dropped', async () => {
+    const { broker, t, C, e, admin } = await world();
+    const digest = e.ledger.digest();
+    const deep = `{"kind":"have","node":"${C.publicKey}","heads":${'['.repeat(50_000)}${']'.repeat(50_000)}}`;
+    const payloads = [deep, '{"__proto__":{"kind":"want"},"kind":"want","node":"x","ranges":[]}', '\uFFFF\uD800', `{"kind":"batch","node":"${C.publicKey}"}\n${'\n'.repeat(10_001)}`].map((x) => Buffer.from(x));
+    payloads.push(Buffer.from([0xff, 0xfe, 0x00]));
+    const rogue = broker.client('rogue');
+    const before = e.sync.counters.invalid;
+    for (const topic of [t.feed(admin.id), t.head(admin.id), t.have(C.publicKey), t.want(C.publicKey, e.key.publicKey), t.batch(C.publicKey, e.key.publicKey)]) for (const pl of payloads) await rogue.publish(topic, pl);
+    await broker.settle();
+    expect(e.sync.counters.invalid - before).toBe(25);
+    expect(e.ledger.digest()).toBe(digest);
   });
 
   /*
