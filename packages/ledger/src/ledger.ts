@@ -18,7 +18,7 @@ import type {
   CertValue, MemberValue, ResourceValue, CardValue, Conflict, Fork, NodeValue,
 } from '@keymesh/protocol';
 import type { CheckedLine } from './check-line.js';
-import { flush, live, type LedgerCore } from './core.js';
+import { flush, type LedgerCore } from './core.js';
 import { closeCore, openCore } from './open.js';
 import { appendMany } from './append.js';
 import { ownFeedBehind } from './own-feed.js';
@@ -29,7 +29,7 @@ import * as queries from './queries.js';
 import { verify } from './verify.js';
 import { note } from './notes.js';
 import { headOf, submit, type FeedHead, type SubmitResult } from './submit.js';
-import { type AccessLogQuery, type AccessLogRow, type Alarm, type Durability, type IngestOptions, type IngestResult, type LedgerOptions } from './types.js';
+import { type AccessLogQuery, type AccessLogRow, type Alarm, type DurabilityStats, type IngestOptions, type IngestResult, type LedgerOptions, type QuarantinedEntry } from './types.js';
 
 export * from './types.js';
 export type { FeedHead, SubmitResult } from './submit.js';
@@ -72,15 +72,13 @@ export class Ledger {
   }
 
   /** Commits, fsyncs, and commits not yet fsynced (group commit figures, for benchmarks and the dashboard). */
-  get durabilityStats(): { durability: Durability; commits: number; fsyncs: number; unsynced: number; checkpoints: number } {
-    const l = this.l;
-    return { durability: l.durability, commits: l.commits, fsyncs: 0, unsynced: 0, checkpoints: 0, ...l.groupCommit?.stats };
+  get durabilityStats(): DurabilityStats {
+    return queries.durabilityStats(this.l);
   }
 
   /** SQLite's `synchronous` level on this connection, as the durability mode set it: FULL for 'each', else NORMAL. */
   get sqliteSynchronous(): 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' {
-    live(this.l);
-    return (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[this.l.db.pragma('synchronous', { simple: true }) as number]!;
+    return queries.sqliteSynchronous(this.l);
   }
 
   /** The in-memory policy state (read-only use: decide(), queries). */
@@ -254,7 +252,7 @@ export class Ledger {
   }
 
   /** Refused entries, newest first; `count` is how many times that exact line was delivered. */
-  quarantined(limit = 100): Array<{ id: number; receivedAt: number; lastSeen: number; count: number; author: string | null; seq: number | null; code: string; reason: string }> {
+  quarantined(limit = 100): QuarantinedEntry[] {
     return queries.quarantined(this.l, limit);
   }
 

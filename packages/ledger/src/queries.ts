@@ -1,8 +1,8 @@
 /** Reading: feed heads, encoded entries and fork proofs (what sync and export send), and queries. */
 import { fromHex, type AnyEntry, type CardValue, type Heads, type MemberValue } from '@keymesh/protocol';
 import { inFeedSql, SEQ_BITS } from './migrations.js';
-import type { Alarm } from './types.js';
-import { flush, h8, type LedgerCore } from './core.js';
+import type { Alarm, DurabilityStats, QuarantinedEntry } from './types.js';
+import { flush, h8, live, type LedgerCore } from './core.js';
 
 /**
  * Feed heads: author → highest contiguous seq held, up to the key's last seq with authority.
@@ -113,7 +113,7 @@ export function materialised(l: LedgerCore): Record<string, { value: unknown; he
   return out;
 }
 
-export function quarantined(l: LedgerCore, limit = 100): Array<{ id: number; receivedAt: number; lastSeen: number; count: number; author: string | null; seq: number | null; code: string; reason: string }> {
+export function quarantined(l: LedgerCore, limit = 100): QuarantinedEntry[] {
   return (l.db.prepare('SELECT id, received_at, last_seen, count, author, seq, code, reason FROM quarantine ORDER BY id DESC LIMIT ?').all(limit) as Array<Record<string, unknown>>)
     .map((r) => ({
       id: r.id as number, receivedAt: r.received_at as number, lastSeen: r.last_seen as number, count: r.count as number,
@@ -144,4 +144,15 @@ export function syncLag(l: LedgerCore): Record<string, number> {
 export function memberByCard(l: LedgerCore, card: string): { card: CardValue | undefined; member: MemberValue | undefined } {
   const value = l.state.card(card);
   return { card: value, member: value?.state === 'bound' ? l.state.member(value.member) : undefined };
+}
+
+/** Commits, fsyncs, and commits not yet fsynced (group commit figures, for benchmarks and the dashboard). */
+export function durabilityStats(l: LedgerCore): DurabilityStats {
+  return { durability: l.durability, commits: l.commits, fsyncs: 0, unsynced: 0, checkpoints: 0, ...l.groupCommit?.stats };
+}
+
+/** SQLite's `synchronous` level on the ledger's connection. */
+export function sqliteSynchronous(l: LedgerCore): 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' {
+  live(l);
+  return (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[l.db.pragma('synchronous', { simple: true }) as number]!;
 }

@@ -51,6 +51,15 @@ export const DURABILITIES = ['group', 'each', 'process'] as const;
  */
 export type Durability = (typeof DURABILITIES)[number];
 
+export interface DurabilityStats {
+  durability: Durability;
+  commits: number;
+  fsyncs: number;
+  /** Commits not yet fsynced. */
+  unsynced: number;
+  checkpoints: number;
+}
+
 export interface IngestOptions {
   /**
    * 'each' checks every signature. 'batch' checks every hash link of a contiguous run of one
@@ -106,6 +115,18 @@ export function addIngestResult(total: IngestResult, r: IngestResult): IngestRes
     for (const k of r.changed) if (!seen.has(k)) (seen.add(k), total.changed.push(k));
   }
   return total;
+}
+
+/** A refused entry kept in the quarantine; `count` is how many times that exact line was delivered. */
+export interface QuarantinedEntry {
+  id: number;
+  receivedAt: number;
+  lastSeen: number;
+  count: number;
+  author: string | null;
+  seq: number | null;
+  code: string;
+  reason: string;
 }
 
 export interface AccessLogQuery {
