@@ -33,11 +33,11 @@ function separationMatrix(P: typeof p, crypto: p.CryptoProvider): Record<string,
   const D = P.SIGNING_DOMAINS;
 
   const asCommand = (sig: string) => {
-    const v = P.verifyCommand({ ...cmd, sig }, { site, node: key.publicKey, now, retained: false, admins: () => true, seen: new P.ReplayCache(), crypto });
+    const v = P.verifyCommand({ ...cmd, sig }, { site, node: key.publicKey, resources: ['door'], now, retained: false, admins: () => true, seen: new P.ReplayCache(), crypto });
     return v.ok ? 'ok' : v.code;
   };
   const asLogin = (sig: string) => {
-    const v = P.verifyLoginToken(key.publicKey, P.canonicalString({ sig, ts: now }), { clientId: 'door-pi', site, now, seen: new P.ReplayCache(), crypto });
+    const v = P.verifyLoginToken(key.publicKey, P.canonicalString({ sig, ts: now }), { clientId: 'door-pi', site, now, seen: new P.ReplayCache(), mayConnect: () => true, crypto });
     return v.ok ? 'ok' : v.code;
   };
   const asEntry = (sig: string) => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { makeCommand, verifyCommand, isCurrentAdmin, MAX_COMMAND_TTL_MS, type Command, type CommandContext } from './command.js';
+import { controlledResources, makeCommand, verifyCommand, isCurrentAdmin, MAX_COMMAND_TTL_MS, type Command, type CommandContext } from './command.js';
 import { ReplayCache } from './replay-cache.js';
 import { keyPairFromSeed } from './keys.js';
 import { PolicyState } from './policy/state.js';
@@ -27,7 +27,7 @@ const state = policy();
 const SITE = state.site;
 
 function ctx(over: Partial<CommandContext> = {}): CommandContext {
-  return { site: SITE, node: door, now: T + 1000, retained: false, admins: state, seen: new ReplayCache(), ...over };
+  return { site: SITE, node: door, resources: ['door'], now: T + 1000, retained: false, admins: state, seen: new ReplayCache(), ...over };
 }
 const unlock = (over: Partial<Parameters<typeof makeCommand>[0]> = {}, by = admin) => makeCommand({ site: SITE, node: door, resource: 'door', issuedAt: T, ...over }, by);
 
@@ -51,7 +51,7 @@ describe('commands', () => {
       ['SCHEMA', 'not a command', {}],
       ['WRONG_SITE', c, { site: 'b'.repeat(64) }],
       ['WRONG_NODE', c, { node: key(9).publicKey }],
-      ['BAD_SIGNATURE', { ...c, resource: 'workshop' }, {}],
+      ['BAD_SIGNATURE', { ...c, resource: 'workshop' }, { resources: ['door', 'workshop'] }],
       ['BAD_SIGNATURE', { ...c, issuer: outsider.publicKey }, {}],
       ['NOT_ADMIN', unlock({}, outsider), {}],
       ['NOT_ADMIN', unlock({}, withdrawn), {}],
@@ -66,6 +66,45 @@ describe('commands', () => {
     }
     // The same command is still good where it belongs.
     expect(verifyCommand(c, ctx()).ok).toBe(true);
+  });
+
+  it('a command for a resource this node does not control, or to a retired or replaced node, is refused', () => {
+    const c = unlock({ resource: 'front-door' });
+    for (const resources of [['door'], []]) {
+      const seen = new ReplayCache();
+      expect(verifyCommand(c, ctx({ resources, seen }))).toMatchObject({ ok: false, code: 'WRONG_RESOURCE' });
+      expect(seen.size).toBe(0);
+    }
+    expect(verifyCommand(c, ctx({ resources: ['door', 'front-door'] })).ok).toBe(true);
+    // What a node reads from its state: its enrolment's resources, none once retired.
+    const s = policy();
+    let prev = s.headHashes('admins')[0]!;
+    let seq = 3;
+    const write = (type: 'node.enrol' | 'node.retire', body: object) => {
+      const e = signEntry(admin, { site: SITE, seq, prev, hlc: { wall: T, logical: seq }, type, deps: s.headHashes(`node/${door}`), body: body as never });
+      s.add(e.entry as AnyEntry, e.hash);
+      prev = e.hash;
+      seq++;
+    };
+    expect(controlledResources(s, door)).toEqual([]);
+    write('node.enrol', { node: door, name: 'front', role: 'edge', resources: ['front-door'] });
+    expect(controlledResources(s, door)).toEqual(['front-door']);
+    expect(verifyCommand(c, ctx({ resources: controlledResources(s, door) })).ok).toBe(true);
+    write('node.retire', { node: door, lastSeq: 0, reason: 'stolen' });
+    expect(controlledResources(s, door)).toEqual([]);
+    expect(verifyCommand(c, ctx({ resources: controlledResources(s, door) }))).toMatchObject({ ok: false, code: 'WRONG_RESOURCE' });
+  });
+
+  it('a command acted on before a restart is refused after it, from the cache saved before acting', () => {
+    const c = unlock();
+    const before = new ReplayCache();
+    expect(verifyCommand(c, ctx({ seen: before })).ok).toBe(true);
+    const saved = JSON.stringify(before.snapshot(T + 1000)); // what the node writes before it drives the relay
+    const after = ReplayCache.restore(JSON.parse(saved));
+    expect(verifyCommand(c, ctx({ seen: after, now: T + 5000 }))).toMatchObject({ ok: false, code: 'REPLAYED' });
+    // Once expired it is refused as such, and the snapshot no longer carries it.
+    expect(verifyCommand(c, ctx({ seen: after, now: c.expiresAt + 1 }))).toMatchObject({ ok: false, code: 'EXPIRED' });
+    expect(after.snapshot(c.expiresAt + 1)).toEqual([]);
   });
 
   it('is current-admin-only: a withdrawn admin key is not one', () => {
@@ -100,5 +139,28 @@ describe('ReplayCache', () => {
     expect(cache.check('c', 300, 150)).toBe('fresh'); // 'a' expired at 100 and was pruned
     expect(cache.has('a', 150)).toBe(false);
     expect(cache.has('b', 150)).toBe(true);
+  });
+
+  it('bounds what one owner may fill, so one key cannot lock every other out', () => {
+    const cache = new ReplayCache(10, 3);
+    for (let i = 0; i < 3; i++) expect(cache.check(`m${i}`, 1000, 0, 'mallory')).toBe('fresh');
+    expect(cache.check('m3', 1000, 0, 'mallory')).toBe('full');
+    expect(cache.check('a0', 1000, 0, 'alice')).toBe('fresh');
+    expect(cache.check('m0', 1000, 1, 'mallory')).toBe('replayed');
+    expect(cache.check('m4', 2000, 1001, 'mallory')).toBe('fresh'); // its old ones expired
+  });
+
+  it('restores only what a snapshot holds; anything else is SCHEMA', () => {
+    const cache = new ReplayCache();
+    cache.check('a', 100, 0, 'k');
+    cache.check('b', 50, 0);
+    expect(cache.snapshot(60)).toEqual([['a', 100, 'k']]);
+    const back = ReplayCache.restore(cache.snapshot(0));
+    expect(back.check('a', 100, 10, 'k')).toBe('replayed');
+    expect(back.check('b', 50, 10)).toBe('replayed');
+    for (const bad of [null, {}, [['a', 1]], [['a', 1.5, null]], [['', 1, null]], [['a', '1', null]], [['a', 1, 7]], [['x'.repeat(513), 1, null]]]) {
+      expect(() => ReplayCache.restore(bad)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
+    }
+    expect(() => ReplayCache.restore([['a', 1, null], ['b', 1, null]], 1)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
   });
 });

@@ -14,6 +14,7 @@ import { describeZodError } from './entry.js';
 import { ProtocolError } from './errors.js';
 import type { KeyPair } from './keys.js';
 import type { ReplayCache } from './replay-cache.js';
+import type { NodeValue } from './policy/values.js';
 import { CommandId } from './schemas/bodies.js';
 import { HashHex, Millis, PublicKeyHex, ResourceId, SignatureHex } from './schemas/common.js';
 
@@ -46,6 +47,7 @@ export const COMMAND_REFUSALS = {
   SCHEMA: 'the message is not a command of this protocol version',
   WRONG_SITE: 'the command is for another site',
   WRONG_NODE: 'the command names another node; it is published on that node\'s cmd topic',
+  WRONG_RESOURCE: 'the command names a resource this node does not control, or this node is retired or replaced; check the node\'s enrolment',
   BAD_SIGNATURE: 'the command\'s signature does not verify under the command domain for its issuer',
   NOT_ADMIN: 'the issuer is not a current admin of this site',
   EXPIRED: 'the command has expired; issue a new one',
@@ -94,17 +96,30 @@ export function makeCommand(c: NewCommand, key: KeyPair, crypto: CryptoProvider 
   return { ...probe.data, sig: signDomain(SIGNING_DOMAINS.cmd, unsigned, key, crypto) };
 }
 
+/** The resources `node` controls now: its enrolment's, none if it is unknown, retired or replaced. */
+export function controlledResources(state: { node(key: string): NodeValue | undefined }, node: string): string[] {
+  const n = state.node(node);
+  return n && !n.retired ? n.resources : [];
+}
+
 export interface CommandContext {
   /** This node's site and public key. */
   site: string;
   node: string;
+  /** The resources this node controls now (controlledResources(state, node)): a command for any other is refused. */
+  resources: readonly string[];
   /** This node's `now` (node-now.ts). */
   now: number;
   /** Did the message arrive as a retained one (MQTT's retain flag on delivery)? */
   retained: boolean;
   /** Who counts as an admin: the policy state, or a function of the key. */
   admins: AdminSource | ((key: string) => boolean);
-  /** Ids already acted on; a command that passes is recorded here. */
+  /**
+   * Ids already acted on; a command that passes is recorded here. Kept across restarts: save
+   * `seen.snapshot(now)` durably after an ok verdict and before driving the relay, and build
+   * it at start with `ReplayCache.restore(saved)`. The door.event logged afterwards is not
+   * enough: a power cut between the opening and the append would let a replay open it again.
+   */
   seen: ReplayCache;
   crypto?: CryptoProvider;
 }
@@ -115,7 +130,8 @@ function refuse(code: CommandRefusal, detail = ''): CommandVerdict {
 
 /**
  * The checks a node makes before it acts on a command, in order: live delivery, schema, site,
- * addressee, signature, issuer, time, and once only (recorded in `seen` only when all pass).
+ * addressee, a resource it controls, signature, issuer, time, and once only (recorded in
+ * `seen` only when all pass; see CommandContext.seen for restarts).
  */
 export function verifyCommand(input: unknown, ctx: CommandContext): CommandVerdict {
   if (ctx.retained) return refuse('RETAINED');
@@ -124,6 +140,7 @@ export function verifyCommand(input: unknown, ctx: CommandContext): CommandVerdi
   const c = parsed.data;
   if (c.site !== ctx.site) return refuse('WRONG_SITE');
   if (c.node !== ctx.node) return refuse('WRONG_NODE');
+  if (!ctx.resources.includes(c.resource)) return refuse('WRONG_RESOURCE', `resource ${c.resource}`);
   if (!verifyDomain(SIGNING_DOMAINS.cmd, c, c.sig, c.issuer, ctx.crypto ?? defaultCrypto)) return refuse('BAD_SIGNATURE');
   const isAdmin = typeof ctx.admins === 'function' ? ctx.admins(c.issuer) : isCurrentAdmin(ctx.admins, c.issuer);
   if (!isAdmin) return refuse('NOT_ADMIN');

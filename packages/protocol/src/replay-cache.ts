@@ -1,36 +1,54 @@
 /**
  * What a receiver remembers of signed one-shot messages (commands, login tokens) until they
  * expire, so none is acted on twice. Bounded: when full of messages still valid it refuses
- * new ones ('full') rather than forget one that could then be replayed. The caller keeps one
- * per receiver; it lives in memory, so a message's own expiry is what bounds a replay after a
- * restart.
+ * new ones ('full') rather than forget one that could then be replayed; with `perOwner`, one
+ * sender (one key) fills at most that many places, so a single key making tokens in a loop is
+ * refused alone instead of locking everyone else out.
+ *
+ * It lives in memory. A receiver whose single act must survive a restart (a node acting on a
+ * command: a reboot must not open a door again, DESIGN §7) saves `snapshot(now)` durably after
+ * a message passes and before acting on it, and starts with `ReplayCache.restore(saved)`.
  */
+import { ProtocolError } from './errors.js';
+
 export type ReplayCheck = 'fresh' | 'replayed' | 'full';
 
-export class ReplayCache {
-  /** id → the time (ms) after which the message is refused anyway and can be forgotten. */
-  private readonly until = new Map<string, number>();
+/** What `snapshot` returns and `restore` takes: [id, the time after which it is forgotten, owner or null]. */
+export type ReplaySnapshot = Array<[string, number, string | null]>;
 
-  constructor(readonly capacity = 4096) {
+const MAX_ID_CHARS = 512;
+
+export class ReplayCache {
+  /** id → the time (ms) after which the message is refused anyway and can be forgotten, and its owner. */
+  private readonly until = new Map<string, { t: number; owner: string | null }>();
+  private readonly owned = new Map<string, number>();
+
+  constructor(readonly capacity = 4096, readonly perOwner = capacity) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
+    if (!Number.isSafeInteger(perOwner) || perOwner < 1) throw new RangeError('perOwner must be a positive integer');
   }
 
-  /** Records `id` (valid until `expiresAt`) if it was not seen; says whether it was. */
-  check(id: string, expiresAt: number, now: number): ReplayCheck {
+  /**
+   * Records `id` (valid until `expiresAt`, sent by `owner` if given) if it was not seen; says
+   * whether it was. 'full': the cache, or the owner's share of it, holds only valid messages.
+   */
+  check(id: string, expiresAt: number, now: number, owner?: string): ReplayCheck {
     const known = this.until.get(id);
-    if (known !== undefined && known >= now) return 'replayed';
-    if (known === undefined && this.until.size >= this.capacity) {
+    if (known !== undefined && known.t >= now) return 'replayed';
+    if (known !== undefined) this.forget(id);
+    const mine = () => (owner === undefined ? 0 : this.owned.get(owner) ?? 0);
+    if (this.until.size >= this.capacity || mine() >= this.perOwner) {
       this.prune(now);
-      if (this.until.size >= this.capacity) return 'full';
+      if (this.until.size >= this.capacity || mine() >= this.perOwner) return 'full';
     }
-    this.until.set(id, expiresAt);
+    this.record(id, expiresAt, owner ?? null);
     return 'fresh';
   }
 
   /** Has `id` been recorded and not yet expired at `now`? */
   has(id: string, now: number): boolean {
     const known = this.until.get(id);
-    return known !== undefined && known >= now;
+    return known !== undefined && known.t >= now;
   }
 
   get size(): number {
@@ -39,6 +57,46 @@ export class ReplayCache {
 
   /** Forgets what has expired by `now`. */
   prune(now: number): void {
-    for (const [id, t] of this.until) if (t < now) this.until.delete(id);
+    for (const [id, k] of this.until) if (k.t < now) this.forget(id);
+  }
+
+  /** What is still valid at `now`, to save durably (JSON-safe). */
+  snapshot(now: number): ReplaySnapshot {
+    const out: ReplaySnapshot = [];
+    for (const [id, k] of this.until) if (k.t >= now) out.push([id, k.t, k.owner]);
+    return out;
+  }
+
+  /**
+   * A cache holding what `snapshot` saved (read back from a file: checked, never trusted).
+   * Throws SCHEMA for anything else, or for more entries than `capacity`.
+   */
+  static restore(saved: unknown, capacity = 4096, perOwner = capacity): ReplayCache {
+    const cache = new ReplayCache(capacity, perOwner);
+    if (!Array.isArray(saved)) throw new ProtocolError('SCHEMA', 'a saved replay cache is a list of [id, until, owner]; the file is damaged: delete it only if no command or token seen in the last minutes can be replayed');
+    if (saved.length > capacity) throw new ProtocolError('SCHEMA', `the saved replay cache holds ${saved.length} entries; this cache holds at most ${capacity}`);
+    for (const item of saved) {
+      const ok = Array.isArray(item) && item.length === 3 && typeof item[0] === 'string' && item[0].length > 0 && item[0].length <= MAX_ID_CHARS
+        && Number.isSafeInteger(item[1]) && (item[2] === null || (typeof item[2] === 'string' && item[2].length <= MAX_ID_CHARS));
+      if (!ok) throw new ProtocolError('SCHEMA', 'a saved replay cache entry is [id, until (integer ms), owner or null]');
+      cache.forget(item[0] as string);
+      cache.record(item[0] as string, item[1] as number, item[2] as string | null);
+    }
+    return cache;
+  }
+
+  private record(id: string, t: number, owner: string | null): void {
+    this.until.set(id, { t, owner });
+    if (owner !== null) this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
+  }
+
+  private forget(id: string): void {
+    const k = this.until.get(id);
+    if (!k) return;
+    this.until.delete(id);
+    if (k.owner === null) return;
+    const n = (this.owned.get(k.owner) ?? 1) - 1;
+    if (n > 0) this.owned.set(k.owner, n);
+    else this.owned.delete(k.owner);
   }
 }
