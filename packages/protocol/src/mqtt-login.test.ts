@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { makeLoginToken, mayConnect, verifyLoginToken, LOGIN_WINDOW_MS, type LoginContext } from './mqtt-login.js';
+import { loginReplayCache, makeLoginToken, mayConnect, verifyLoginToken, LOGIN_WINDOW_MS, MAX_LOGINS_PER_KEY, type LoginContext } from './mqtt-login.js';
 import { ReplayCache } from './replay-cache.js';
 import { keyPairFromSeed } from './keys.js';
 import { SIGNING_DOMAINS, signDomain } from './crypto/domains.js';
@@ -13,7 +13,7 @@ const key = (n: number) => keyPairFromSeed(new Uint8Array(32).fill(n));
 const node = key(5);
 const SITE = 'c'.repeat(64);
 const T = 1_700_000_000_000;
-const ctx = (over: Partial<LoginContext> = {}): LoginContext => ({ clientId: 'door-pi', site: SITE, now: T, seen: new ReplayCache(), ...over });
+const ctx = (over: Partial<LoginContext> = {}): LoginContext => ({ clientId: 'door-pi', site: SITE, now: T, seen: new ReplayCache(), mayConnect: () => true, ...over });
 
 describe('MQTT login tokens', () => {
   it('a token made now logs in once, within ±5 min of the broker clock; bytes work as well as text', () => {
@@ -48,6 +48,25 @@ describe('MQTT login tokens', () => {
       expect([code, verifyLoginToken(u, p, ctx({ ...over, seen }))]).toEqual([code, expect.objectContaining({ ok: false, code })]);
       expect(seen.size).toBe(0);
     }
+  });
+
+  it('a broker that leaves out the mayConnect check lets nobody in', () => {
+    const { username, password } = makeLoginToken({ clientId: 'door-pi', site: SITE, now: T }, key(66));
+    const { mayConnect: _m, ...without } = ctx();
+    expect(verifyLoginToken(username, password, without as LoginContext)).toMatchObject({ ok: false, code: 'NOT_ALLOWED' });
+  });
+
+  it('one key making tokens in a loop is refused alone; other keys still log in', () => {
+    const seen = loginReplayCache();
+    const mallory = key(8);
+    for (let i = 0; i < MAX_LOGINS_PER_KEY; i++) {
+      const t = makeLoginToken({ clientId: `m${i}`, site: SITE, now: T }, mallory);
+      expect(verifyLoginToken(t.username, t.password, ctx({ clientId: `m${i}`, seen })).ok).toBe(true);
+    }
+    const more = makeLoginToken({ clientId: 'm-last', site: SITE, now: T }, mallory);
+    expect(verifyLoginToken(more.username, more.password, ctx({ clientId: 'm-last', seen }))).toMatchObject({ ok: false, code: 'REPLAY_CACHE_FULL' });
+    const t = makeLoginToken({ clientId: 'door-pi', site: SITE, now: T }, node);
+    expect(verifyLoginToken(t.username, t.password, ctx({ seen })).ok).toBe(true);
   });
 
   it('makeLoginToken refuses a claim the broker would refuse', () => {

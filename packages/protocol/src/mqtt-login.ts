@@ -14,13 +14,23 @@ import { isCurrentAdmin, type AdminSource } from './command.js';
 import { describeZodError } from './entry.js';
 import { ProtocolError } from './errors.js';
 import type { KeyPair } from './keys.js';
-import type { ReplayCache } from './replay-cache.js';
+import { ReplayCache } from './replay-cache.js';
 import { HashHex, Millis, PublicKeyHex, SignatureHex } from './schemas/common.js';
 import type { NodeValue } from './policy/values.js';
 
 /** How far a token's time may be from the broker's clock, either way. */
 export const LOGIN_WINDOW_MS = 5 * 60_000;
 const MAX_PASSWORD_BYTES = 512;
+/** Logins one key may make in a window (a client reconnecting every second makes 300). */
+export const MAX_LOGINS_PER_KEY = 600;
+
+/**
+ * The broker's replay cache for login tokens: large, with each key's share bounded, so one
+ * enrolled key making tokens in a loop is refused itself and nobody else is.
+ */
+export function loginReplayCache(capacity = 65_536): ReplayCache {
+  return new ReplayCache(capacity, Math.min(capacity, MAX_LOGINS_PER_KEY));
+}
 
 /** MQTT client ids: printable ASCII, no spaces (what the nodes and the dashboard use). */
 export const MqttClientId = z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, 'must be 1-128 printable ASCII characters without spaces');
@@ -38,7 +48,7 @@ export const LOGIN_REFUSALS = {
   EXPIRED: 'the login token is more than 5 minutes old; make a new one (check this client\'s clock)',
   NOT_YET_VALID: 'the login token is more than 5 minutes ahead of the broker\'s clock; check this client\'s clock',
   REPLAYED: 'this login token was already used; make a new one for each connection',
-  REPLAY_CACHE_FULL: 'too many logins in the last minutes; try again shortly',
+  REPLAY_CACHE_FULL: 'too many logins in the last minutes (by this key, or by all); try again shortly',
   NOT_ALLOWED: 'this key is neither an enrolled, unretired node nor a current admin of this site',
 } as const;
 export type LoginRefusal = keyof typeof LOGIN_REFUSALS;
@@ -66,10 +76,10 @@ export interface LoginContext {
   site: string;
   /** The broker's clock (ms). */
   now: number;
-  /** Tokens seen in the window; a token that passes is recorded here. */
+  /** Tokens seen in the window (loginReplayCache()); a token that passes is recorded here. */
   seen: ReplayCache;
-  /** Checked last; omit only where the caller checks it itself. */
-  mayConnect?: (key: string) => boolean;
+  /** Is this key a current admin or an enrolled, unretired node (mayConnect(state, key))? Required: without it any key would get in. */
+  mayConnect: (key: string) => boolean;
   crypto?: CryptoProvider;
 }
 
@@ -105,8 +115,8 @@ export function verifyLoginToken(username: unknown, password: unknown, ctx: Logi
   const ts = token.data.ts;
   if (ts < ctx.now - LOGIN_WINDOW_MS) return refuse('EXPIRED');
   if (ts > ctx.now + LOGIN_WINDOW_MS) return refuse('NOT_YET_VALID');
-  if (ctx.mayConnect && !ctx.mayConnect(user.data)) return refuse('NOT_ALLOWED');
-  const seen = ctx.seen.check(token.data.sig, ts + LOGIN_WINDOW_MS, ctx.now);
+  if (typeof ctx.mayConnect !== 'function' || !ctx.mayConnect(user.data)) return refuse('NOT_ALLOWED');
+  const seen = ctx.seen.check(token.data.sig, ts + LOGIN_WINDOW_MS, ctx.now, user.data);
   if (seen === 'replayed') return refuse('REPLAYED');
   if (seen === 'full') return refuse('REPLAY_CACHE_FULL');
   return { ok: true, key: user.data, ts };
