@@ -24,7 +24,7 @@ function separationMatrix(P: typeof p, crypto: p.CryptoProvider): Record<string,
   const key = P.keyPairFromSeed(new Uint8Array(32).fill(3), crypto);
   const now = 1_700_000_000_000;
   const site = 'a'.repeat(64);
-  const { entry } = P.signEntry(key, { site, seq: 1, prev: null, hlc: { wall: now, logical: 0 }, type: 'card.unbind', deps: [], body: { card: P.cardRef('5'.repeat(64), '04a1b2c3d4e5f6'), reason: 'lost' } }, crypto);
+  const { entry } = P.signEntry(key, { site, seq: 1, prev: null, hlc: { wall: now, logical: 0 }, type: 'card.unbind', deps: [], body: { card: P.cardRef('5'.repeat(64), P.normaliseCardUid('04a1b2c3d4e5f6', 'hex')), reason: 'lost' } }, crypto);
   const cmd = P.makeCommand({ site, node: key.publicKey, resource: 'door', issuedAt: now }, key, crypto);
   const login = P.makeLoginToken({ clientId: 'door-pi', site, now }, key, crypto);
   const tokenSig = (JSON.parse(login.password) as { sig: string }).sig;
@@ -89,7 +89,7 @@ describe('browser build', () => {
       stdin: {
         contents: `import * as p from '@keymesh/protocol';
           const k = p.generateKeyPair();
-          const { entry } = p.signEntry(k, { site: 'a'.repeat(64), seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'card.unbind', deps: [], body: { card: p.cardRef('5'.repeat(64), 'c1'), reason: 'lost' } });
+          const { entry } = p.signEntry(k, { site: 'a'.repeat(64), seq: 1, prev: null, hlc: { wall: 1, logical: 0 }, type: 'card.unbind', deps: [], body: { card: p.cardRef('5'.repeat(64), p.normaliseCardUid('0012345678', 'decimal')), reason: 'lost' } });
           const separationMatrix = ${separationMatrix.toString()};
           globalThis.result = { provider: p.defaultCrypto.name, ok: p.verifyEntry(p.decodeEntry(p.encodeEntry(entry))).ok, separation: separationMatrix(p, p.defaultCrypto) };`,
         resolveDir: pkgRoot,

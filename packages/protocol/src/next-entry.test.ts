@@ -3,14 +3,14 @@ import { nextEntry } from './next-entry.js';
 import { keyPairFromSeed } from './keys.js';
 import { createSite } from './site.js';
 import { entryHash, verifyEntry } from './entry.js';
-import { cardRef } from './card-ref.js';
+import { cardRef, normaliseCardUid } from './card-ref.js';
 import type { KeyPair } from './keys.js';
 
 const T = 1_700_000_000_000;
 
 describe('nextEntry', () => {
   const made = createSite({ name: 'S', now: T });
-  const ref = cardRef(made.cardKey, '04a1b2c3d4e5f6');
+  const ref = cardRef(made.cardKey, normaliseCardUid('04a1b2c3d4e5f6', 'hex'));
 
   it('chains after the head: seq, prev, site, a stamp that never goes back', () => {
     const a = nextEntry(made.genesis.entry, 'card.bind', { card: ref, member: 'ada' }, made.daily, { now: T - 5000 });

@@ -3,7 +3,7 @@
  * in-memory replica, so tests can play out partitions, concurrent edits and merges with real
  * signed entries. `@keymesh/testkit/site`; never imported by a shipped package.
  */
-import { type AnyEntry, type BodyOf, cardRef, type CryptoProvider, defaultCrypto, entryHash, type EntryType, HybridClock, type KeyPair, keyPairFromSeed, policyKeyOf, PolicyState, signEntry } from '@keymesh/protocol';
+import { type AnyEntry, type BodyOf, cardRef, normaliseCardUid, toHex, utf8, type CryptoProvider, defaultCrypto, entryHash, type EntryType, HybridClock, type KeyPair, keyPairFromSeed, policyKeyOf, PolicyState, signEntry } from '@keymesh/protocol';
 
 const testKeys = new Map<string, KeyPair>();
 
@@ -24,9 +24,12 @@ export function testKey(n: number, crypto: CryptoProvider = defaultCrypto): KeyP
 /** The site card key of every test site (card-ref.ts): fixed, so references in failures reproduce. */
 export const TEST_CARD_KEY = '6b'.repeat(32);
 
-/** The card reference of the test card with uid `uid` (what entries and events carry). */
+/**
+ * The card reference of the test card labelled `uid` (what entries and events carry): a label
+ * in hex is the uid's bytes; any other label stands for the bytes of its UTF-8 text.
+ */
 export function testCard(uid: string): string {
-  return cardRef(TEST_CARD_KEY, uid);
+  return cardRef(TEST_CARD_KEY, normaliseCardUid(/^(?:[0-9a-fA-F]{2})+$/.test(uid) ? uid : toHex(utf8(uid)), 'hex'));
 }
 
 /** One author with its own feed and its own replica of the site. */

@@ -6,7 +6,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { z } from 'zod';
 import * as protocol from '../index.js';
-import { cardRef } from '../card-ref.js';
+import { cardRef, normaliseCardUid } from '../card-ref.js';
 import { BODY_SCHEMAS } from './bodies.js';
 
 type Def = { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; innerType?: z.ZodType; options?: z.ZodType[]; keyType?: z.ZodType; valueType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; left?: z.ZodType; right?: z.ZodType };
@@ -62,7 +62,7 @@ describe('card fields', () => {
   });
 
   it.each([...fields.entries()].map(([p, s]) => [p, s] as const))('%s refuses raw uids and accepts a reference', (_path, schema) => {
-    const ref = cardRef('33'.repeat(32), '04a1b2c3d4e5f6');
+    const ref = cardRef('33'.repeat(32), normaliseCardUid('04a1b2c3d4e5f6', 'hex'));
     // A field that holds an object (a credential) is checked through its own card field, shown
     // here by wrapping the uid and the reference the way it is written.
     const shapes = defOf(schema).type === 'object' ? (v: string) => ({ kind: 'card', card: v }) : (v: string) => v;
