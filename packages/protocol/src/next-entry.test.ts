@@ -40,4 +40,27 @@ describe('nextEntry', () => {
     expect(() => nextEntry(made.genesis.entry, 'card.bind', { card: ref, member: 'ada' }, other)).toThrow(expect.objectContaining({ code: 'NOT_NEXT_ENTRY' }));
     expect(() => nextEntry(null, 'card.bind', { card: ref, member: 'ada' }, other)).toThrow(expect.objectContaining({ code: 'NOT_NEXT_ENTRY' }));
   });
+
+  it('refuses a head that does not verify: a relay cannot make the key sign after an entry it never wrote', () => {
+    const a = nextEntry(made.genesis.entry, 'card.bind', { card: ref, member: 'ada' }, made.daily, { now: T });
+    let signed = 0;
+    const spy: KeyPair = { ...made.daily, signer: { publicKey: made.daily.signer.publicKey, sign: (m) => (signed++, made.daily.signer.sign(m)) } };
+    const forged = [
+      { ...a.entry, seq: 1_000_000 }, // a head far ahead, to make the feed wait for entries that never come
+      { ...a.entry, sig: '0'.repeat(128) },
+      { ...a.entry, body: { card: ref, member: 'eve' } },
+      { ...a.entry, v: 2 },
+    ];
+    for (const head of forged) expect(() => nextEntry(head as never, 'card.unbind', { card: ref, reason: 'lost' }, spy)).toThrow(expect.objectContaining({ code: 'NOT_NEXT_ENTRY' }));
+    expect(signed).toBe(0);
+    expect(nextEntry(a.entry, 'card.unbind', { card: ref, reason: 'lost' }, spy).entry.seq).toBe(3);
+  });
+
+  it('makes a site\'s genesis (no site id: its hash is the site)', () => {
+    const g = nextEntry(null, 'site.genesis', { name: 'S', admins: [made.daily.publicKey], quorum: 1 }, made.daily, { now: T });
+    expect(g.entry).toMatchObject({ site: '', seq: 1, prev: null });
+    expect(verifyEntry(g.entry)).toMatchObject({ ok: true, known: true });
+    expect(nextEntry(g.entry, 'card.bind', { card: ref, member: 'ada' }, made.daily).entry.site).toBe(g.hash);
+    expect(() => nextEntry(null, 'site.genesis', { name: 'S', admins: [made.daily.publicKey], quorum: 1 }, made.daily, { site: made.site })).toThrow(expect.objectContaining({ code: 'NOT_NEXT_ENTRY' }));
+  });
 });
