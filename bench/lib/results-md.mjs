@@ -30,7 +30,7 @@ export function machine(extra = '') {
  * the markdown table and the list of metrics that miss their budget.
  */
 export function budgetTable(rows, budgetHeader = 'budget (DESIGN §12)') {
-  const fmt = (v) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(Math.round(v * 100) / 100));
+  const fmt = (v) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : Math.abs(v) < 1 ? String(+v.toPrecision(3)) : String(Math.round(v * 100) / 100));
   const misses = [];
   const lines = [`| metric | what | figure | ${budgetHeader} |`, '| --- | --- | ---: | --- |'];
   for (const r of rows) {
