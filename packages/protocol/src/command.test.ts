@@ -104,7 +104,22 @@ describe('commands', () => {
     expect(verifyCommand(c, ctx({ seen: after, now: T + 5000 }))).toMatchObject({ ok: false, code: 'REPLAYED' });
     // Once expired it is refused as such, and the snapshot no longer carries it.
     expect(verifyCommand(c, ctx({ seen: after, now: c.expiresAt + 1 }))).toMatchObject({ ok: false, code: 'EXPIRED' });
-    expect(after.snapshot(c.expiresAt + 1)).toEqual([]);
+    expect(after.snapshot(c.expiresAt + 1).entries).toEqual([]);
+  });
+
+  it('a clock that goes back after a restart does not revive a command the saved cache forgot', () => {
+    const c = unlock();
+    const seen = new ReplayCache();
+    expect(verifyCommand(c, ctx({ seen, now: T + 1000 })).ok).toBe(true);
+    const later = unlock({ issuedAt: T + 120_000 });
+    expect(verifyCommand(later, ctx({ seen, now: T + 121_000 })).ok).toBe(true);
+    const saved = JSON.parse(JSON.stringify(seen.snapshot(T + 121_000))) as unknown;
+    // The first command had expired when this was saved, so it is not in it ...
+    expect((saved as { entries: unknown[] }).entries).toHaveLength(1);
+    // ... and a Pi that boots with its clock back inside that command's life still refuses it.
+    const afterBoot = ReplayCache.restore(saved);
+    expect(verifyCommand(c, ctx({ seen: afterBoot, now: T + 2000 }))).toMatchObject({ ok: false, code: 'EXPIRED' });
+    expect(verifyCommand(later, ctx({ seen: afterBoot, now: T + 2000 }))).toMatchObject({ ok: false, code: 'REPLAYED' });
   });
 
   it('is current-admin-only: a withdrawn admin key is not one', () => {
@@ -154,13 +169,17 @@ describe('ReplayCache', () => {
     const cache = new ReplayCache();
     cache.check('a', 100, 0, 'k');
     cache.check('b', 50, 0);
-    expect(cache.snapshot(60)).toEqual([['a', 100, 'k']]);
     const back = ReplayCache.restore(cache.snapshot(0));
+    expect(back.floor).toBe(0);
     expect(back.check('a', 100, 10, 'k')).toBe('replayed');
     expect(back.check('b', 50, 10)).toBe('replayed');
-    for (const bad of [null, {}, [['a', 1]], [['a', 1.5, null]], [['', 1, null]], [['a', '1', null]], [['a', 1, 7]], [['x'.repeat(513), 1, null]]]) {
+    expect(cache.snapshot(60)).toEqual({ floor: 60, entries: [['a', 100, 'k']] });
+    expect(cache.snapshot(30)).toEqual({ floor: 60, entries: [['a', 100, 'k']] }); // the floor never goes back
+    const entries = (e: unknown) => ({ floor: 0, entries: e });
+    for (const bad of [null, [], {}, { floor: 0 }, { floor: -1, entries: [] }, { floor: 0.5, entries: [] }, { floor: 0, entries: [], extra: 1 },
+      entries([['a', 1]]), entries([['a', 1.5, null]]), entries([['', 1, null]]), entries([['a', '1', null]]), entries([['a', 1, 7]]), entries([['x'.repeat(513), 1, null]])]) {
       expect(() => ReplayCache.restore(bad)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
     }
-    expect(() => ReplayCache.restore([['a', 1, null], ['b', 1, null]], 1)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
+    expect(() => ReplayCache.restore(entries([['a', 1, null], ['b', 1, null]]), 1)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
   });
 });

@@ -144,9 +144,12 @@ export function verifyCommand(input: unknown, ctx: CommandContext): CommandVerdi
   if (!verifyDomain(SIGNING_DOMAINS.cmd, c, c.sig, c.issuer, ctx.crypto ?? defaultCrypto)) return refuse('BAD_SIGNATURE');
   const isAdmin = typeof ctx.admins === 'function' ? ctx.admins(c.issuer) : isCurrentAdmin(ctx.admins, c.issuer);
   if (!isAdmin) return refuse('NOT_ADMIN');
-  if (ctx.now > c.expiresAt) return refuse('EXPIRED', `expired ${ctx.now - c.expiresAt} ms ago`);
-  if (c.issuedAt > ctx.now + MAX_COMMAND_CLOCK_SKEW_MS) return refuse('NOT_YET_VALID', `issued ${c.issuedAt - ctx.now} ms ahead of this node's clock`);
-  const seen = ctx.seen.check(c.id, c.expiresAt, ctx.now);
+  // Never earlier than the cache's floor: a clock gone back must not revive a forgotten command
+  // (a clock once far ahead then refuses commands until real time passes it: the safe side).
+  const now = Math.max(ctx.now, ctx.seen.floor);
+  if (now > c.expiresAt) return refuse('EXPIRED', `expired ${now - c.expiresAt} ms ago`);
+  if (c.issuedAt > now + MAX_COMMAND_CLOCK_SKEW_MS) return refuse('NOT_YET_VALID', `issued ${c.issuedAt - now} ms ahead of this node's clock`);
+  const seen = ctx.seen.check(c.id, c.expiresAt, now);
   if (seen === 'replayed') return refuse('REPLAYED');
   if (seen === 'full') return refuse('REPLAY_CACHE_FULL');
   return { ok: true, command: c };

@@ -113,10 +113,11 @@ export function verifyLoginToken(username: unknown, password: unknown, ctx: Logi
   if (!claim.success) return refuse('SCHEMA', describeZodError(claim.error));
   if (!verifyDomain(SIGNING_DOMAINS.mqtt, claim.data, token.data.sig, user.data, ctx.crypto ?? defaultCrypto)) return refuse('BAD_SIGNATURE');
   const ts = token.data.ts;
-  if (ts < ctx.now - LOGIN_WINDOW_MS) return refuse('EXPIRED');
-  if (ts > ctx.now + LOGIN_WINDOW_MS) return refuse('NOT_YET_VALID');
+  const now = ctx.now;
+  if (ts < now - LOGIN_WINDOW_MS) return refuse('EXPIRED');
+  if (ts > now + LOGIN_WINDOW_MS) return refuse('NOT_YET_VALID');
   if (typeof ctx.mayConnect !== 'function' || !ctx.mayConnect(user.data)) return refuse('NOT_ALLOWED');
-  const seen = ctx.seen.check(token.data.sig, ts + LOGIN_WINDOW_MS, ctx.now, user.data);
+  const seen = ctx.seen.check(token.data.sig, ts + LOGIN_WINDOW_MS, now, user.data);
   if (seen === 'replayed') return refuse('REPLAYED');
   if (seen === 'full') return refuse('REPLAY_CACHE_FULL');
   return { ok: true, key: user.data, ts };

@@ -8,13 +8,21 @@
  * It lives in memory. A receiver whose single act must survive a restart (a node acting on a
  * command: a reboot must not open a door again, DESIGN §7) saves `snapshot(now)` durably after
  * a message passes and before acting on it, and starts with `ReplayCache.restore(saved)`.
+ *
+ * It also keeps the latest time it was given (`floor`), saved with it: a message it forgot
+ * had expired by then, so a receiver that judges expiry at no earlier time (verifyCommand)
+ * cannot be made to accept it again by a clock that goes back (a Pi without a real-time clock
+ * boots in the past).
  */
 import { ProtocolError } from './errors.js';
 
 export type ReplayCheck = 'fresh' | 'replayed' | 'full';
 
-/** What `snapshot` returns and `restore` takes: [id, the time after which it is forgotten, owner or null]. */
-export type ReplaySnapshot = Array<[string, number, string | null]>;
+/** What `snapshot` returns and `restore` takes: the floor, and [id, the time after which it is forgotten, owner or null]. */
+export interface ReplaySnapshot {
+  floor: number;
+  entries: Array<[string, number, string | null]>;
+}
 
 const MAX_ID_CHARS = 512;
 
@@ -22,6 +30,7 @@ export class ReplayCache {
   /** id → the time (ms) after which the message is refused anyway and can be forgotten, and its owner. */
   private readonly until = new Map<string, { t: number; owner: string | null }>();
   private readonly owned = new Map<string, number>();
+  private latest = 0;
 
   constructor(readonly capacity = 4096, readonly perOwner = capacity) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
@@ -33,6 +42,7 @@ export class ReplayCache {
    * whether it was. 'full': the cache, or the owner's share of it, holds only valid messages.
    */
   check(id: string, expiresAt: number, now: number, owner?: string): ReplayCheck {
+    this.note(now);
     const known = this.until.get(id);
     if (known !== undefined && known.t >= now) return 'replayed';
     if (known !== undefined) this.forget(id);
@@ -45,10 +55,19 @@ export class ReplayCache {
     return 'fresh';
   }
 
-  /** Has `id` been recorded and not yet expired at `now`? */
+  /** Has `id` been recorded and not yet expired at `now` (or at the floor, if later)? */
   has(id: string, now: number): boolean {
     const known = this.until.get(id);
     return known !== undefined && known.t >= now;
+  }
+
+  /** The latest time this cache was given: judge a message's expiry at no earlier time. */
+  get floor(): number {
+    return this.latest;
+  }
+
+  private note(now: number): void {
+    if (now > this.latest) this.latest = now;
   }
 
   get size(): number {
@@ -57,14 +76,17 @@ export class ReplayCache {
 
   /** Forgets what has expired by `now`. */
   prune(now: number): void {
+    this.note(now);
     for (const [id, k] of this.until) if (k.t < now) this.forget(id);
   }
 
-  /** What is still valid at `now`, to save durably (JSON-safe). */
+  /** The floor and what is still valid at it, to save durably (JSON-safe). */
   snapshot(now: number): ReplaySnapshot {
-    const out: ReplaySnapshot = [];
-    for (const [id, k] of this.until) if (k.t >= now) out.push([id, k.t, k.owner]);
-    return out;
+    this.note(now);
+    now = this.latest;
+    const entries: ReplaySnapshot['entries'] = [];
+    for (const [id, k] of this.until) if (k.t >= now) entries.push([id, k.t, k.owner]);
+    return { floor: now, entries };
   }
 
   /**
@@ -73,9 +95,14 @@ export class ReplayCache {
    */
   static restore(saved: unknown, capacity = 4096, perOwner = capacity): ReplayCache {
     const cache = new ReplayCache(capacity, perOwner);
-    if (!Array.isArray(saved)) throw new ProtocolError('SCHEMA', 'a saved replay cache is a list of [id, until, owner]; the file is damaged: delete it only if no command or token seen in the last minutes can be replayed');
-    if (saved.length > capacity) throw new ProtocolError('SCHEMA', `the saved replay cache holds ${saved.length} entries; this cache holds at most ${capacity}`);
-    for (const item of saved) {
+    const s = saved as Partial<ReplaySnapshot> | null;
+    if (typeof s !== 'object' || s === null || !Number.isSafeInteger(s.floor) || s.floor! < 0 || !Array.isArray(s.entries) || Object.keys(s).length !== 2) {
+      throw new ProtocolError('SCHEMA', 'a saved replay cache is { floor, entries: [[id, until, owner]] }; the file is damaged: delete it only once no command or token seen before it was written can still be valid');
+    }
+    cache.latest = s.floor!;
+    const list = s.entries;
+    if (list.length > capacity) throw new ProtocolError('SCHEMA', `the saved replay cache holds ${list.length} entries; this cache holds at most ${capacity}`);
+    for (const item of list) {
       const ok = Array.isArray(item) && item.length === 3 && typeof item[0] === 'string' && item[0].length > 0 && item[0].length <= MAX_ID_CHARS
         && Number.isSafeInteger(item[1]) && (item[2] === null || (typeof item[2] === 'string' && item[2].length <= MAX_ID_CHARS));
       if (!ok) throw new ProtocolError('SCHEMA', 'a saved replay cache entry is [id, until (integer ms), owner or null]');
