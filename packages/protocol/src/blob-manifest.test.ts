@@ -21,6 +21,14 @@ describe('blob manifest format', () => {
     expect(checkManifest({ v: 1, size: 0, hash: EMPTY_SHA256, chunks: [], params })).toMatchObject({ ok: true });
   });
 
+  it('refuses a chunk listed twice with two sizes (one content has one size); a repeat with its size is fine', () => {
+    const a = { hash: h('a'), size: 100 };
+    expect(checkManifest({ ...m, size: 200, chunks: [a, a] })).toMatchObject({ ok: true });
+    const r = checkManifest({ ...m, size: 150, chunks: [a, { hash: h('a'), size: 50 }] });
+    expect(r).toMatchObject({ ok: false, notJson: false });
+    expect(!r.ok && r.issues).toEqual([expect.objectContaining({ path: ['chunks', 1, 'size'] })]);
+  });
+
   it('a diff ships only the chunks the old manifest lacks', () => {
     const next: Manifest = { ...m, size: 300, hash: h('blob2'), chunks: [...m.chunks, { hash: h('c'), size: 100 }] };
     expect(manifestDiff(m, next)).toEqual({ chunks: [{ hash: h('c'), size: 100 }], bytes: 100, totalBytes: 300, ratio: 1 / 3 });

@@ -54,11 +54,17 @@ export const ManifestSchema = z
   })
   .superRefine((m, ctx) => {
     let sum = 0;
+    // One content has one size: a repeated chunk listed with another size would make the
+    // manifest's sizes (what a diff ships, where a chunk goes) disagree with what is fetched.
+    const sizeOf = new Map<string, number>();
     m.chunks.forEach((c, i) => {
       sum += c.size;
       if (c.size > m.params.max) {
         ctx.addIssue({ code: 'custom', path: ['chunks', i, 'size'], message: `is ${c.size}, larger than params.max ${m.params.max}` });
       }
+      const seen = sizeOf.get(c.hash);
+      if (seen === undefined) sizeOf.set(c.hash, c.size);
+      else if (seen !== c.size) ctx.addIssue({ code: 'custom', path: ['chunks', i, 'size'], message: `is ${c.size}, but the same chunk is listed before with size ${seen}` });
     });
     if (sum !== m.size) {
       ctx.addIssue({ code: 'custom', path: ['size'], message: `is ${m.size} but the chunk sizes add up to ${sum}` });
