@@ -128,6 +128,18 @@ describe('commands', () => {
     expect(isCurrentAdmin(state, outsider.publicKey)).toBe(false);
   });
 
+  it('an admin key whose feed forked (in two places, maybe a thief\'s) commands nothing', () => {
+    const s = policy();
+    const prev = s.headHashes('admins')[0]!;
+    for (const reason of ['lost', 'stolen']) {
+      const e = signEntry(admin, { site: SITE, seq: 3, prev, hlc: { wall: T, logical: 3 }, type: 'card.unbind', deps: [], body: { card: 'ab'.repeat(16), reason } });
+      s.add(e.entry as AnyEntry, e.hash);
+    }
+    expect(s.forks()).toHaveLength(1);
+    expect(isCurrentAdmin(s, admin.publicKey)).toBe(false);
+    expect(verifyCommand(unlock(), ctx({ admins: s }))).toMatchObject({ ok: false, code: 'NOT_ADMIN' });
+  });
+
   it('a signature over the same command under another domain is refused', () => {
     const c = unlock();
     const { sig: _s, ...body } = c;

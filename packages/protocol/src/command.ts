@@ -62,12 +62,18 @@ export type CommandVerdict = { ok: true; command: Command } | { ok: false; code:
 /** Where the admin set is read: a PolicyState (or anything with its `admins()`). */
 export interface AdminSource {
   admins(): { value: { admins: Record<string, number | null> } } | undefined;
+  /** Is entry `seq` of `author` at or past a fork of its feed (PolicyState has it)? */
+  isForkedOut?(author: string, seq: number): boolean;
 }
 
-/** Is `key` a current admin (in the admin set with no `until`: not withdrawn)? */
+/**
+ * Is `key` a current admin: in the admin set with no `until` (not withdrawn), and its feed not
+ * forked? A forked key is in two places, maybe a thief's (DESIGN §4: trust stops at the fork),
+ * so it commands and logs in as nothing until the other admins act.
+ */
 export function isCurrentAdmin(state: AdminSource, key: string): boolean {
   const admins = state.admins()?.value.admins;
-  return !!admins && Object.hasOwn(admins, key) && admins[key] === null;
+  return !!admins && Object.hasOwn(admins, key) && admins[key] === null && !state.isForkedOut?.(key, Number.MAX_SAFE_INTEGER);
 }
 
 export interface NewCommand {
