@@ -47,14 +47,34 @@ export class DependencyIndex {
     }
   }
 
-  /** `touched` and the keys that depend on them (not for `admins`: everything depends on it). */
+  /**
+   * `touched` and every key that depends on them, directly or through others (not for
+   * `admins`: everything depends on it). Followed to the end: a key replacement changes the old
+   * node's register, which judges the certifications and lockouts that node recorded.
+   */
   dependents(touched: Iterable<string>): Set<string> {
     const out = new Set<string>();
-    for (const k of touched) {
-      out.add(k);
-      for (const d of this.dependsOn.get(k) ?? []) out.add(d);
-      if (k.startsWith('resource/')) for (const d of this.byResources) out.add(d);
-      else if (k.startsWith('cert/')) for (const d of this.byCerts) out.add(d);
+    const todo: string[] = [];
+    const add = (k: string) => {
+      if (!out.has(k)) {
+        out.add(k);
+        todo.push(k);
+      }
+    };
+    let resourcesDone = false;
+    let certsDone = false;
+    for (const k of touched) add(k);
+    while (todo.length) {
+      const k = todo.pop()!;
+      for (const d of this.dependsOn.get(k) ?? []) add(d);
+      // Each group is added once, however many resources or certifications were reached.
+      if (!resourcesDone && k.startsWith('resource/')) {
+        resourcesDone = true;
+        for (const d of this.byResources) add(d);
+      } else if (!certsDone && k.startsWith('cert/')) {
+        certsDone = true;
+        for (const d of this.byCerts) add(d);
+      }
     }
     return out;
   }

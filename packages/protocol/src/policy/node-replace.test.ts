@@ -7,7 +7,7 @@ import { describe, it, expect } from '@jest/globals';
 import { PolicyState } from './state.js';
 import { BundlePublish, DoorEvent, NodeEnrol } from '../schemas/bodies.js';
 import { entryHash, isRestrictive } from '../entry.js';
-import { TestSite, resourceBody, shuffled, testCard, testKey } from '@keymesh/testkit/site';
+import { TestSite, memberBody, resourceBody, shuffled, testCard, testKey } from '@keymesh/testkit/site';
 
 const NOW = 1_700_000_000_000;
 
@@ -69,6 +69,31 @@ describe('node.enrol replacing a key', () => {
     expect(A.state.headHashes(`node/${old.id}`)).toEqual([entryHash(r)]);
     A.write('node.enrol', { node: old.id, name: 'door-pi', role: 'edge', resources: ['door'] }); // deps: that head
     expect(PolicyState.from(site.site, A.known()).node(old.id)).toMatchObject({ retired: false, lastSeq: null });
+  });
+
+  it('arriving last, it voids what the old key recorded past lastSeq in every value that depends on it, as a state built afresh does', () => {
+    const site = new TestSite({ now: () => NOW });
+    const A = site.admins[0]!;
+    const old = site.writer(testKey(30));
+    A.write('resource.put', resourceBody('laser', { kind: 'machine', requiredCerts: ['laser'] }));
+    A.write('member.put', memberBody('tina', { trainerFor: [{ cert: 'laser', until: null }] }));
+    A.write('member.put', memberBody('mo'));
+    A.write('node.enrol', { node: old.id, name: 'laser-pi', role: 'edge', resources: ['laser'] });
+    old.receive(A.feed);
+    old.write('access.decision', { resource: 'laser', credential: { kind: 'card', card: testCard('a1') }, allow: false, reason: 'NOT_CERTIFIED', member: 'mo', at: NOW });
+    // Past the seq the replacement keeps: written with the old key by whoever holds it now.
+    old.write('cert.grant', { member: 'mo', cert: 'laser', grantedBy: 'tina', note: 'panel' }, A.state.headHashes('member/tina'));
+    const live = PolicyState.from(site.site, [...A.known(), ...old.feed]);
+    expect(live.certified('mo', 'laser')).toBe(true);
+    const fresh = testKey(31).publicKey;
+    const r = A.write('node.enrol', { node: fresh, name: 'laser-pi', role: 'edge', resources: ['laser'], replaces: { node: old.id, lastSeq: 1 } }, A.state.headHashes(`node/${old.id}`));
+    live.add(r);
+    const rebuilt = PolicyState.from(site.site, [...A.known(), ...old.feed]);
+    expect(rebuilt.certified('mo', 'laser')).toBe(false);
+    expect(live.certified('mo', 'laser')).toBe(false);
+    expect(live.digest()).toBe(rebuilt.digest());
+    // What a store rewrites for the replacement includes the certification it voided.
+    expect(live.dependents([`node/${fresh}`])).toContain('cert/mo/laser');
   });
 
   it('a key cannot replace itself', () => {
