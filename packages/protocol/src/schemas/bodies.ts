@@ -31,7 +31,13 @@ export const AdminsChange = z.strictObject({
 }).refine((b) => b.quorum <= new Set(b.admins.filter((a) => a.until === null).map((a) => a.key)).size, { message: 'quorum cannot exceed the number of admins left active (until null)' });
 
 export const NodeRole = z.enum(['edge', 'coordinator']);
-/** The key a re-imaged or restored node replaced, and the last seq of that key's feed that counts (its head, as the admin knows it). */
+/**
+ * The key a re-imaged or restored node replaced, and the last seq of that key's feed that
+ * counts: its head as the admin holds it, never more. Entries the old key signs between its
+ * real head and `lastSeq` count as the node's, so a generous `lastSeq` hands them to whoever
+ * holds the old key (a stolen SD card). A later retirement or replacement whose `deps` name
+ * this one supersedes it, raising or lowering `lastSeq` (as `node.retire` does).
+ */
 export const NodeReplaces = z.strictObject({ node: PublicKeyHex, lastSeq: z.number().int().nonnegative().max(2 ** 40) });
 export const NodeEnrol = z.strictObject({
   node: PublicKeyHex,
