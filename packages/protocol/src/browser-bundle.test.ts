@@ -37,7 +37,7 @@ function separationMatrix(P: typeof p, crypto: p.CryptoProvider): Record<string,
     return v.ok ? 'ok' : v.code;
   };
   const asLogin = (sig: string) => {
-    const v = P.verifyLoginToken(key.publicKey, P.canonicalString({ sig, ts: now }), { clientId: 'door-pi', site, now, seen: new P.ReplayCache(), mayConnect: () => true, crypto });
+    const v = P.verifyLoginToken(key.publicKey, P.canonicalString({ sig, ts: now }), { clientId: 'door-pi', site, now, seen: new P.ReplayCache(), startedAt: 0, mayConnect: () => true, crypto });
     return v.ok ? 'ok' : v.code;
   };
   const asEntry = (sig: string) => {

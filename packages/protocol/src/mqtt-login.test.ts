@@ -13,7 +13,7 @@ const key = (n: number) => keyPairFromSeed(new Uint8Array(32).fill(n));
 const node = key(5);
 const SITE = 'c'.repeat(64);
 const T = 1_700_000_000_000;
-const ctx = (over: Partial<LoginContext> = {}): LoginContext => ({ clientId: 'door-pi', site: SITE, now: T, seen: new ReplayCache(), mayConnect: () => true, ...over });
+const ctx = (over: Partial<LoginContext> = {}): LoginContext => ({ clientId: 'door-pi', site: SITE, now: T, seen: new ReplayCache(), startedAt: 0, mayConnect: () => true, ...over });
 
 describe('MQTT login tokens', () => {
   it('a token made now logs in once, within ±5 min of the broker clock; bytes work as well as text', () => {
@@ -48,6 +48,17 @@ describe('MQTT login tokens', () => {
       expect([code, verifyLoginToken(u, p, ctx({ ...over, seen }))]).toEqual([code, expect.objectContaining({ ok: false, code })]);
       expect(seen.size).toBe(0);
     }
+  });
+
+  it('a token used before the broker restarted is refused after it (BEFORE_START); a fresh one logs in', () => {
+    const { username, password } = makeLoginToken({ clientId: 'door-pi', site: SITE, now: T }, node);
+    expect(verifyLoginToken(username, password, ctx({ now: T + 1000 })).ok).toBe(true);
+    const restarted = { seen: loginReplayCache(), startedAt: T + 2000, now: T + 3000 };
+    expect(verifyLoginToken(username, password, ctx(restarted))).toMatchObject({ ok: false, code: 'BEFORE_START' });
+    const fresh = makeLoginToken({ clientId: 'door-pi', site: SITE, now: T + 3000 }, node);
+    expect(verifyLoginToken(fresh.username, fresh.password, ctx(restarted)).ok).toBe(true);
+    const { startedAt: _s, ...without } = ctx();
+    expect(verifyLoginToken(fresh.username, fresh.password, without as LoginContext)).toMatchObject({ ok: false, code: 'BEFORE_START' });
   });
 
   it('a broker that leaves out the mayConnect check lets nobody in', () => {

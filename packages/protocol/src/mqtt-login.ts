@@ -2,8 +2,8 @@
  * The MQTT login of the embedded broker (DESIGN §3): the username is the client's public key
  * (hex) and the password a token, an ed25519 signature under the MQTT domain over the client
  * id, the broker's site and a time stamp. The broker accepts it within ±5 min of its own clock,
- * once (a replay cache for the window), and only from enrolled, unretired nodes and current
- * admins (`mayConnect`).
+ * once (a replay cache for the window, and nothing made before the broker started), and only
+ * from enrolled, unretired nodes and current admins (`mayConnect`).
  */
 import { z } from 'zod';
 import { fromUtf8 } from './bytes.js';
@@ -48,6 +48,7 @@ export const LOGIN_REFUSALS = {
   EXPIRED: 'the login token is more than 5 minutes old; make a new one (check this client\'s clock)',
   NOT_YET_VALID: 'the login token is more than 5 minutes ahead of the broker\'s clock; check this client\'s clock',
   REPLAYED: 'this login token was already used; make a new one for each connection',
+  BEFORE_START: 'the login token was made before the broker started, so it may have been used already; make a new one for each connection (check this client\'s clock)',
   REPLAY_CACHE_FULL: 'too many logins in the last minutes (by this key, or by all); try again shortly',
   NOT_ALLOWED: 'this key is neither an enrolled, unretired node nor a current admin of this site',
 } as const;
@@ -78,6 +79,12 @@ export interface LoginContext {
   now: number;
   /** Tokens seen in the window (loginReplayCache()); a token that passes is recorded here. */
   seen: ReplayCache;
+  /**
+   * When `seen` started empty (the broker's start, on its clock): tokens made before then are
+   * refused, since a restarted broker cannot know which of them were used (plain MQTT on a LAN
+   * shows passwords to whoever listens). Clients make a fresh token for every connection.
+   */
+  startedAt: number;
   /** Is this key a current admin or an enrolled, unretired node (mayConnect(state, key))? Required: without it any key would get in. */
   mayConnect: (key: string) => boolean;
   crypto?: CryptoProvider;
@@ -116,6 +123,7 @@ export function verifyLoginToken(username: unknown, password: unknown, ctx: Logi
   const now = ctx.now;
   if (ts < now - LOGIN_WINDOW_MS) return refuse('EXPIRED');
   if (ts > now + LOGIN_WINDOW_MS) return refuse('NOT_YET_VALID');
+  if (!(ts >= ctx.startedAt)) return refuse('BEFORE_START', `made ${ctx.startedAt - ts} ms before the broker started`);
   if (typeof ctx.mayConnect !== 'function' || !ctx.mayConnect(user.data)) return refuse('NOT_ALLOWED');
   const seen = ctx.seen.check(token.data.sig, ts + LOGIN_WINDOW_MS, now, user.data);
   if (seen === 'replayed') return refuse('REPLAYED');
