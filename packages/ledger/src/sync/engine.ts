@@ -18,7 +18,7 @@ import {
   type BatchMessage, type ForkClaim, type HaveMessage, type SeqRange, type WantMessage,
 } from '@keymesh/protocol';
 import { addIngestResult, emptyIngestResult, type IngestResult, type VerifyMode } from '../types.js';
-import { addRange, rangesAhead, type Outbox } from './ranges.js';
+import { addRanges, rangesAhead, MAX_OUTBOX_RANGES, type Outbox } from './ranges.js';
 import type { SyncStore } from './store.js';
 
 export interface SyncOptions {
@@ -66,9 +66,10 @@ export class SyncEngine {
   private readonly sliceMs: number;
   /** Peer → what is still to be sent to it (paced: see batchesPerTurn). */
   private readonly outboxes = new Map<string, Outbox>();
-  /** Ranges asked of a peer while a turn of sending to it runs (a synchronous transport can answer within it): merged at its end. */
-  private readonly incoming = new Map<string, SeqRange[]>();
   private readonly scheduled = new Set<string>();
+  /** The peer a turn of sending runs for, and what it asked meanwhile. */
+  private pumping: string | undefined;
+  private readonly incoming: SeqRange[] = [];
 
   constructor(readonly store: SyncStore, readonly node: string, private readonly send: Send, private readonly opts: SyncOptions = {}) {
     this.maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -195,6 +196,12 @@ export class SyncEngine {
   }
 
   private onBatch(from: string, msg: BatchMessage): void {
+    this.ingestLines(from, msg.entries);
+  }
+
+  /** Stores received entry lines; one bad entry never loses the others (reported through onIngest). */
+  ingestLines(from: string, lines: readonly string[]): void {
+    const msg = { entries: lines };
     let result: IngestResult;
     try {
       result = this.store.ingest(msg.entries, { verify: this.verify });
@@ -223,35 +230,39 @@ export class SyncEngine {
    * 2,000 times sends it once.
    */
   sendRanges(to: string, ranges: readonly SeqRange[]): void {
-    if (this.outboxes.has(to)) {
-      // A turn is scheduled or running: what is asked now joins the outbox at its end.
-      const list = this.incoming.get(to) ?? [];
-      list.push(...ranges);
-      this.incoming.set(to, list);
+    if (this.pumping === to) {
+      // Asked within a turn of sending to the same peer (a synchronous transport): merged at its end.
+      this.incoming.push(...ranges);
       return;
     }
-    const box: Outbox = new Map();
-    for (const r of ranges) addRange(box, r.author, r.from, r.to);
+    const box: Outbox = this.outboxes.get(to) ?? new Map();
+    const dropped = addRanges(box, ranges);
+    if (dropped) this.opts.onInvalid?.(`${dropped} ranges asked by ${to.slice(0, 12)}… are over the ${MAX_OUTBOX_RANGES} a peer may have queued; it asks again later`, null);
+    if (box.size === 0) return;
+    const running = this.outboxes.has(to);
     this.outboxes.set(to, box);
-    this.pump(to);
+    if (!running) this.pump(to);
   }
 
   /** One turn of sending to `to`; schedules the next while anything is left. */
   private pump(to: string): void {
     const box = this.outboxes.get(to);
     if (!box) return;
+    if (this.opts.congested?.(to)) return; // resume(to) continues when the transport drains
     const out = this.batcher(to);
     const started = performance.now();
     // Yield when a turn has sent its share, run its time, or the transport is backed up.
     const turnOver = () => out.sent >= this.batchesPerTurn - 1 || performance.now() - started >= this.sliceMs || (this.opts.congested?.(to) ?? false);
+    let reads = 0;
+    this.pumping = to;
     try {
       sending: for (const [author, list] of box) {
         while (list.length) {
-          const r = list[0]!;
-          if (out.sent > 0 && turnOver()) break sending;
+          const r = list[list.length - 1]!;
+          if (reads++ > 0 && turnOver()) break sending; // reads count too: empty ranges cost time
           const rows = this.store.readEncoded(author, r.from, Math.min(this.readChunk, r.to - r.from + 1));
           if (!rows.length) {
-            list.shift();
+            list.pop();
             continue;
           }
           for (const json of rows) {
@@ -260,7 +271,7 @@ export class SyncEngine {
             const at = r.from++;
             out.push(json, () => `entry ${author.slice(0, 12)}…/${at}`);
           }
-          if (r.from > r.to) list.shift();
+          if (r.from > r.to) list.pop();
         }
         box.delete(author);
       }
@@ -268,12 +279,13 @@ export class SyncEngine {
     } catch (err) {
       // The ledger was closed, or the read failed: drop what is left; the peer's next have asks again.
       this.outboxes.delete(to);
-      this.incoming.delete(to);
+      this.incoming.length = 0;
       this.opts.onInvalid?.(`sending to ${to} stopped: ${(err as Error).message}`, null);
       return;
+    } finally {
+      this.pumping = undefined;
     }
-    for (const r of this.incoming.get(to) ?? []) addRange(box, r.author, r.from, r.to);
-    this.incoming.delete(to);
+    if (this.incoming.length) addRanges(box, this.incoming.splice(0));
     if (box.size === 0) this.outboxes.delete(to);
     else if (!(this.opts.congested?.(to) ?? false)) this.schedule(to);
   }

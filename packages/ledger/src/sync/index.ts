@@ -6,3 +6,5 @@ export * from './pubsub.js';
 export * from './counters.js';
 export * from './ledger-store.js';
 export * from './freshness.js';
+export * from './signed.js';
+export * from './intake.js';

@@ -15,9 +15,9 @@ export function ledgerSyncStore(ledger: Ledger): PubSubStore {
     now: () => ledger.now(),
     hasAuthority: (key) => ledger.policy.hasAuthority(key),
     isTrustedCoordinator: (key) => {
-      const seq = ledger.heads()[key] ?? 0;
-      const n = ledger.policy.trustedNode(key, Math.max(1, seq));
-      return n?.role === 'coordinator' && !ledger.policy.isForkedOut(key, Math.max(1, seq));
+      // Retired or replaced: it confirms nothing any more, whatever seq its feed is at here.
+      const n = ledger.policy.node(key);
+      return n?.role === 'coordinator' && !n.retired && !ledger.policy.isForkedOut(key, Math.max(1, ledger.heads()[key] ?? 0));
     },
     heldForNewerVersion: () => ledger.heldForNewerVersion(),
     flush: () => ledger.flush(),

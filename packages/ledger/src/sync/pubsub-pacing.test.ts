@@ -7,6 +7,7 @@ import { Ledger } from '../ledger.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { ledgerSyncStore } from './ledger-store.js';
 import { PubSubSync } from './pubsub.js';
+import { signSync } from './signed.js';
 
 const dir = tempDir();
 
@@ -24,7 +25,9 @@ describe('PubSubSync pacing', () => {
     const sync = new PubSubSync({ bus: broker.client(S.publicKey), store: ledgerSyncStore(ledger), site: site.site, key: S, intervalMs: 0 });
     await sync.start();
     // The asker is a bare client: its own work would share this event loop and blur the measure.
-    const A = testKey(61).publicKey;
+    const asking = testKey(61);
+    const A = asking.publicKey;
+    const want = (to: number) => encodeSyncMessage(signSync({ kind: 'want' as const, node: A, to: S.publicKey, ranges: [{ author: S.publicKey, from: 1, to }] }, asking));
     const asker = broker.client(A);
     const t = topics(site.site);
     let received = 0;
@@ -36,7 +39,7 @@ describe('PubSubSync pacing', () => {
       if (received >= 5000) done();
     });
     // A warm-up catch-up first, so the measure is not of the first calls' compilation.
-    await asker.publish(t.want(A, S.publicKey), encodeSyncMessage({ kind: 'want', node: A, to: S.publicKey, ranges: [{ author: S.publicKey, from: 1, to: 300 }] }));
+    await asker.publish(t.want(A, S.publicKey), want(300));
     while (received < 300) await new Promise((r) => setTimeout(r, 1));
     received = 0;
     let ticks = 0;
@@ -50,7 +53,7 @@ describe('PubSubSync pacing', () => {
     }, 1);
     const start = performance.now();
     last = start;
-    await asker.publish(t.want(A, S.publicKey), encodeSyncMessage({ kind: 'want', node: A, to: S.publicKey, ranges: [{ author: S.publicKey, from: 1, to: 5000 }] }));
+    await asker.publish(t.want(A, S.publicKey), want(5000));
     await finished;
     const total = performance.now() - start;
     clearInterval(timer);

@@ -7,6 +7,7 @@ import type { Ledger } from '../ledger.js';
 import { encodeSyncMessage } from './codec.js';
 import { ledgerSyncStore } from './ledger-store.js';
 import { PubSubSync } from './pubsub.js';
+import { signSync } from './signed.js';
 
 const step = fc.tuple(fc.nat(4), fc.nat(10), fc.nat(50), fc.nat(50)) as fc.Arbitrary<HistoryStep>;
 const dir = tempDir();
@@ -124,7 +125,7 @@ describe('PubSubSync over the in-memory bus', () => {
     const t = topics(h.site.site);
     const author = Object.keys(a!.ledger.heads())[0]!;
     const ranges = [{ author, from: 1, to: 5 }];
-    const want = (to: string, node: string) => encodeSyncMessage({ kind: 'want', node, to, ranges });
+    const want = (to: string, node: string) => encodeSyncMessage(signSync({ kind: 'want' as const, node, to, ranges }, testKey(900)));
     await rogue.publish(t.want(r, a!.id), want(b!.id, r)); // topic names A, payload names B
     await rogue.publish(t.want(r, a!.id), want(a!.id, b!.id)); // names another sender
     await rogue.publish(t.want(r, b!.id), want(a!.id, r)); // B sees a want for A

@@ -17,7 +17,7 @@
  * protocol's schemas and dropped with a reason (never thrown) when bad.
  */
 import {
-  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, SIGNING_DOMAINS, canonicalString, parseEntryText, signDomain, topics, verifyDomain, verifyEntry,
+  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, canonicalString, parseEntryText, topics, verifyEntry,
   type AnyEntry, type CryptoProvider, type HaveMessage, type KeyPair, type SyncMessage,
 } from '@keymesh/protocol';
 import { Buffer } from 'node:buffer';
@@ -26,6 +26,8 @@ import type { IngestResult } from '../types.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncEngine } from './engine.js';
 import { Freshness } from './freshness.js';
+import { signSync, signedBy } from './signed.js';
+import { INTAKE_MAX_LINES, Intake } from './intake.js';
 import { MAX_PEERS, Sources } from './sources.js';
 import type { PubSubStore, SubmitOutcome } from './store.js';
 import { SyncCounters, boundedHeads } from './counters.js';
@@ -48,6 +50,8 @@ export interface PubSubSyncOptions {
   sliceMs?: number;
   /** Batches in flight to one peer before sending pauses for the bus (default 8). */
   window?: number;
+  /** A publish not acknowledged by then counts as failed and frees its place in the window (default 30,000 ms). */
+  publishTimeoutMs?: number;
   versions?: Record<string, string>;
   onIngest?: (result: IngestResult, from: string) => void;
   /** Payloads dropped, with the reason (to log). */
@@ -67,8 +71,8 @@ export class PubSubSync {
   private readonly window: number;
   private readonly maxBytes: number;
   private readonly subs: Array<[string, (m: BusMessage) => void]> = [];
-  private live: Array<{ text: string; from: string }> = [];
-  private liveScheduled = false;
+  private readonly intake: Intake;
+  private stopped = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private offConnection: (() => void) | undefined;
   /** Heads published per author, so a head is sent only when it advanced. */
@@ -98,6 +102,7 @@ export class PubSubSync {
       onIngest: (r, from) => this.ingested(r, from),
     });
     this.freshness = new Freshness(o.store);
+    this.intake = new Intake((lines, from) => this.stopped || this.engine.ingestLines(from, lines), () => this.stopped || this.planWants(), o.sliceMs ?? 8);
     if (this.maxBytes < MIN_SYNC_MESSAGE_BYTES) throw new RangeError(`maxMessageBytes ${this.maxBytes} is below MIN_SYNC_MESSAGE_BYTES (${MIN_SYNC_MESSAGE_BYTES})`);
   }
 
@@ -120,7 +125,9 @@ export class PubSubSync {
     if (this.o.bus.connected) this.announce();
   }
 
+  /** Stops listening; what is still queued is not stored (it is asked again after a restart). */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.offConnection?.();
     for (const [filter, h] of this.subs.splice(0)) await this.o.bus.unsubscribe(filter, h).catch(() => undefined);
@@ -128,7 +135,7 @@ export class PubSubSync {
 
   /** Whether batches are still being sent or live entries wait to be stored. */
   get busy(): boolean {
-    return this.engine.sending || this.live.length > 0 || [...this.inflight.values()].some((n) => n > 0);
+    return this.engine.sending || this.intake.size > 0 || [...this.inflight.values()].some((n) => n > 0);
   }
 
   /**
@@ -188,7 +195,7 @@ export class PubSubSync {
       heldForNewerVersion: this.o.store.heldForNewerVersion(),
       at: now,
     };
-    return { ...body, sig: signDomain(SIGNING_DOMAINS.sync, body, this.o.key, this.o.crypto) };
+    return signSync(body, this.o.key, this.o.crypto);
   }
 
   /** What the upstream coordinator has acknowledged of this node's feed (null: not heard yet). */
@@ -215,7 +222,7 @@ export class PubSubSync {
   private publishHave(): void {
     const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
     const unsigned = { kind: 'have' as const, node: this.node, heads: boundedHeads(this.o.store.heads(), this.node, this.maxBytes / 2), ...(Object.keys(forks).length ? { forks } : {}), at: this.o.store.now() };
-    const have: HaveMessage = { ...unsigned, sig: signDomain(SIGNING_DOMAINS.sync, unsigned, this.o.key, this.o.crypto) };
+    const have: HaveMessage = signSync(unsigned, this.o.key, this.o.crypto);
     this.publishBytes(this.t.have(this.node), encodeSyncMessage(have), false);
   }
 
@@ -244,8 +251,14 @@ export class PubSubSync {
   private sendTo(to: string, msg: SyncMessage): void {
     const topic = msg.kind === 'want' ? this.t.want(this.node, to) : msg.kind === 'batch' ? this.t.batch(this.node, to) : this.t.have(this.node);
     if (msg.kind === 'batch') this.counters.batchesSent++;
+    if (msg.kind === 'want') msg = signSync(msg, this.o.key, this.o.crypto);
     this.inflight.set(to, (this.inflight.get(to) ?? 0) + 1);
-    this.o.bus.publish(topic, encodeSyncMessage(msg), { qos: 1 }).catch(() => this.counters.publishFailed++).finally(() => {
+    // A publish the broker never acknowledges frees its slot after publishTimeoutMs.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('publish timed out')), this.o.publishTimeoutMs ?? 30_000)));
+    timer?.unref?.();
+    Promise.race([this.o.bus.publish(topic, encodeSyncMessage(msg), { qos: 1 }), timeout]).catch(() => this.counters.publishFailed++).finally(() => {
+      clearTimeout(timer);
       const n = (this.inflight.get(to) ?? 1) - 1;
       if (n > 0) this.inflight.set(to, n);
       else this.inflight.delete(to);
@@ -291,11 +304,12 @@ export class PubSubSync {
     // Only a signed entry by a key that holds authority says a feed is ahead (DESIGN §3): else
     // anyone could make this node ask for entries that do not exist, round after round.
     if (!this.noteAhead(parsed.entry)) return this.invalid(`${kind} entry ${author.slice(0, 12)}…/${parsed.entry.seq} does not verify`, m.topic);
-    this.live.push({ text: parsed.text, from: kind === 'head' ? `head/${author}` : `feed/${author}` });
-    if (!this.liveScheduled) {
-      this.liveScheduled = true;
-      setImmediate(() => this.flushLive());
-    }
+    this.take([parsed.text], `${kind}/${author}`);
+  }
+
+  private take(lines: readonly string[], from: string): void {
+    const dropped = this.intake.push(lines, from);
+    if (dropped) this.invalid(`${dropped} entries from ${from} dropped: ${INTAKE_MAX_LINES} are already waiting to be stored`, from);
   }
 
   /**
@@ -316,41 +330,29 @@ export class PubSubSync {
     return true;
   }
 
-  /** Stores the live entries received in one turn together (one transaction), then asks for gaps. */
-  private flushLive(): void {
-    this.liveScheduled = false;
-    const batch = this.live;
-    this.live = [];
-    if (batch.length === 0) return;
-    try {
-      this.ingested(this.o.store.ingest(batch.map((b) => b.text)), batch[0]!.from);
-    } catch (err) {
-      this.invalid(`live entries could not be stored: ${(err as Error).message}`, 'feed');
-    }
-    this.planWants();
-  }
-
   private onHave(m: BusMessage): void {
+    if (m.retain) return this.invalid('a retained have (a stale claim kept by the broker)', m.topic);
     const from = m.topic.split('/').at(-2)!;
     if (from === this.node) return;
     const d = decodeSyncMessage(m.payload);
     if (!d.ok) return this.invalid(`have: ${d.reason}`, m.topic);
     const msg = d.msg;
     if (msg.kind !== 'have' || msg.node !== from) return this.invalid(`a ${msg.kind} from ${msg.kind === 'have' ? msg.node.slice(0, 12) : '?'}… on the have topic of ${from.slice(0, 12)}…`, m.topic);
-    const { sig, ...unsigned } = msg;
-    const signed = sig !== undefined && verifyDomain(SIGNING_DOMAINS.sync, unsigned, sig, from, this.o.crypto);
-    if (sig !== undefined && !signed) return this.invalid(`have from ${from.slice(0, 12)}… has a bad signature`, m.topic);
+    if (!signedBy(msg, from, this.o.crypto)) return this.invalid(`have from ${from.slice(0, 12)}… is not signed by it`, m.topic);
     this.counters.haves++;
-    this.sources.noteClaim(from, msg.heads, Date.now(), this.o.store.heads());
-    if (signed) {
-      this.ackBy.delete(from);
-      this.ackBy.set(from, msg.heads[this.node] ?? 0);
-      if (this.ackBy.size > MAX_PEERS) this.ackBy.delete(this.ackBy.keys().next().value!);
-    }
+    // Only feeds worth asking for: held here, or of keys with authority (a have may name 1,024
+    // invented ones). A replica holding nothing yet knows no authority: it asks for the genesis.
+    const held = this.o.store.heads();
+    const empty = Object.keys(held).length === 0;
+    const claim: Record<string, number> = {};
+    for (const [a, seq] of Object.entries(msg.heads)) if (empty || a in held || this.o.store.hasAuthority(a)) claim[a] = seq;
+    this.sources.noteClaim(from, claim, Date.now(), held);
+    this.ackBy.delete(from);
+    this.ackBy.set(from, msg.heads[this.node] ?? 0);
+    if (this.ackBy.size > MAX_PEERS) this.ackBy.delete(this.ackBy.keys().next().value!);
     this.o.store.noteRemoteHeads(from, msg.heads);
-    if (signed && this.isUpstream(from) && this.o.store.isTrustedCoordinator(from)) {
-      const own = msg.heads[this.node];
-      this.acked = own ?? 0;
+    if (this.isUpstream(from) && this.o.store.isTrustedCoordinator(from)) {
+      this.acked = msg.heads[this.node] ?? 0;
       this.freshness.noteCoordinator(msg.heads, msg.at ?? 0);
     }
     const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
@@ -365,6 +367,7 @@ export class PubSubSync {
 
   /** `sync/<from>/want/<self>` and `sync/<from>/batch/<self>`: answered only when truly addressed here. */
   private onAddressed(m: BusMessage, kind: 'want' | 'batch'): void {
+    if (m.retain) return this.invalid(`a retained ${kind} (sync messages are never retained: it would be answered again on every reconnection)`, m.topic);
     const parts = m.topic.split('/');
     const [from, to] = [parts.at(-3)!, parts.at(-1)!];
     const d = decodeSyncMessage(m.payload);
@@ -374,9 +377,10 @@ export class PubSubSync {
       this.counters.misaddressed++;
       return this.invalid(`a ${msg.kind} on ${kind} topic ${from.slice(0, 12)}…→${to.slice(0, 12)}… is not addressed to this node`, m.topic);
     }
-    if (kind === 'want') this.counters.wantsAnswered++;
+    if (msg.kind === 'batch') return this.take(msg.entries, from);
+    if (!signedBy(msg, from, this.o.crypto)) return this.invalid(`want from ${from.slice(0, 12)}… is not signed by it`, m.topic);
+    this.counters.wantsAnswered++;
     this.engine.receive(from, msg);
-    if (kind === 'batch') this.planWants();
   }
 
   private ingested(r: IngestResult, from: string): void {

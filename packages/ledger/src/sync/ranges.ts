@@ -11,19 +11,44 @@ export function rangesAhead(ahead: Heads, behind: Heads): SeqRange[] {
   return out;
 }
 
-/** What is left to send to one peer: ranges by author, merged, in the order they were asked for. */
+/**
+ * What is left to send to one peer: ranges by author, merged, each author's list in descending
+ * order so the next range is taken from the end (no shifting of long arrays).
+ */
 export type Outbox = Map<string, Array<{ from: number; to: number }>>;
 
-/** Adds seqs from..to of `author` to an outbox, merged with the ranges already there. */
-export function addRange(box: Outbox, author: string, from: number, to: number): void {
-  const list = box.get(author) ?? [];
-  list.push({ from, to });
-  list.sort((a, b) => a.from - b.from);
-  const merged: Array<{ from: number; to: number }> = [];
-  for (const r of list) {
-    const last = merged[merged.length - 1];
-    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
-    else merged.push({ ...r });
+/** Most ranges an outbox holds for one peer (a want's own limit); more are dropped, and asked again. */
+export const MAX_OUTBOX_RANGES = 10_000;
+
+/**
+ * Adds ranges to an outbox, merged with what is there: grouped by author, sorted and merged
+ * once per call, so a want of 10,000 scattered ranges costs a sort, not 10,000 of them.
+ * Returns how many ranges were dropped for the bound.
+ */
+export function addRanges(box: Outbox, ranges: ReadonlyArray<{ author: string; from: number; to: number }>): number {
+  const byAuthor = new Map<string, Array<{ from: number; to: number }>>();
+  for (const r of ranges) {
+    const list = byAuthor.get(r.author) ?? [];
+    list.push({ from: r.from, to: r.to });
+    byAuthor.set(r.author, list);
   }
-  box.set(author, merged);
+  let total = 0;
+  for (const list of box.values()) total += list.length;
+  let dropped = 0;
+  for (const [author, added] of byAuthor) {
+    const all = [...(box.get(author) ?? []), ...added].sort((a, b) => a.from - b.from);
+    const merged: Array<{ from: number; to: number }> = [];
+    for (const r of all) {
+      const last = merged[merged.length - 1];
+      if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+      else merged.push({ ...r });
+    }
+    const before = box.get(author)?.length ?? 0;
+    const room = MAX_OUTBOX_RANGES - (total - before);
+    if (merged.length > room) (dropped += merged.length - Math.max(0, room), (merged.length = Math.max(0, room)));
+    total += merged.length - before;
+    if (merged.length) box.set(author, merged.reverse());
+    else box.delete(author);
+  }
+  return dropped;
 }

@@ -59,10 +59,15 @@ export class Sources {
     this.claims.delete(node);
   }
 
-  /** Entries this replica knows it lacks (for the status' sync lag). */
+  /**
+   * Entries this replica knows it lacks (the status' sync lag): shown by signed entries, or
+   * claimed by its upstream. Other peers' claims decide whom to ask, never what is reported.
+   */
   lag(mine: Heads): number {
+    const best = new Map(this.known);
+    for (const u of this.upstream) for (const [a, s] of Object.entries(this.claims.get(u)?.heads ?? {})) if (s > (best.get(a) ?? 0)) best.set(a, s);
     let n = 0;
-    for (const [author, seq] of this.targets()) n += Math.max(0, seq - (mine[author] ?? 0));
+    for (const [author, seq] of best) n += Math.max(0, seq - (mine[author] ?? 0));
     return n;
   }
 

@@ -64,6 +64,8 @@ export const WantMessage = z.strictObject({
   to: PublicKeyHex.optional(),
   ranges: z.array(SeqRange).max(10_000),
   forks: z.array(ForkWant).max(MAX_HAVE_FORKS).optional(),
+  /** Over a bus, signed by `node` under the sync domain: a forged sender would turn a small want into a large send to anyone. */
+  sig: SignatureHex.optional(),
 });
 /** Entries travel as their canonical encodings, so the receiver can check the bytes. */
 export const BatchMessage = z.strictObject({ kind: z.literal('batch'), node: PublicKeyHex, to: PublicKeyHex.optional(), entries: z.array(z.string()).max(10_000) });
