@@ -13,7 +13,7 @@
 // Reads are warm (the page cache holds everything: dropping it needs root), by hash lookup.
 import { createHash, randomFillSync } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import os from 'node:os';
@@ -276,7 +276,7 @@ export async function run(args, log) {
         ...row('upgrade_5pct_shipped_pct', 'a 16 MiB bundle with 5 % of its bytes changed in 4 places (3 rewritten, 1 insertion): bytes of the chunks `missing()` lists on a node holding the old one, over the new size', { op: '<=', limit: 10, text: 'under 10 % of the bundle' }),
       ],
       notes: [
-        `Load average (1 min, ${os.cpus().length} vCPUs): ${loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end. Files in \`${o.dir}\`.`,
+        `Load average (1 min, ${os.cpus().length} vCPUs): ${loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end. Files in \`${relative(join(here, '..', '..'), o.dir)}\`.`,
       ],
     });
     log('wrote the recorded run into bench/RESULTS.md (blobs section)');
