@@ -55,6 +55,8 @@ export type Send = (to: string, msg: SyncMessage) => void;
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
 export const DEFAULT_BATCHES_PER_TURN = 4;
 export const DEFAULT_SLICE_MS = 8;
+/** Forks whose proofs one want may ask for (the rest in later rounds). */
+export const FORK_PROOFS_A_WANT = 8;
 /** Most ranges one `have` makes a replica ask for (a WantMessage's limit); the next round asks for more. */
 export const MAX_WANTED_PER_HAVE = 10_000;
 
@@ -124,7 +126,8 @@ export class SyncEngine {
           return this.onHave(from, msg);
         case 'want':
           this.sendRanges(from, msg.ranges);
-          if (msg.forks?.length) this.sendForkProofs(from, {}, msg.forks);
+          // Proofs are sent at once, unpaced: a few forks a want keeps that short.
+          if (msg.forks?.length) this.sendForkProofs(from, {}, msg.forks.slice(0, FORK_PROOFS_A_WANT));
           return;
         case 'batch':
           return this.onBatch(from, msg);

@@ -8,3 +8,4 @@ export * from './ledger-store.js';
 export * from './freshness.js';
 export * from './signed.js';
 export * from './intake.js';
+export * from './heads.js';

@@ -7,6 +7,7 @@ import { Ledger } from '../ledger.js';
 import { encodeSyncMessage } from './codec.js';
 import { ledgerSyncStore } from './ledger-store.js';
 import { PubSubSync, type PubSubSyncOptions } from './pubsub.js';
+import { signSync } from './signed.js';
 import type { IngestResult } from '../types.js';
 
 const dir = tempDir();
@@ -128,6 +129,16 @@ describe('PubSubSync between a coordinator and an edge', () => {
     expect(e.sync.rulesFreshAt).toBeNull();
     expect(e.sync.acknowledged).toBeNull();
     expect(e.sync.counters.invalid).toBe(1);
+  });
+
+  it("a coordinator's have that names only some of its feeds (partial) confirms nothing fresh, but still acknowledges", async () => {
+    const { broker, e, t, C } = await world();
+    decision(e);
+    const unsigned = { kind: 'have' as const, node: C.publicKey, heads: { [e.key.publicKey]: 1 }, at: Date.now(), partial: true as const };
+    await broker.client('coordinator-2').publish(t.have(C.publicKey), encodeSyncMessage(signSync(unsigned, C)));
+    await broker.settle();
+    expect(e.sync.acknowledged).toBe(1);
+    expect(e.sync.rulesFreshAt).toBeNull();
   });
 
   it("publishes a signed status: own head, what the coordinator acknowledged, freshness, held-for-newer-version", async () => {

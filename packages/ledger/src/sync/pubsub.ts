@@ -17,7 +17,7 @@
  * protocol's schemas and dropped with a reason (never thrown) when bad.
  */
 import {
-  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, canonicalString, parseEntryText, topics, verifyEntry,
+  MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, canonicalString, parseEntryText, topics,
   type AnyEntry, type CryptoProvider, type HaveMessage, type KeyPair, type SyncMessage,
 } from '@keymesh/protocol';
 import { Buffer } from 'node:buffer';
@@ -26,6 +26,7 @@ import type { IngestResult } from '../types.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncEngine } from './engine.js';
 import { Freshness } from './freshness.js';
+import { HeadBook } from './heads.js';
 import { signSync, signedBy } from './signed.js';
 import { INTAKE_MAX_LINES, Intake } from './intake.js';
 import { MAX_PEERS, Sources } from './sources.js';
@@ -75,11 +76,8 @@ export class PubSubSync {
   private stopped = false;
   private timer: ReturnType<typeof setInterval> | undefined;
   private offConnection: (() => void) | undefined;
-  /** Heads published per author, so a head is sent only when it advanced. */
-  private readonly headsOut = new Map<string, number>();
+  private readonly heads: HeadBook;
   private acked: number | null = null;
-  /** Heads seen of keys without authority yet, by author (see noteAhead). */
-  private readonly deferred = new Map<string, AnyEntry>();
   /** What each peer's signed have says it holds of this node's feed. */
   private readonly ackBy = new Map<string, number>();
   private readonly freshness: Freshness;
@@ -102,6 +100,7 @@ export class PubSubSync {
       onIngest: (r, from) => this.ingested(r, from),
     });
     this.freshness = new Freshness(o.store);
+    this.heads = new HeadBook(o.store, this.sources, o.crypto);
     this.intake = new Intake((lines, from) => this.stopped || this.engine.ingestLines(from, lines), () => this.stopped || this.planWants(), o.sliceMs ?? 8);
     if (this.maxBytes < MIN_SYNC_MESSAGE_BYTES) throw new RangeError(`maxMessageBytes ${this.maxBytes} is below MIN_SYNC_MESSAGE_BYTES (${MIN_SYNC_MESSAGE_BYTES})`);
   }
@@ -175,7 +174,7 @@ export class PubSubSync {
 
   /** The coordinator on start: the broker's retained heads are not the store (DESIGN §7). */
   republishHeads(): void {
-    this.headsOut.clear();
+    this.heads.forgetPublished();
     this.publishHeads(undefined);
   }
 
@@ -221,7 +220,10 @@ export class PubSubSync {
 
   private publishHave(): void {
     const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
-    const unsigned = { kind: 'have' as const, node: this.node, heads: boundedHeads(this.o.store.heads(), this.node, this.maxBytes / 2), ...(Object.keys(forks).length ? { forks } : {}), at: this.o.store.now() };
+    const all = this.o.store.heads();
+    const heads = boundedHeads(all, this.node, this.maxBytes / 2);
+    const partial = Object.keys(heads).length < Object.keys(all).length;
+    const unsigned = { kind: 'have' as const, node: this.node, heads, ...(Object.keys(forks).length ? { forks } : {}), at: this.o.store.now(), ...(partial ? { partial: true as const } : {}) };
     const have: HaveMessage = signSync(unsigned, this.o.key, this.o.crypto);
     this.publishBytes(this.t.have(this.node), encodeSyncMessage(have), false);
   }
@@ -232,16 +234,9 @@ export class PubSubSync {
 
   /** Retained heads of `authors` (all held, for a relay) that advanced past what was published. */
   private publishHeads(authors: readonly string[] | undefined): void {
-    const mine = this.o.store.heads();
-    for (const author of authors ?? Object.keys(mine)) {
-      const seq = mine[author] ?? 0;
-      if (seq <= (this.headsOut.get(author) ?? 0)) continue;
-      const head = this.o.store.headOf(author);
-      if (!head) continue;
-      this.headsOut.set(author, seq);
-      this.publish(this.t.head(author), head, true);
-    }
+    for (const { author, line } of this.heads.toPublish(authors)) this.publish(this.t.head(author), line, true);
   }
+
 
   private planWants(): void {
     const mine = this.o.store.heads();
@@ -303,31 +298,13 @@ export class PubSubSync {
     if (author === this.node) return; // its own, echoed by the broker
     // Only a signed entry by a key that holds authority says a feed is ahead (DESIGN §3): else
     // anyone could make this node ask for entries that do not exist, round after round.
-    if (!this.noteAhead(parsed.entry)) return this.invalid(`${kind} entry ${author.slice(0, 12)}…/${parsed.entry.seq} does not verify`, m.topic);
+    if (!this.heads.heard(parsed.entry)) return this.invalid(`${kind} entry ${author.slice(0, 12)}…/${parsed.entry.seq} does not verify`, m.topic);
     this.take([parsed.text], `${kind}/${author}`);
   }
 
   private take(lines: readonly string[], from: string): void {
     const dropped = this.intake.push(lines, from);
     if (dropped) this.invalid(`${dropped} entries from ${from} dropped: ${INTAKE_MAX_LINES} are already waiting to be stored`, from);
-  }
-
-  /**
-   * Notes a feed as ahead when a signed entry of a key with authority shows it; an entry of a key
-   * without authority yet (a node whose enrolment has not arrived) waits, bounded, and is looked
-   * at again after each ingest. False when the signature does not verify.
-   */
-  private noteAhead(entry: AnyEntry): boolean {
-    if (entry.seq <= (this.o.store.heads()[entry.author] ?? 0)) return true;
-    if (!this.o.store.hasAuthority(entry.author)) {
-      this.deferred.delete(entry.author);
-      this.deferred.set(entry.author, entry);
-      if (this.deferred.size > MAX_PEERS) this.deferred.delete(this.deferred.keys().next().value!);
-      return true;
-    }
-    if (!verifyEntry(entry, this.o.crypto).ok) return false;
-    this.sources.noteKnown(entry.author, entry.seq);
-    return true;
   }
 
   private onHave(m: BusMessage): void {
@@ -352,8 +329,8 @@ export class PubSubSync {
     if (this.ackBy.size > MAX_PEERS) this.ackBy.delete(this.ackBy.keys().next().value!);
     this.o.store.noteRemoteHeads(from, msg.heads);
     if (this.isUpstream(from) && this.o.store.isTrustedCoordinator(from)) {
-      this.acked = msg.heads[this.node] ?? 0;
-      this.freshness.noteCoordinator(msg.heads, msg.at ?? 0);
+      this.acked = msg.heads[this.node] ?? this.acked ?? 0;
+      if (!msg.partial) this.freshness.noteCoordinator(msg.heads, msg.at ?? 0);
     }
     const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
     const lacking = Object.entries(msg.forks ?? {}).filter(([a, f]) => !forks[a] || forks[a]!.seq > f.seq || forks[a]!.entries < f.entries).map(([author, f]) => ({ author, seq: f.seq }));
@@ -384,13 +361,7 @@ export class PubSubSync {
   }
 
   private ingested(r: IngestResult, from: string): void {
-    if (r.accepted > 0 && this.deferred.size > 0) {
-      for (const [author, entry] of [...this.deferred]) {
-        if (!this.o.store.hasAuthority(author)) continue;
-        this.deferred.delete(author);
-        this.noteAhead(entry);
-      }
-    }
+    if (r.accepted > 0) this.heads.recheck();
     if (this.o.relay && r.accepted > 0) this.publishHeads(undefined);
     if (r.accepted > 0) this.freshness.check();
     this.counters.accepted += r.accepted;

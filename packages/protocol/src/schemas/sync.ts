@@ -48,6 +48,8 @@ export const HaveMessage = z.strictObject({
    * fresh and what it has acknowledged (DESIGN §6, §7). Point-to-point peers may omit both.
    */
   at: Millis.optional(),
+  /** True when `heads` names only some of the sender's feeds (too many for one message): then it confirms no freshness. */
+  partial: z.literal(true).optional(),
   sig: SignatureHex.optional(),
 });
 /** A fork a want asks the proof of: every signed entry the receiver holds at `seq` of `author`'s feed. */
