@@ -15,3 +15,4 @@ export * from './temp-files.js';
 export { tempLedger } from './temp-ledger.js';
 export * from './raw-feed.js';
 export * from './crash-child-path.js';
+export * from './sync-audit.js';

@@ -1,8 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { topics } from '@keymesh/protocol';
-import { playHistory, shuffled, startAedes, testKey, tempDir, tempLedger, type HistoryStep } from '@keymesh/testkit';
+import { playHistory, shuffled, startAedes, syncAudit, testKey, tempDir, tempLedger, type HistoryStep } from '@keymesh/testkit';
 import { MqttJsBus } from '../bus/mqttjs.js';
 import type { Ledger } from '../ledger.js';
 import { ledgerSyncStore } from './ledger-store.js';
@@ -22,23 +21,8 @@ describe('PubSubSync over a real aedes broker with MQTT.js clients', () => {
       const h = playHistory(steps);
       const entries = h.entries();
       const broker = await startAedes();
-      const root = topics(h.site.site).root;
-      const asked = new Set<string>();
-      let answeredByOthers = 0;
-      let batches = 0;
-      broker.broker.on('publish', (packet, client) => {
-        if (!client) return;
-        const parts = packet.topic.slice(root.length + 1).split('/');
-        if (parts[0] !== 'sync' || parts.length !== 4) return;
-        const [, from, kind, to] = parts as [string, string, string, string];
-        if (kind === 'want') {
-          const msg = JSON.parse(Buffer.from(packet.payload).toString()) as { to?: string; node?: string };
-          if (client.id === from && msg.node === from && msg.to === to) asked.add(`${from}>${to}`);
-        } else if (kind === 'batch') {
-          batches++;
-          if (!asked.has(`${to}>${client.id}`) || from !== client.id) answeredByOthers++;
-        }
-      });
+      const audit = syncAudit(h.site.site);
+      broker.broker.on('publish', (packet, client) => client && audit.record(client.id, packet.topic, Buffer.from(packet.payload)));
       const n = 3 + (seed % 3);
       const nodes: Array<{ ledger: Ledger; sync: PubSubSync }> = [];
       try {
@@ -63,8 +47,8 @@ describe('PubSubSync over a real aedes broker with MQTT.js clients', () => {
         ref.ingest(entries);
         expect(nodes[0]!.ledger.digest()).toBe(ref.digest());
         ref.close();
-        expect(batches).toBeGreaterThan(0);
-        expect(answeredByOthers).toBe(0);
+        expect(audit.batches).toBeGreaterThan(0);
+        expect(audit.answeredByOthers).toBe(0);
       } finally {
         for (const x of nodes) (await x.sync.stop(), x.ledger.close());
         await broker.close();

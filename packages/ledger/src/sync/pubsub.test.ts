@@ -1,8 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { Buffer } from 'node:buffer';
 import { MIN_SYNC_MESSAGE_BYTES, PolicyState, topics, type AnyEntry, type KeyPair } from '@keymesh/protocol';
-import { MemoryBroker, playHistory, shuffled, testKey, tempDir, tempLedger, type HistoryStep, type PublishRecord } from '@keymesh/testkit';
+import { MemoryBroker, playHistory, shuffled, syncAudit, testKey, tempDir, tempLedger, type HistoryStep, type PublishRecord } from '@keymesh/testkit';
 import type { Ledger } from '../ledger.js';
 import { encodeSyncMessage } from './codec.js';
 import { ledgerSyncStore } from './ledger-store.js';
@@ -14,28 +13,11 @@ const dir = tempDir();
 
 interface Node { id: string; key: KeyPair; ledger: Ledger; sync: PubSubSync }
 
-/**
- * Checks every publish on the broker: a batch from X to Y is an answer only if Y asked X (a want
- * published by Y on `sync/Y/want/X` naming X). Anything else was answered by someone not asked.
- */
+/** The broker's tap feeds the audit of who answered whom (testkit's syncAudit). */
 function addressingAudit(broker: MemoryBroker, site: string) {
-  const root = topics(site).root;
-  const asked = new Set<string>();
-  let answeredByOthers = 0;
-  let batches = 0;
-  broker.onPublish((p: PublishRecord) => {
-    const parts = p.topic.slice(root.length + 1).split('/');
-    if (parts[0] !== 'sync' || parts.length !== 4) return;
-    const [, from, kind, to] = parts as [string, string, string, string];
-    if (kind === 'want') {
-      const msg = JSON.parse(Buffer.from(p.payload).toString()) as { to?: string; node?: string };
-      if (p.clientId === from && msg.node === from && msg.to === to) asked.add(`${from}>${to}`);
-    } else if (kind === 'batch') {
-      batches++;
-      if (!asked.has(`${to}>${p.clientId}`) || from !== p.clientId) answeredByOthers++;
-    }
-  });
-  return { get answeredByOthers() { return answeredByOthers; }, get batches() { return batches; } };
+  const audit = syncAudit(site);
+  broker.onPublish((p: PublishRecord) => audit.record(p.clientId, p.topic, p.payload));
+  return audit;
 }
 
 async function startNodes(broker: MemoryBroker, site: string, n: number, relay = true): Promise<Node[]> {
