@@ -104,9 +104,12 @@ async function catchUp({ serverPath, site, serverKey, relay, target, want, log, 
   await next('started');
   let last = -1;
   let lastChange = performance.now();
+  const progress = []; // held entries each second: shows the rounds (the replica asks again on its 5 s tick)
+  let nextMark = 1000;
   for (;;) {
     await new Promise((r) => setTimeout(r, 20));
     const h = held();
+    if (performance.now() - t0 >= nextMark) (progress.push(h - (total - missing)), (nextMark += 1000));
     if (h === total) break;
     if (h !== last) (last = h), (lastChange = performance.now());
     const stalled = (performance.now() - lastChange) / 1000;
@@ -123,6 +126,7 @@ async function catchUp({ serverPath, site, serverKey, relay, target, want, log, 
   await worker.terminate();
   await sync.stop();
   log(`  ${missing} entries in ${seconds.toFixed(2)} s; the server's longest event-loop block ${server.maxBlockMs.toFixed(1)} ms (on a CPU: ${server.maxCpuBlockMs?.toFixed(1) ?? '?'} ms; p99 delay ${server.p99DelayMs.toFixed(1)} ms, longest GC ${server.maxGcMs.toFixed(1)} ms, ${server.maxGcKind}; longest store calls ${JSON.stringify(server.slowestStoreCallsMs)}); server counters ${JSON.stringify(server.counters)}; target ${JSON.stringify({ ...sync.counters })}`);
+  log(`  entries received after each second: ${progress.join(', ')}`);
   if (server.longCalls.length) log(`  the server's store calls over 5 ms: ${server.longCalls.join('; ')}`);
   return { seconds, server, missing };
 }
