@@ -53,16 +53,20 @@ function check(r) {
   if (r.rejected.length || r.waiting) throw new Error(`source ledger: ${r.rejected.length} rejected, ${r.waiting} waiting: ${r.rejected[0]?.reason}`);
 }
 
-/** The coordinator's ledger: the genesis, 10 enrolled nodes, `per` events of each. */
+const COORDINATOR_KEY = 2001; // testKey index of the coordinator of the catch-up
+
+/** The coordinator's ledger: the genesis, the coordinator and 10 edge nodes enrolled, `per` events of each edge. */
 function buildSource(path, per, log) {
   const site = new TestSite({ now: () => NOW });
   const nodes = Array.from({ length: 10 }, (_, a) => testKey(1000 + a));
+  const coordinator = testKey(COORDINATOR_KEY);
   const l = Ledger.open(path, { site: site.site, now: () => NOW, durability: 'process' });
   try {
     check(l.ingest([encodeEntry(site.genesis)]));
     l.appendMany(site.admins[0].key, [
       { type: 'resource.put', body: resourceBody('door', { kind: 'door' }) },
       { type: 'resource.put', body: resourceBody('laser', { requiredCerts: ['laser'] }) },
+      { type: 'node.enrol', body: { node: coordinator.publicKey, name: 'coordinator', role: 'coordinator', resources: [] } },
       ...nodes.map((n, a) => ({ type: 'node.enrol', body: { node: n.publicKey, name: `pi-${a}`, role: 'edge', resources: ['door', 'laser'] } })),
     ]);
     addEvents(l, site.site, nodes, per, { log });
@@ -83,18 +87,20 @@ function openTarget(path, site, genesis) {
  * Serves the ledger at `serverPath` from a worker to the replica `target` over a fresh broker;
  * resolves when the target's heads equal `want`, with the time and the server's loop figures.
  */
-async function catchUp({ serverPath, site, serverKey, relay, target, want, log, timeoutS }) {
+async function catchUp({ serverPath, site, serverKey, serverUpstream, relay, upstream, target, want, log, timeoutS }) {
   const broker = new MemoryBroker({ auto: true });
   const { port1, port2 } = new MessageChannel();
   bridgePort(port1, broker.client('server'));
-  const worker = new Worker(SERVER_SCRIPT, { workerData: { path: serverPath, site, keyIndex: serverKey, now: NOW, relay, port: port2 }, transferList: [port2] });
+  const worker = new Worker(SERVER_SCRIPT, { workerData: { path: serverPath, site, keyIndex: serverKey, upstreamIndex: serverUpstream, now: NOW, relay, port: port2 }, transferList: [port2] });
   const next = (op) => new Promise((resolve, reject) => {
     const onMsg = (m) => m.op === op && (worker.off('message', onMsg), worker.off('error', reject), resolve(m));
     worker.on('message', onMsg);
     worker.once('error', reject);
   });
   await next('ready'); // the server has opened its ledger
-  const sync = new PubSubSync({ bus: broker.client('target'), store: ledgerSyncStore(target), site, key: testKey(TARGET_KEY) });
+  // The receiving replica runs as a node does (its 5 s tick), asking its upstream coordinator
+  // when it has one (an edge), the authors and the peers that claim entries otherwise.
+  const sync = new PubSubSync({ bus: broker.client('target'), store: ledgerSyncStore(target), site, key: testKey(TARGET_KEY), ...(upstream ? { upstream: [testKey(upstream).publicKey] } : {}) });
   await sync.start();
   const total = Object.values(want).reduce((a, b) => a + b, 0);
   const held = () => Object.entries(want).reduce((a, [author]) => a + Math.min(want[author], target.heads()[author] ?? 0), 0);
@@ -154,7 +160,7 @@ export async function run(args, log) {
       const { site, heads, entries } = buildSource(src, per, log);
       log(`catch-up of ${entries - 1} entries to an empty replica…`);
       const target = openTarget(join(dir, 'empty.db'), site.site, site.genesis);
-      const r = await catchUp({ serverPath: src, site: site.site, serverKey: 2001, relay: true, target, want: heads, log, timeoutS: 30 });
+      const r = await catchUp({ serverPath: src, site: site.site, serverKey: COORDINATOR_KEY, relay: true, upstream: COORDINATOR_KEY, target, want: heads, log, timeoutS: 30 });
       target.close();
       m(quick ? 'sync_catchup_10k_s' : 'sync_catchup_100k_s', r.seconds, 's');
       m('sync_catchup_entries', r.missing, 'entries');
@@ -179,7 +185,7 @@ export async function run(args, log) {
       l.close();
       log(`the edge serves 5,000 entries of its feed (seq ${from + 1}–${from + 5000}) to its coordinator…`);
       const target = openTarget(coordinator, site.site, null);
-      const r = await catchUp({ serverPath: edge, site: site.site, serverKey: 1000, relay: false, target, want, log, timeoutS: 30 });
+      const r = await catchUp({ serverPath: edge, site: site.site, serverKey: 1000, serverUpstream: TARGET_KEY, relay: false, target, want, log, timeoutS: 30 });
       target.close();
       m('sync_max_block_ms', r.server.maxBlockMs, 'ms');
       if (r.server.maxCpuBlockMs !== null) m('sync_max_block_cpu_ms', r.server.maxCpuBlockMs, 'ms');
