@@ -177,6 +177,17 @@ describe('ReplayCache', () => {
     expect(cache.check('m4', 2000, 1001, 'mallory')).toBe('fresh'); // its old ones expired
   });
 
+  it('a sender refused as full again and again makes it sweep only when something has expired', () => {
+    const cache = new ReplayCache(100_000, 10);
+    for (let i = 0; i < 50_000; i++) cache.check(`o${i}`, 1_000_000, 0, `other${i % 10_000}`);
+    for (let i = 0; i < 10; i++) cache.check(`m${i}`, 500_000, 0, 'mallory');
+    for (let i = 0; i < 1000; i++) expect(cache.check(`m-more${i}`, 500_000, 1 + i, 'mallory')).toBe('full');
+    expect(cache.sweeps).toBe(0);
+    // Once its entries expire, one sweep frees its share.
+    expect(cache.check('m-late', 600_000, 500_001, 'mallory')).toBe('fresh');
+    expect(cache.sweeps).toBe(1);
+  });
+
   it('restores only what a snapshot holds; anything else is SCHEMA', () => {
     const cache = new ReplayCache();
     cache.check('a', 100, 0, 'k');

@@ -31,6 +31,9 @@ export class ReplayCache {
   private readonly until = new Map<string, { t: number; owner: string | null }>();
   private readonly owned = new Map<string, number>();
   private latest = 0;
+  /** No entry expires before this (a lower bound): a sweep before then would find nothing. */
+  private nextExpiry = Infinity;
+  private sweepCount = 0;
 
   constructor(readonly capacity = 4096, readonly perOwner = capacity) {
     if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
@@ -55,7 +58,15 @@ export class ReplayCache {
     return 'fresh';
   }
 
-  /** Has `id` been recorded and not yet expired at `now` (or at the floor, if later)? */
+  /**
+   * How many times the cache was swept for expired entries. A sweep happens only once
+   * something has expired, so a sender refused as 'full' again and again costs no sweeps.
+   */
+  get sweeps(): number {
+    return this.sweepCount;
+  }
+
+  /** Has `id` been recorded and not yet expired at `now`? */
   has(id: string, now: number): boolean {
     const known = this.until.get(id);
     return known !== undefined && known.t >= now;
@@ -77,7 +88,14 @@ export class ReplayCache {
   /** Forgets what has expired by `now`. */
   prune(now: number): void {
     this.note(now);
-    for (const [id, k] of this.until) if (k.t < now) this.forget(id);
+    if (!(this.nextExpiry < now)) return;
+    this.sweepCount++;
+    let next = Infinity;
+    for (const [id, k] of this.until) {
+      if (k.t < now) this.forget(id);
+      else if (k.t < next) next = k.t;
+    }
+    this.nextExpiry = next;
   }
 
   /** The floor and what is still valid at it, to save durably (JSON-safe). */
@@ -114,6 +132,7 @@ export class ReplayCache {
 
   private record(id: string, t: number, owner: string | null): void {
     this.until.set(id, { t, owner });
+    if (t < this.nextExpiry) this.nextExpiry = t;
     if (owner !== null) this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
   }
 
