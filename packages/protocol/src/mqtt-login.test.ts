@@ -61,6 +61,17 @@ describe('MQTT login tokens', () => {
     expect(verifyLoginToken(fresh.username, fresh.password, without as LoginContext)).toMatchObject({ ok: false, code: 'BEFORE_START' });
   });
 
+  it('a token spelt another way is the same token: refused as replayed after its first use', () => {
+    const { username, password } = makeLoginToken({ clientId: 'door-pi', site: SITE, now: T }, node);
+    const { sig, ts } = JSON.parse(password) as { ts: number; sig: string };
+    const seen = new ReplayCache();
+    expect(verifyLoginToken(username, password, ctx({ seen })).ok).toBe(true);
+    for (const respelt of [`{ "ts": ${ts}, "sig": "${sig}" }`, `{"sig":"${sig}","ts":${ts / 1e12}e12}`, `{"ts":${ts},"sig":"${sig}","ts":${ts}}`]) {
+      expect(verifyLoginToken(username, respelt, ctx({ seen }))).toMatchObject({ ok: false, code: 'REPLAYED' });
+    }
+    expect(verifyLoginToken(username, canonicalString({ sig: sig.toUpperCase(), ts }), ctx({ seen }))).toMatchObject({ ok: false, code: 'SCHEMA' });
+  });
+
   it('a broker that leaves out the mayConnect check lets nobody in', () => {
     const { username, password } = makeLoginToken({ clientId: 'door-pi', site: SITE, now: T }, key(66));
     const { mayConnect: _m, ...without } = ctx();
