@@ -30,6 +30,12 @@ describe('nextEntry', () => {
     expect(() => nextEntry(made.genesis.entry, 'no.such' as never, {} as never, spy)).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
     expect(() => nextEntry(made.genesis.entry, 'card.bind', { card: ref, member: 'ada' }, spy, { deps: ['nothex'] })).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
     expect(() => nextEntry(made.genesis.entry, 'resource.put', { resource: 'r', name: 'R', kind: 'door', requiredCerts: [], schedule: null, unlockSeconds: 5, idleTimeoutSeconds: null, maxStaleHours: null, risk: 'normal' }, spy, { deps: Array.from({ length: 65 }, (_, i) => i.toString(16).padStart(64, '0')) })).toThrow(expect.objectContaining({ code: 'SCHEMA' }));
+    // Every field within its schema, the whole over an entry's byte limit.
+    const keys = Array.from({ length: 16 }, (_, i) => keyPairFromSeed(new Uint8Array(32).fill(i + 20)).publicKey);
+    const until = Object.fromEntries(keys.map((k) => [k, 2 ** 40]));
+    const huge = { member: 'm', name: 'n', contact: '', status: 'active' as const, validUntil: null, keys: keys.map((key) => ({ key, until: null })), trainerFor: Array.from({ length: 256 }, (_, i) => ({ cert: `c${i}`, until })) };
+    expect(() => nextEntry(made.genesis.entry, 'member.put', huge, spy)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(() => nextEntry(made.genesis.entry, 'card.bind', { card: ref, member: 'ada' }, spy, { site: 'b'.repeat(64) })).toThrow(expect.objectContaining({ code: 'NOT_NEXT_ENTRY' }));
     expect(signed).toBe(0);
     nextEntry(made.genesis.entry, 'card.bind', { card: ref, member: 'ada' }, spy);
     expect(signed).toBe(1);
