@@ -33,10 +33,9 @@ function makeSite(dEntries = 0) {
   const site = new TestSite();
   const admin = site.admins[0]!;
   const [C, E, C2, D] = [testKey(50), testKey(51), testKey(52), testKey(53)];
-  admin.write('node.enrol', { node: C.publicKey, name: 'coordinator', role: 'coordinator', resources: [] });
-  admin.write('node.enrol', { node: E.publicKey, name: 'front door', role: 'edge', resources: ['door'] });
-  admin.write('node.enrol', { node: C2.publicKey, name: 'second coordinator', role: 'coordinator', resources: [] });
-  admin.write('node.enrol', { node: D.publicKey, name: 'laser', role: 'edge', resources: ['door'] });
+  for (const [k, role] of [[C, 'coordinator'], [E, 'edge'], [C2, 'coordinator'], [D, 'edge']] as const) {
+    admin.write('node.enrol', { node: k.publicKey, name: `${role} ${k.publicKey.slice(0, 4)}`, role, resources: role === 'edge' ? ['door'] : [] });
+  }
   admin.write('resource.put', resourceBody('door', { name: 'Front door', kind: 'door' }));
   admin.write('member.put', memberBody('m1'));
   admin.write('card.bind', { card: testCard('04a1b2c3'), member: 'm1' });
@@ -56,10 +55,7 @@ async function peer(bus: Bus, site: string, key: KeyPair, seed: ReadonlyArray<An
   ledger.ingest([...seed] as AnyEntry[]);
   const sync = new PubSubSync({ bus, store: ledgerSyncStore(ledger), site, key, intervalMs: 0, ...o });
   await sync.start();
-  cleanup.push(async () => {
-    await sync.stop();
-    try { ledger.close(); } catch { /* closed by the test */ }
-  });
+  cleanup.push(async () => (await sync.stop(), ledger.close()));
   return { key, ledger, sync };
 }
 
@@ -77,14 +73,12 @@ const bytesCount = (broker: MemoryBroker, topic: string) => {
 
 describe('PubSubSync under attack, second round', () => {
   /*
-   * Attack (no attacker needed: DESIGN §10): an edge is re-imaged or its disk wiped but keeps its
-   * key file. Its retained `head/<self>` (seq 3) is on the broker. onEntry drops every message on
-   * a topic of its own key ("its own, echoed by the broker"), so the signed head never reaches
-   * the ledger's pending store, which is what the own-feed guard (SELF_FEED_BEHIND) looks at.
-   * Harm: the node appends seq 1 again with the coordinator offline: its own feed forks, and the
-   * site stops trusting it (SELF_FORK everywhere). Sync exposes nothing the node could wait on.
-   * Fix: drop an own-key entry only when seq <= the local head; otherwise verify and take it (it
-   * lands in pending, the guard then refuses the append) and count it in the status' sync lag.
+   * Attack (DESIGN §10, no attacker needed): an edge re-imaged with its key file kept. Its signed
+   * retained `head/<self>` (seq 3) is on the broker, but onEntry drops everything on a topic of its
+   * own key, so it never reaches pending, where the own-feed guard (SELF_FEED_BEHIND) looks.
+   * Harm: with the coordinator away the node appends seq 1 again: its feed forks (SELF_FORK
+   * everywhere). Sync exposes nothing the node could wait on. Fix: drop an own-key entry only
+   * when seq <= the local head; else verify and take it (pending), and count it in sync lag.
    */
   it.failing('an edge restarted with an empty ledger and the same key learns its own head from the broker before appending', async () => {
     const { site, admin, E, C, t } = makeSite();
@@ -102,11 +96,9 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack (an operator or the agent's reconnect logic): stop() then start() on the same sync.
-   * `stopped` is never reset, so the intake callback and its drained hook do nothing for ever.
-   * Harm: the node looks online (subscribed, publishing haves and statuses) but stores no
-   * received entry: a suspension never arrives, silently; it also keeps asking for them.
-   * Fix: start() clears `stopped` (or refuses to run again with a typed error).
+   * Attack: stop() then start() on the same sync (an agent's reconnect logic). `stopped` is never
+   * reset: the intake stores nothing for ever. Harm: the node looks online (haves, statuses) but a
+   * suspension never arrives, silently. Fix: start() clears `stopped` (or refuses, typed error).
    */
   it.failing('a sync stopped and started again still stores what it receives', async () => {
     const { site, admin, E, C, D, dLines, t } = makeSite(5);
@@ -120,12 +112,10 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: start() called twice (a caller that starts on every 'connect'). Each call wraps the
-   * handlers in new closures and subscribes them again; the first interval timer is overwritten
-   * and never cleared by stop().
-   * Harm: every message is handled twice (each want answered twice: double the send for a
-   * catch-up), and with intervalMs > 0 a stopped sync keeps publishing haves for ever.
-   * Fix: start() is idempotent (return if already started), or throws a typed error.
+   * Attack: start() twice (a caller that starts on every 'connect'): handlers wrapped in new
+   * closures are subscribed again; the first interval timer is overwritten, never cleared.
+   * Harm: every message handled twice (each catch-up sent twice); with intervalMs > 0 a stopped
+   * sync keeps publishing haves. Fix: start() is idempotent, or throws a typed error.
    */
   it.failing('start() twice does not answer each want twice', async () => {
     const { site, admin, C, t } = makeSite();
@@ -139,12 +129,11 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: the agent closes the ledger before stopping sync (shutdown in the wrong order, or a
-   * ledger closed by its error path) while the interval timer runs. tick() is called from
-   * setInterval without a guard and reads the store (forkClaims, heads): it throws LEDGER_CLOSED.
-   * The intake's setImmediate drain rethrows LEDGER_CLOSED the same way when not stopped.
-   * Harm: an uncaught exception from a timer: the edge process dies (doors stop deciding).
-   * Fix: tick(), announce() and the intake drain catch store errors; on LEDGER_CLOSED, stop().
+   * Attack: the ledger is closed before sync is stopped (shutdown in the wrong order, an error
+   * path) while the timer runs. tick() reads the store unguarded: heads() throws a raw TypeError
+   * (not LEDGER_CLOSED); the intake's setImmediate drain rethrows LEDGER_CLOSED likewise.
+   * Harm: an uncaught exception from a timer kills the edge process (doors stop deciding).
+   * Fix: tick(), announce() and the drain catch store errors (and stop() on a closed ledger).
    */
   it.failing('tick() on a sync whose ledger was closed under it does not throw', async () => {
     const { site, admin, E, C } = makeSite();
@@ -155,14 +144,11 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: any enrolled node R (ACL allows it on its own sync topics) sends unasked batches of
-   * 10,000 junk lines each to a victim, as fast as it likes. Batches are taken from any sender,
-   * asked for or not, into one FIFO intake shared by all peers, bounded at 20,000 lines.
-   * Harm: the coordinator's answer to the victim's own want finds the intake full and is
-   * dropped; a flooder that keeps the intake full starves legitimate catch-up for ever (a
-   * suspension never arrives), and each junk line costs a parse (verify for well-formed ones).
-   * Fix: accept a batch only from a peer with an outstanding want of this node, and only the
-   * entries within the asked ranges; share the intake fairly (a bound per sender, round-robin).
+   * Attack: any enrolled node R (the ACL allows its own sync topics) sends unasked batches of
+   * 10,000 junk lines. Batches from anyone go into one FIFO intake for all peers (20,000 lines).
+   * Harm: the upstream's answer to the victim's own want finds it full and is dropped; a steady
+   * flood starves catch-up for ever (a suspension never arrives). Fix: take a batch only from a
+   * peer with a want outstanding, only the asked ranges; a share of the intake per sender.
    */
   it.failing('unasked junk batches from one peer do not make the upstream’s batch be dropped', async () => {
     const { site, admin, E, C, D, dLines, t } = makeSite(5);
@@ -180,14 +166,11 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: R sends wants naming no range but a forked feed in `forks` (want.forks), while C's
-   * broker withholds PUBACKs. Fork proofs are sent at once, unpaced: sendForkProofs bypasses the
-   * outbox, so the congestion check (window) never sees them.
-   * Harm: the window that bounds publishes in flight to one peer is bypassed: each want adds one
-   * more unacknowledged batch (held in MQTT.js's outgoing store); a loop of wants grows it
-   * without bound until publishTimeoutMs, and bypasses sliceMs pacing as well.
-   * Fix: queue fork proofs in the peer's outbox (or check congested before sending them), and
-   * send the proofs of one fork to one peer at most once per round.
+   * Attack: R sends wants naming only a forked feed in `forks` while C's PUBACKs are withheld.
+   * Fork proofs are sent at once (sendForkProofs bypasses the outbox and the window check).
+   * Harm: each want adds one unacknowledged batch: the window and sliceMs pacing are bypassed,
+   * publishes pile up until publishTimeoutMs. Fix: queue proofs in the peer's outbox (paced,
+   * congestion-checked); send one fork's proofs to one peer at most once per round.
    */
   it.failing('wants for fork proofs keep no more than `window` batches in flight to one peer', async () => {
     const { site, admin, C, D, dLines, t } = makeSite(3);
@@ -208,14 +191,11 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: a client signs haves with 256 keys it made itself (no authority on the site: no ACL
-   * on an external broker, or one stolen login that may publish on sync/+). A have is checked
-   * only to be signed by the key its topic names, never that the key belongs to the site.
-   * Harm: the coordinator (no upstream: it hears every have) evicts the real peers' state, least
-   * recently heard first: acknowledgements (ackBy), claims (whom to ask) and the ledger's peers
-   * table. Wants signed by such keys are answered too (a catch-up of the whole ledger each).
-   * Fix: take haves and wants only from keys with authority here (store.hasAuthority: enrolled
-   * nodes, admins, trainers); the rest are dropped as invalid before anything is noted.
+   * Attack: a client signs haves with 256 keys it made (no ACL on an external broker, or one
+   * login allowed on sync/+). A have must be signed by the key its topic names, nothing more.
+   * Harm: the coordinator (it hears every have) evicts real peers' state, least recently heard
+   * first: ackBy, claims, the ledger's peers table; such keys' wants are answered too. Fix: take
+   * haves and wants only from keys with authority here (store.hasAuthority); drop the rest.
    */
   it.failing("haves signed by keys foreign to the site do not evict a real peer's acknowledgement", async () => {
     const { site, admin, E, C, t } = makeSite();
@@ -234,13 +214,10 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack (or plain misconfiguration): an edge with two upstream coordinators, C ahead and C2
-   * lagging (cut off from the admin, or restored from a backup). Freshness keeps only the last
-   * trusted claim heard, so C2's have replaces C's and confirms the rules fresh.
-   * Harm: an edge that lacks a suspension C holds says its rules are fresh (a high-risk machine
-   * keeps running for a suspended member), whichever coordinator spoke last wins.
-   * Fix: confirm freshness against the highest seq any trusted upstream claimed within the
-   * freshness window (a union of claims), not the last claim.
+   * Attack (or misconfiguration): an edge with two upstream coordinators, C ahead and C2 lagging
+   * (cut off from the admin, restored from a backup). Freshness keeps only the last claim heard.
+   * Harm: an edge lacking a suspension C holds says its rules are fresh when C2 spoke last.
+   * Fix: check against the highest seq any trusted upstream claimed recently (union of claims).
    */
   it.failing('a lagging second coordinator does not confirm rules fresh while the first holds more', async () => {
     const { site, admin, E, C, C2, t } = makeSite();
@@ -255,13 +232,11 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack (no attacker needed: DESIGN §10 "coordinator disk lost"): the coordinator's have
-   * after the wipe names no entry of the edge's feed. `acked = heads[self] ?? acked` keeps the
-   * old figure when the feed is absent, while acknowledgedBy() says 0: the two disagree.
-   * Harm: the edge's status keeps reporting that the coordinator holds its whole feed; an
-   * outbox pruned by `acknowledged` (DESIGN §7: nothing is deleted until acknowledged) would
-   * delete entries that now exist nowhere else. A wiped coordinator also confirms freshness.
-   * Fix: a non-partial trusted have sets acked to heads[self] ?? 0; order haves by their `at`.
+   * Attack (DESIGN §10 "coordinator disk lost"): the wiped coordinator's have names nothing of
+   * the edge's feed; `acked = heads[self] ?? acked` keeps the old figure (acknowledgedBy says 0).
+   * Harm: the status says the coordinator holds the feed; an outbox pruned by `acknowledged`
+   * (DESIGN §7) would delete entries that exist nowhere else. A wiped coordinator also confirms
+   * freshness. Fix: a non-partial trusted have sets acked to heads[self] ?? 0, haves ordered by `at`.
    */
   it.failing('a coordinator that lost its disk no longer counts as acknowledging the edge’s feed', async () => {
     const { site, admin, E, C, t } = makeSite();
@@ -277,12 +252,10 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: an old signed have of the coordinator is delivered again (a QoS 1 redelivery after
-   * a reconnection, a broker's reordering, or a replay where the ACL is missing). Haves carry
-   * `at`, but nothing compares it with the last one heard from that peer.
-   * Harm: the acknowledgement goes backwards (3 → 1), and the old claim replaces the current
-   * one as the freshness reference until the next have (freshAt itself never moves back).
-   * Fix: keep per peer the newest `at` heard; drop a have whose `at` is not newer.
+   * Attack: an old signed have of the coordinator delivered again (QoS 1 redelivery, reordering,
+   * a replay where the ACL is missing); nothing compares its `at` with the last one heard.
+   * Harm: the acknowledgement goes back (3 → 1); the old claim becomes the freshness reference
+   * (freshAt itself never moves back). Fix: per peer, drop a have whose `at` is not newer.
    */
   it.failing('an old have of the coordinator delivered again does not move the acknowledgement back', async () => {
     const { site, admin, E, C, t } = makeSite();
@@ -299,11 +272,9 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: stop() while a paced catch-up to a peer is half sent. stop() unsubscribes and marks
-   * the sync stopped, but the engine's outbox keeps pumping on resume().
-   * Harm: a "stopped" node keeps publishing batches (and reading its ledger): a shutdown does
-   * not stop the traffic, and a later ledger.close() turns the rest into errors.
-   * Fix: stop() clears the engine's outboxes (engine.stop()), and pump() checks a stopped flag.
+   * Attack: stop() while a paced catch-up is half sent: the engine's outbox keeps pumping.
+   * Harm: a stopped node keeps reading its ledger and publishing; after ledger.close() the rest
+   * turns into errors. Fix: stop() clears the engine's outboxes, pump() checks a stopped flag.
    */
   it.failing('no batch is published after stop()', async () => {
     const { site, admin, C, D, dLines, t } = makeSite(300);
@@ -322,11 +293,10 @@ describe('PubSubSync under attack, second round', () => {
   });
 
   /*
-   * Attack: one handler on the MqttJsBus throws (a blob or command handler with a bug, or a
-   * payload that trips it). The adapter calls handlers inside MQTT.js's 'message' event unguarded.
-   * Harm: the exception escapes into MQTT.js's packet handling (an uncaught error in the client's
-   * stream), and the other handlers of the same message never run: sync misses a head.
-   * Fix: wrap each handler call in try/catch in the adapter and report through an onError hook.
+   * Attack: a handler on the MqttJsBus throws (a bug, or a payload that trips it): the adapter
+   * calls handlers inside MQTT.js's 'message' event unguarded. Harm: the error escapes into the
+   * client's packet handling and the other handlers of that message never run (sync misses a
+   * head). Fix: try/catch around each handler in the adapter, reported through an error hook.
    */
   it.failing('a throwing handler on MqttJsBus neither escapes into MQTT.js nor starves the other handlers', async () => {
     const client = Object.assign(new EventEmitter(), { connected: true, subscribeAsync: async () => undefined, publishAsync: async () => undefined });
@@ -336,6 +306,55 @@ describe('PubSubSync under attack, second round', () => {
     await bus.subscribe('a/+', (m) => void got.push(m.topic));
     expect(() => client.emit('message', 'a/b', Buffer.from('x'), { retain: false })).not.toThrow();
     expect(got).toEqual(['a/b']);
+  });
+
+  /*
+   * Attack: a peer (any enrolled node) repeats a want for a whole feed as soon as each answer
+   * ends: 300 bytes cost the answerer the whole range each time. Harm: a stolen edge keeps a
+   * coordinator (or an edge) reading and sending its ledger in a loop. Fix: per peer, ranges
+   * sent within the round are not sent again (a real loss is asked again the next round).
+   */
+  it.failing('the same want repeated within a round is not answered in full each time', async () => {
+    const { site, admin, C, D, dLines, t } = makeSite(300);
+    const broker = new MemoryBroker({ seed: 23 });
+    await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true });
+    await broker.settle();
+    const R = testKey(98);
+    const rogue = broker.client(R.publicKey);
+    const sent = bytesCount(broker, t.batch(C.publicKey, R.publicKey));
+    for (let k = 0; k < 5; k++) {
+      await rogue.publish(t.want(R.publicKey, C.publicKey), want(R, C.publicKey, [{ author: D.publicKey, from: 1, to: 300 }]));
+      await broker.settle();
+    }
+    const once = dLines.reduce((sum, l) => sum + Buffer.byteLength(l) + 1, 0);
+    expect(sent.reduce((a, b) => a + b, 0)).toBeLessThan(2 * once);
+  });
+
+  /*
+   * Attack: 12 peers (edges after a coordinator restart, or made-up keys) want a catch-up at
+   * once. Each peer's pump has its own setImmediate and may run sliceMs: one loop iteration
+   * runs every peer's turn. Harm: the 20 ms budget (DESIGN §7) holds per peer, not per node:
+   * the loop blocks ~12 x sliceMs. Fix: one scheduler, one slice per iteration, round-robin.
+   * (Window 1: one batch is one peer's turn, so the count stands in for the time.)
+   */
+  it.failing('the batches of one event-loop iteration do not grow with the number of peers served', async () => {
+    const { site, admin, C, D, dLines } = makeSite(1000);
+    const broker = new MemoryBroker({ seed: 24 });
+    await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
+    await broker.settle();
+    const t = topics(site.site);
+    const perIteration = [0];
+    let on = true;
+    const probe = () => (perIteration.push(0), on && setImmediate(probe));
+    broker.onPublish((p) => p.clientId === C.publicKey && p.topic.includes('/batch/') && perIteration[perIteration.length - 1]!++);
+    for (let i = 0; i < 12; i++) {
+      const R = testKey(110 + i);
+      await broker.client(R.publicKey).publish(t.want(R.publicKey, C.publicKey), want(R, C.publicKey, [{ author: D.publicKey, from: 1, to: 1000 }]));
+    }
+    setImmediate(probe);
+    await broker.settle();
+    on = false;
+    expect(Math.max(...perIteration)).toBeLessThanOrEqual(2);
   });
 
   // Safe: a replayed old have and a coordinator clock far ahead cannot move "fresh at" forward.
