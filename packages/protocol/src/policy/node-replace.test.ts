@@ -96,6 +96,29 @@ describe('node.enrol replacing a key', () => {
     expect(live.dependents([`node/${fresh}`])).toContain('cert/mo/laser');
   });
 
+  it('never trusts again what a retirement it supersedes cut off, even through a chain of replacements', () => {
+    const { site, A, old, tap } = space();
+    for (let i = 0; i < 2; i++) tap(i);
+    // Stolen: retired at 2. Whoever holds the key writes on.
+    const retire = A.write('node.retire', { node: old.id, lastSeq: 2, reason: 'stolen' });
+    for (let i = 2; i < 6; i++) tap(i);
+    // The replacement names the retirement and the feed's head as a dashboard sees it (6).
+    const k1 = testKey(31).publicKey;
+    const r1 = A.write('node.enrol', { node: k1, name: 'door-pi', role: 'edge', resources: ['door'], replaces: { node: old.id, lastSeq: 6 } }, [entryHash(retire)]);
+    let s = PolicyState.from(site.site, [...A.known(), ...old.feed]);
+    expect(s.node(old.id)).toMatchObject({ retired: true, lastSeq: 2 });
+    expect(s.trustedNode(old.id, 3)).toBeUndefined();
+    expect(s.events().map((e) => e.seq).sort()).toEqual([1, 2]);
+    // A second replacement naming the first is held to the same seq.
+    const r2 = A.write('node.enrol', { node: testKey(32).publicKey, name: 'door-pi', role: 'edge', resources: ['door'], replaces: { node: old.id, lastSeq: 6 } }, [entryHash(r1)]);
+    s = PolicyState.from(site.site, [...A.known(), ...old.feed]);
+    expect(s.headHashes(`node/${old.id}`)).toEqual([entryHash(r2)]);
+    expect(s.node(old.id)).toMatchObject({ retired: true, lastSeq: 2 });
+    // Re-enrolling the old key is how trust comes back.
+    A.write('node.enrol', { node: old.id, name: 'door-pi', role: 'edge', resources: ['door'] });
+    expect(PolicyState.from(site.site, [...A.known(), ...old.feed]).node(old.id)).toMatchObject({ retired: false, lastSeq: null });
+  });
+
   it('a key cannot replace itself', () => {
     const k = testKey(30).publicKey;
     expect(NodeEnrol.safeParse({ node: k, name: 'p', role: 'edge', resources: [], replaces: { node: k, lastSeq: 0 } }).success).toBe(false);

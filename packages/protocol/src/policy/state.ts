@@ -251,7 +251,7 @@ export class PolicyState implements PolicyView, AuthorityView {
     }
     if (key.startsWith('node/')) for (const h of this.replacedBy.get(key.slice(5)) ?? []) {
       const s = this.all.get(h)!;
-      if (this.effective(s)) eff.push(replacementAsRetirement(s));
+      if (this.effective(s)) eff.push(replacementAsRetirement(s, (d) => (this.all.has(d) && this.effective(this.all.get(d)!) ? this.all.get(d) : undefined)));
     }
     const covered = new Set<string>();
     for (const s of eff) for (const d of s.entry.deps) covered.add(d);

@@ -290,10 +290,32 @@ export function mergeBundle(heads: Head[]): BundleValue {
   return { manifest: top.manifest, version: top.version, size: top.size, targets };
 }
 
-/** An enrolment that replaces a node's key, as that old key's register reads it: a retirement at the seq it names. */
-export function replacementAsRetirement(s: StoredEntry): StoredEntry {
+/**
+ * An enrolment that replaces a node's key, as that old key's register reads it: a retirement
+ * at the seq it names, but never past a retirement or replacement of that key it supersedes
+ * (names in `deps`, directly or through other replacements). A replacement retires; it never
+ * trusts again what an earlier retirement cut off (a stolen node's entries after it, which a
+ * dashboard may count in the old feed's head). Re-enrolling the old key is how trust returns.
+ * `counting(hash)`: the stored entry if it counts.
+ */
+export function replacementAsRetirement(s: StoredEntry, counting: (hash: string) => StoredEntry | undefined): StoredEntry {
   const e = s.entry as Entry<'node.enrol'>;
   const r = e.body.replaces!;
-  const entry: Entry<'node.retire'> = { ...e, type: 'node.retire', body: { node: r.node, lastSeq: r.lastSeq, reason: `key replaced by ${e.body.node}` } };
+  let lastSeq = r.lastSeq;
+  // Iterative: an author controls how long a deps chain is.
+  const seen = new Set<string>();
+  const todo = [...e.deps];
+  while (todo.length) {
+    const d = todo.pop()!;
+    if (seen.has(d)) continue;
+    seen.add(d);
+    const named = counting(d)?.entry;
+    if (named?.type === 'node.retire' && named.body.node === r.node) lastSeq = Math.min(lastSeq, named.body.lastSeq);
+    else if (named?.type === 'node.enrol' && named.body.replaces?.node === r.node) {
+      lastSeq = Math.min(lastSeq, named.body.replaces.lastSeq);
+      todo.push(...named.deps);
+    }
+  }
+  const entry: Entry<'node.retire'> = { ...e, type: 'node.retire', body: { node: r.node, lastSeq, reason: `key replaced by ${e.body.node}` } };
   return { hash: s.hash, entry, key: `node/${r.node}` };
 }
