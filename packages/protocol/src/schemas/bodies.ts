@@ -35,8 +35,9 @@ export const NodeRole = z.enum(['edge', 'coordinator']);
  * The key a re-imaged or restored node replaced, and the last seq of that key's feed that
  * counts: its head as the admin holds it, never more. Entries the old key signs between its
  * real head and `lastSeq` count as the node's, so a generous `lastSeq` hands them to whoever
- * holds the old key (a stolen SD card). A later retirement or replacement whose `deps` name
- * this one supersedes it, raising or lowering `lastSeq` (as `node.retire` does).
+ * holds the old key (a stolen SD card). A replacement never raises the `lastSeq` of a
+ * retirement or replacement it names in `deps` (policy/values.ts); a later `node.retire`
+ * naming it supersedes it, and re-enrolling the old key brings it back.
  */
 export const NodeReplaces = z.strictObject({ node: PublicKeyHex, lastSeq: z.number().int().nonnegative().max(2 ** 40) });
 export const NodeEnrol = z.strictObject({
