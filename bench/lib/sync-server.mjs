@@ -10,7 +10,7 @@ import { MemoryBroker } from '@keymesh/testkit';
 import { testKey } from '@keymesh/testkit/site';
 import { PortBus } from './port-bus.mjs';
 
-const { path, site, keyIndex, upstreamIndex, now, relay, port } = workerData;
+const { path, site, keyIndex, upstreamIndex, askerIndex, now, relay, port } = workerData;
 const ledger = Ledger.open(path, { site, now: () => now });
 let measuring = false;
 // The same loop in CPU time: this thread's time on a CPU (Linux schedstat, ns) between two 1 ms
@@ -53,13 +53,14 @@ const sync = new PubSubSync({ bus: new PortBus(port), store, site, key: me, rela
 
 /**
  * A node that has run a while has compiled its serving path: a 300-entry want from a bare client
- * on a private broker, served by a second PubSubSync over the same store, before measuring.
+ * (with the key of the replica that will catch up: wants of keys without authority go
+ * unanswered) on a private broker, served by a second PubSubSync over the same store.
  */
 async function warmUp() {
   const broker = new MemoryBroker({ auto: true });
   const warm = new PubSubSync({ bus: broker.client(me.publicKey), store: ledgerSyncStore(ledger), site, key: me, intervalMs: 0 });
   await warm.start();
-  const asking = testKey(9999);
+  const asking = testKey(askerIndex);
   const asker = broker.client(asking.publicKey);
   const t = topics(site);
   let received = 0;

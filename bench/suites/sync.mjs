@@ -67,6 +67,8 @@ function buildSource(path, per, log) {
       { type: 'resource.put', body: resourceBody('door', { kind: 'door' }) },
       { type: 'resource.put', body: resourceBody('laser', { requiredCerts: ['laser'] }) },
       { type: 'node.enrol', body: { node: coordinator.publicKey, name: 'coordinator', role: 'coordinator', resources: [] } },
+      // The replica that catches up is an enrolled edge: wants from keys without authority go unanswered.
+      { type: 'node.enrol', body: { node: testKey(TARGET_KEY).publicKey, name: 'pi-new', role: 'edge', resources: ['door', 'laser'] } },
       ...nodes.map((n, a) => ({ type: 'node.enrol', body: { node: n.publicKey, name: `pi-${a}`, role: 'edge', resources: ['door', 'laser'] } })),
     ]);
     addEvents(l, site.site, nodes, per, { log });
@@ -91,7 +93,7 @@ async function catchUp({ serverPath, site, serverKey, serverUpstream, relay, ups
   const broker = new MemoryBroker({ auto: true });
   const { port1, port2 } = new MessageChannel();
   bridgePort(port1, broker.client('server'));
-  const worker = new Worker(SERVER_SCRIPT, { workerData: { path: serverPath, site, keyIndex: serverKey, upstreamIndex: serverUpstream, now: NOW, relay, port: port2 }, transferList: [port2] });
+  const worker = new Worker(SERVER_SCRIPT, { workerData: { path: serverPath, site, keyIndex: serverKey, upstreamIndex: serverUpstream, askerIndex: TARGET_KEY, now: NOW, relay, port: port2 }, transferList: [port2] });
   const next = (op) => new Promise((resolve, reject) => {
     const onMsg = (m) => m.op === op && (worker.off('message', onMsg), worker.off('error', reject), resolve(m));
     worker.on('message', onMsg);
@@ -172,17 +174,21 @@ export async function run(args, log) {
       const edge = join(dir, 'edge.db');
       log(`building the edge-sized ledger${quick ? ' (small)' : ''}…`);
       buildEdgeLedger(edge, quick ? { members: 500, events: 20_000, log } : { log });
+      const { site, admin, nodes } = edgeSite();
+      const me = nodes[0];
+      // Its coordinator (the replica catching up) is enrolled as one: the edge answers only wants of keys with authority.
+      const l = Ledger.open(edge, { site: site.site, now: () => NOW });
+      l.append(admin, 'node.enrol', { node: testKey(TARGET_KEY).publicKey, name: 'coordinator', role: 'coordinator', resources: [] });
+      l.close();
       const coordinator = join(dir, 'edge-coordinator.db');
       copyFileSync(edge, coordinator); // closed and checkpointed: one file
-      const { site, nodes } = edgeSite();
-      const me = nodes[0];
-      const l = Ledger.open(edge, { site: site.site, now: () => NOW });
-      const from = l.heads()[me.publicKey];
-      const head = l.headOf(me.publicKey);
+      const e = Ledger.open(edge, { site: site.site, now: () => NOW });
+      const from = e.heads()[me.publicKey];
+      const head = e.headOf(me.publicKey);
       // Stamped after the built feeds (bench/lib/edge-ledger.mjs stamps up to NOW - 1).
-      addEvents(l, site.site, [me], 5000, { fromSeq: from + 1, prevs: [head.hash], wallFrom: NOW - 6000, firstEvent: 200_000 });
-      const want = l.heads();
-      l.close();
+      addEvents(e, site.site, [me], 5000, { fromSeq: from + 1, prevs: [head.hash], wallFrom: NOW - 6000, firstEvent: 200_000 });
+      const want = e.heads();
+      e.close();
       log(`the edge serves 5,000 entries of its feed (seq ${from + 1}–${from + 5000}) to its coordinator…`);
       const target = openTarget(coordinator, site.site, null);
       const r = await catchUp({ serverPath: edge, site: site.site, serverKey: 1000, serverUpstream: TARGET_KEY, relay: false, target, want, log, timeoutS: 30 });
