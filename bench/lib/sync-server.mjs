@@ -49,7 +49,8 @@ for (const [name, fn] of Object.entries(store)) {
   };
 }
 const me = testKey(keyIndex);
-const sync = new PubSubSync({ bus: new PortBus(port), store, site, key: me, relay, intervalMs: 0, ...(upstreamIndex ? { upstream: [testKey(upstreamIndex).publicKey] } : {}) });
+// The node's default period (5 s): its rounds also reset what each peer may ask of it.
+const sync = new PubSubSync({ bus: new PortBus(port), store, site, key: me, relay, ...(upstreamIndex ? { upstream: [testKey(upstreamIndex).publicKey] } : {}) });
 
 /**
  * A node that has run a while has compiled its serving path: a 300-entry want from a bare client
