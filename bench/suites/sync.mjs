@@ -134,7 +134,8 @@ async function catchUp({ serverPath, site, serverKey, serverUpstream, relay, ups
   await worker.terminate();
   await sync.stop();
   log(`  ${missing} entries in ${seconds.toFixed(2)} s; the server's longest event-loop block ${server.maxBlockMs.toFixed(1)} ms (on a CPU: ${server.maxCpuBlockMs?.toFixed(1) ?? '?'} ms; p99 delay ${server.p99DelayMs.toFixed(1)} ms, longest GC ${server.maxGcMs.toFixed(1)} ms, ${server.maxGcKind}; longest store calls ${JSON.stringify(server.slowestStoreCallsMs)}); server counters ${JSON.stringify(server.counters)}; target ${JSON.stringify({ ...sync.counters })}`);
-  log(`  entries received after each second: ${progress.join(', ')}`);
+  const shown = progress.length > 24 ? [...progress.slice(0, 12), '…', ...progress.slice(-12)] : progress;
+  log(`  entries received after each second (${progress.length} s): ${shown.join(', ')}`);
   if (server.longCalls.length) log(`  the server's store calls over 5 ms: ${server.longCalls.join('; ')}`);
   return { seconds, server, missing };
 }
