@@ -16,10 +16,20 @@ export class MqttJsBus implements Bus {
   private readonly handlers = new Map<string, Set<BusHandler>>();
   private readonly listeners = new Set<(up: boolean) => void>();
 
-  constructor(readonly client: MqttClient) {
+  /** `onError`: a handler that threw (the others still get the message). */
+  constructor(readonly client: MqttClient, private readonly onError: (err: unknown, topic: string) => void = () => undefined) {
     client.on('message', (topic, payload, packet) => {
       const msg = { topic, payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), retain: packet.retain === true };
-      for (const [filter, set] of this.handlers) if (topicMatches(filter, topic)) for (const h of [...set]) h(msg);
+      for (const [filter, set] of this.handlers) {
+        if (!topicMatches(filter, topic)) continue;
+        for (const h of [...set]) {
+          try {
+            h(msg);
+          } catch (err) {
+            this.onError(err, topic);
+          }
+        }
+      }
     });
     client.on('connect', () => this.emit(true));
     client.on('close', () => this.emit(false));
@@ -38,7 +48,13 @@ export class MqttJsBus implements Bus {
     const set = this.handlers.get(filter) ?? new Set();
     set.add(handler);
     this.handlers.set(filter, set);
-    await this.client.subscribeAsync(filter, { qos: 1 });
+    try {
+      await this.client.subscribeAsync(filter, { qos: 1 });
+    } catch (err) {
+      set.delete(handler); // refused: nothing is left listening for it
+      if (set.size === 0) this.handlers.delete(filter);
+      throw err;
+    }
   }
 
   async unsubscribe(filter: string, handler: BusHandler): Promise<void> {

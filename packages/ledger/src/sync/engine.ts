@@ -18,7 +18,7 @@ import {
   type BatchMessage, type ForkClaim, type HaveMessage, type SeqRange, type WantMessage,
 } from '@keymesh/protocol';
 import { addIngestResult, emptyIngestResult, type IngestResult, type VerifyMode } from '../types.js';
-import { addRanges, rangesAhead, MAX_OUTBOX_RANGES, type Outbox } from './ranges.js';
+import { addRanges, rangesAhead, withoutSent, MAX_OUTBOX_RANGES, type Outbox } from './ranges.js';
 import type { SyncStore } from './store.js';
 
 export interface SyncOptions {
@@ -40,6 +40,13 @@ export interface SyncOptions {
   batchesPerTurn?: number;
   /** Longest a turn of sending may run, in ms, before it yields to the event loop (taps are decided in between). */
   sliceMs?: number;
+  /**
+   * Whether a want is answered within the call that receives it (point to point, default) or
+   * from the next turn on, with the other peers' answers in one shared slice (a bus).
+   */
+  sendAtOnce?: boolean;
+  /** Whether the caller calls newRound(): ranges sent within a round are then not sent again. */
+  rounds?: boolean;
   /** Whether the transport to `to` is backed up: sending pauses until `resume(to)`. */
   congested?: (to: string) => boolean;
   /**
@@ -68,7 +75,11 @@ export class SyncEngine {
   private readonly sliceMs: number;
   /** Peer → what is still to be sent to it (paced: see batchesPerTurn). */
   private readonly outboxes = new Map<string, Outbox>();
-  private readonly scheduled = new Set<string>();
+  /** Peers with something to send, served in this order in the next turn. */
+  private readonly ready = new Set<string>();
+  private turnScheduled = false;
+  /** Per peer, the ranges sent since newRound() (only when rounds are used: PubSubSync). */
+  private readonly sentThisRound = new Map<string, Outbox>();
   /** The peer a turn of sending runs for, and what it asked meanwhile. */
   private pumping: string | undefined;
   private readonly incoming: SeqRange[] = [];
@@ -89,14 +100,45 @@ export class SyncEngine {
 
   /** Continues sending to `to` after the transport drained (see `congested`). */
   resume(to: string): void {
-    if (this.outboxes.has(to) && !this.scheduled.has(to)) this.schedule(to);
+    if (this.outboxes.has(to)) this.schedule(to);
+  }
+
+  /** A new round: what was sent may be asked for and sent again. */
+  newRound(): void {
+    this.sentThisRound.clear();
+  }
+
+  /** Drops everything queued to be sent (the node stops). */
+  clear(): void {
+    this.sentThisRound.clear();
+    this.outboxes.clear();
+    this.ready.clear();
+    this.incoming.length = 0;
+  }
+
+  /**
+   * One turn of the event loop serves every peer with something to send, round robin, within
+   * one slice in all: a node serving twelve peers still yields after sliceMs, not twelve times it.
+   */
+  private noteSent(to: string, author: string, from: number, upTo: number): void {
+    const sent = this.sentThisRound.get(to) ?? new Map();
+    addRanges(sent, [{ author, from, to: upTo }]);
+    this.sentThisRound.set(to, sent);
   }
 
   private schedule(to: string): void {
-    this.scheduled.add(to);
+    this.ready.add(to);
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
     setImmediate(() => {
-      this.scheduled.delete(to);
-      this.pump(to);
+      this.turnScheduled = false;
+      const end = performance.now() + this.sliceMs;
+      const peers = [...this.ready];
+      this.ready.clear();
+      for (const peer of peers) {
+        if (performance.now() >= end) this.schedule(peer); // first in the next turn
+        else this.pump(peer, end);
+      }
     });
   }
 
@@ -239,23 +281,27 @@ export class SyncEngine {
       return;
     }
     const box: Outbox = this.outboxes.get(to) ?? new Map();
-    const dropped = addRanges(box, ranges);
+    // What went to this peer this round is not sent again (a want repeated as each answer ends
+    // would make one small message a large send, again and again); a loss is asked next round.
+    const sent = this.sentThisRound.get(to);
+    const dropped = addRanges(box, sent ? withoutSent(ranges, sent) : ranges);
     if (dropped) this.opts.onInvalid?.(`${dropped} ranges asked by ${to.slice(0, 12)}… are over the ${MAX_OUTBOX_RANGES} a peer may have queued; it asks again later`, null);
     if (box.size === 0) return;
     const running = this.outboxes.has(to);
     this.outboxes.set(to, box);
-    if (!running) this.pump(to);
+    if (running) return;
+    if (this.opts.sendAtOnce ?? true) this.pump(to);
+    else this.schedule(to);
   }
 
-  /** One turn of sending to `to`; schedules the next while anything is left. */
-  private pump(to: string): void {
+  /** One turn of sending to `to`, until `end` at the latest; schedules the next while anything is left. */
+  private pump(to: string, end = performance.now() + this.sliceMs): void {
     const box = this.outboxes.get(to);
     if (!box) return;
     if (this.opts.congested?.(to)) return; // resume(to) continues when the transport drains
     const out = this.batcher(to);
-    const started = performance.now();
     // Yield when a turn has sent its share, run its time, or the transport is backed up.
-    const turnOver = () => out.sent >= this.batchesPerTurn - 1 || performance.now() - started >= this.sliceMs || (this.opts.congested?.(to) ?? false);
+    const turnOver = () => out.sent >= this.batchesPerTurn - 1 || performance.now() >= end || (this.opts.congested?.(to) ?? false);
     let reads = 0;
     this.pumping = to;
     try {
@@ -268,12 +314,15 @@ export class SyncEngine {
             list.pop();
             continue;
           }
+          const first = r.from;
           for (const json of rows) {
             // Stop before this line would start one batch more than a turn may send.
-            if (!out.fits(json) && turnOver()) break sending;
+            if (!out.fits(json) && turnOver()) break;
             const at = r.from++;
             out.push(json, () => `entry ${author.slice(0, 12)}…/${at}`);
           }
+          if (this.opts.rounds && r.from > first) this.noteSent(to, author, first, r.from - 1);
+          if (r.from <= r.to && r.from < first + rows.length) break sending; // the turn ended mid-range
           if (r.from > r.to) list.pop();
         }
         box.delete(author);

@@ -9,7 +9,8 @@ import type { PubSubStore } from './store.js';
 const NOTE = 'rulesFreshAt';
 
 export class Freshness {
-  private claim: { heads: Heads; at: number } | undefined;
+  /** The last complete signed have of each trusted coordinator (a site may run two). */
+  private readonly claims = new Map<string, { heads: Heads; at: number }>();
   private at: number | null;
 
   constructor(private readonly store: PubSubStore) {
@@ -23,19 +24,25 @@ export class Freshness {
   }
 
   /** A trusted coordinator's signed have: what it held at `at` (its clock). */
-  noteCoordinator(heads: Heads, at: number): void {
-    this.claim = { heads, at };
+  noteCoordinator(from: string, heads: Heads, at: number): void {
+    this.claims.delete(from);
+    this.claims.set(from, { heads, at });
+    if (this.claims.size > 16) this.claims.delete(this.claims.keys().next().value!);
     this.check();
   }
 
-  /** Confirms freshness if this replica now holds all the coordinator claimed (after each ingest). */
+  /**
+   * Confirms freshness if this replica now holds all that every coordinator heard claimed (after
+   * each ingest): one that lags cannot vouch for rules another already holds past it.
+   */
   check(): void {
-    const claim = this.claim;
-    if (!claim) return;
+    if (this.claims.size === 0) return;
     const mine = this.store.heads();
-    for (const [author, seq] of Object.entries(claim.heads)) if ((mine[author] ?? 0) < seq) return;
-    // Never later than this node's own time: a coordinator clock ahead cannot make rules "fresher".
-    const at = Math.min(claim.at || Number.MAX_SAFE_INTEGER, this.store.now());
+    let at = this.store.now(); // never later than this node's own time: a clock ahead cannot make rules "fresher"
+    for (const claim of this.claims.values()) {
+      for (const [author, seq] of Object.entries(claim.heads)) if ((mine[author] ?? 0) < seq) return;
+      at = Math.min(at, claim.at || at);
+    }
     if (this.at !== null && at <= this.at) return;
     this.at = at;
     this.store.writeNote(NOTE, String(at));

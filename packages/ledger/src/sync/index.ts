@@ -9,3 +9,5 @@ export * from './freshness.js';
 export * from './signed.js';
 export * from './intake.js';
 export * from './heads.js';
+export * from './peers.js';
+export * from './outbound.js';

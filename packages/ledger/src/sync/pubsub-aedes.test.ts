@@ -29,7 +29,7 @@ describe('PubSubSync over a real aedes broker with MQTT.js clients', () => {
         for (let i = 0; i < n; i++) {
           const key = testKey(100 + i);
           const ledger = tempLedger(h.site.site, {}, dir);
-          const sync = new PubSubSync({ bus: new MqttJsBus(await broker.connect(key.publicKey)), store: ledgerSyncStore(ledger), site: h.site.site, key, relay: true, intervalMs: 100 });
+          const sync = new PubSubSync({ bus: new MqttJsBus(await broker.connect(key.publicKey)), store: ledgerSyncStore(ledger), site: h.site.site, key, relay: true, intervalMs: 100, openPeers: true });
           await sync.start();
           nodes.push({ ledger, sync });
         }

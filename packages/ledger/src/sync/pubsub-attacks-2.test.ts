@@ -53,7 +53,7 @@ function makeSite(dEntries = 0) {
 async function peer(bus: Bus, site: string, key: KeyPair, seed: ReadonlyArray<AnyEntry | string>, o: Partial<PubSubSyncOptions> = {}): Promise<Peer> {
   const ledger = open(site);
   ledger.ingest([...seed] as AnyEntry[]);
-  const sync = new PubSubSync({ bus, store: ledgerSyncStore(ledger), site, key, intervalMs: 0, ...o });
+  const sync = new PubSubSync({ bus, store: ledgerSyncStore(ledger), site, key, intervalMs: 0, openPeers: true, ...o });
   await sync.start();
   cleanup.push(async () => (await sync.stop(), ledger.close()));
   return { key, ledger, sync };
@@ -61,7 +61,8 @@ async function peer(bus: Bus, site: string, key: KeyPair, seed: ReadonlyArray<An
 
 const decision = (at: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', card: testCard('04a1b2c3') }, allow: false, reason: 'UNKNOWN_CARD', member: null, at });
 const sign = <T extends object>(msg: T, k: KeyPair) => ({ ...msg, sig: signDomain(SIGNING_DOMAINS.sync, msg, k) });
-const have = (k: KeyPair, heads: Record<string, number>, at?: number) => encodeSyncMessage(sign({ kind: 'have' as const, node: k.publicKey, heads, ...(at === undefined ? {} : { at }) }, k));
+let clock = T0;
+const have = (k: KeyPair, heads: Record<string, number>, at = ++clock) => encodeSyncMessage(sign({ kind: 'have' as const, node: k.publicKey, heads, at }, k));
 const want = (k: KeyPair, to: string, ranges: Array<{ author: string; from: number; to: number }>, forks?: Array<{ author: string; seq: number }>) =>
   encodeSyncMessage(sign({ kind: 'want' as const, node: k.publicKey, to, ranges, ...(forks ? { forks } : {}) }, k));
 const batch = (from: string, to: string, entries: string[]) => encodeSyncMessage({ kind: 'batch', node: from, to, entries });
@@ -76,7 +77,7 @@ describe('PubSubSync under attack, second round', () => {
    * everywhere). Sync exposes nothing the node could wait on. Fix: drop an own-key entry only
    * when seq <= the local head; else verify and take it (pending), and count it in sync lag.
    */
-  it.failing('an edge restarted with an empty ledger and the same key learns its own head from the broker before appending', async () => {
+  it('an edge restarted with an empty ledger and the same key learns its own head from the broker before appending', async () => {
     const { site, admin, E, C, t } = makeSite();
     const broker = new MemoryBroker({ seed: 11 });
     const first = broker.client(E.publicKey);
@@ -96,7 +97,7 @@ describe('PubSubSync under attack, second round', () => {
    * reset: the intake stores nothing for ever. Harm: the node looks online (haves, statuses) but a
    * suspension never arrives, silently. Fix: start() clears `stopped` (or refuses, typed error).
    */
-  it.failing('a sync stopped and started again still stores what it receives', async () => {
+  it('a sync stopped and started again still stores what it receives', async () => {
     const { site, admin, E, C, D, dLines, t } = makeSite(5);
     const broker = new MemoryBroker({ seed: 12 });
     const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
@@ -116,7 +117,7 @@ describe('PubSubSync under attack, second round', () => {
    * Harm: every message handled twice (each catch-up sent twice); with intervalMs > 0 a stopped
    * sync keeps publishing haves. Fix: start() is idempotent, or throws a typed error.
    */
-  it.failing('start() twice does not answer each want twice', async () => {
+  it('start() twice does not answer each want twice', async () => {
     const { site, admin, C, t } = makeSite();
     const broker = new MemoryBroker({ seed: 13 });
     const c = await peer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true });
@@ -134,7 +135,7 @@ describe('PubSubSync under attack, second round', () => {
    * Harm: an uncaught exception from a timer kills the edge process (doors stop deciding).
    * Fix: tick(), announce() and the drain catch store errors (and stop() on a closed ledger).
    */
-  it.failing('tick() on a sync whose ledger was closed under it does not throw', async () => {
+  it('tick() on a sync whose ledger was closed under it does not throw', async () => {
     const { site, admin, E, C } = makeSite();
     const broker = new MemoryBroker({ seed: 14 });
     const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
@@ -149,7 +150,7 @@ describe('PubSubSync under attack, second round', () => {
    * flood starves catch-up for ever (a suspension never arrives). Fix: take a batch only from a
    * peer with a want outstanding, only the asked ranges; a share of the intake per sender.
    */
-  it.failing('unasked junk batches from one peer do not make the upstream’s batch be dropped', async () => {
+  it('unasked junk batches from one peer do not make the upstream’s batch be dropped', async () => {
     const { site, admin, E, C, D, dLines, t } = makeSite(5);
     const broker = new MemoryBroker({ seed: 15 });
     const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
@@ -174,7 +175,7 @@ describe('PubSubSync under attack, second round', () => {
    * publishes pile up until publishTimeoutMs. Fix: queue proofs in the peer's outbox (paced,
    * congestion-checked); send one fork's proofs to one peer at most once per round.
    */
-  it.failing('wants for fork proofs keep no more than `window` batches in flight to one peer', async () => {
+  it('wants for fork proofs keep no more than `window` batches in flight to one peer', async () => {
     const { site, admin, C, D, dLines, t } = makeSite(3);
     const { broker, bus, held } = stallingBatches(C.publicKey, 16);
     const fork = new RawFeed(D, site.site, () => ({ wall: T0, logical: 77 })).write('access.decision', decision(T0 + 5));
@@ -199,10 +200,10 @@ describe('PubSubSync under attack, second round', () => {
    * first: ackBy, claims, the ledger's peers table; such keys' wants are answered too. Fix: take
    * haves and wants only from keys with authority here (store.hasAuthority); drop the rest.
    */
-  it.failing("haves signed by keys foreign to the site do not evict a real peer's acknowledgement", async () => {
+  it("haves signed by keys foreign to the site do not evict a real peer's acknowledgement", async () => {
     const { site, admin, E, C, t } = makeSite();
     const broker = new MemoryBroker({ seed: 17 });
-    const c = await peer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true });
+    const c = await peer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true, openPeers: false });
     await broker.client(E.publicKey).publish(t.have(E.publicKey), have(E, {}));
     await broker.settle();
     expect(c.sync.acknowledgedBy(E.publicKey)).toBe(0);
@@ -218,7 +219,7 @@ describe('PubSubSync under attack, second round', () => {
    * Harm: an edge lacking a suspension C holds says its rules are fresh when C2 spoke last.
    * Fix: check against the highest seq any trusted upstream claimed recently (union of claims).
    */
-  it.failing('a lagging second coordinator does not confirm rules fresh while the first holds more', async () => {
+  it('a lagging second coordinator does not confirm rules fresh while the first holds more', async () => {
     const { site, admin, E, C, C2, t } = makeSite();
     const broker = new MemoryBroker({ seed: 18 });
     const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey, C2.publicKey] });
@@ -237,7 +238,7 @@ describe('PubSubSync under attack, second round', () => {
    * (DESIGN §7) would delete entries that exist nowhere else. A wiped coordinator also confirms
    * freshness. Fix: a non-partial trusted have sets acked to heads[self] ?? 0, haves ordered by `at`.
    */
-  it.failing('a coordinator that lost its disk no longer counts as acknowledging the edge’s feed', async () => {
+  it('a coordinator that lost its disk no longer counts as acknowledging the edge’s feed', async () => {
     const { site, admin, E, C, t } = makeSite();
     const broker = new MemoryBroker({ seed: 19 });
     const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
@@ -256,7 +257,7 @@ describe('PubSubSync under attack, second round', () => {
    * Harm: the acknowledgement goes back (3 → 1); the old claim becomes the freshness reference
    * (freshAt itself never moves back). Fix: per peer, drop a have whose `at` is not newer.
    */
-  it.failing('an old have of the coordinator delivered again does not move the acknowledgement back', async () => {
+  it('an old have of the coordinator delivered again does not move the acknowledgement back', async () => {
     const { site, admin, E, C, t } = makeSite();
     const broker = new MemoryBroker({ seed: 20 });
     const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
@@ -275,7 +276,7 @@ describe('PubSubSync under attack, second round', () => {
    * Harm: a stopped node keeps reading its ledger and publishing; after ledger.close() the rest
    * turns into errors. Fix: stop() clears the engine's outboxes, pump() checks a stopped flag.
    */
-  it.failing('no batch is published after stop()', async () => {
+  it('no batch is published after stop()', async () => {
     const { site, admin, C, D, dLines, t } = makeSite(300);
     const broker = new MemoryBroker({ seed: 21 });
     const c = await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
@@ -283,7 +284,8 @@ describe('PubSubSync under attack, second round', () => {
     const R = testKey(97);
     const sent = bytesCount(broker, t.batch(C.publicKey, R.publicKey));
     await broker.client(R.publicKey).publish(t.want(R.publicKey, C.publicKey), want(R, C.publicKey, [{ author: D.publicKey, from: 1, to: 300 }]));
-    while (broker.step()); // C receives the want and sends its first batch; the window is then full
+    while (broker.step()); // C receives the want;
+    await new Promise((r) => setImmediate(r)); // its first batch goes out in the next turn; the window is then full
     await c.sync.stop();
     const atStop = sent.length;
     await broker.settle();
@@ -297,7 +299,7 @@ describe('PubSubSync under attack, second round', () => {
    * client's packet handling and the other handlers of that message never run (sync misses a
    * head). Fix: try/catch around each handler in the adapter, reported through an error hook.
    */
-  it.failing('a throwing handler on MqttJsBus neither escapes into MQTT.js nor starves the other handlers', async () => {
+  it('a throwing handler on MqttJsBus neither escapes into MQTT.js nor starves the other handlers', async () => {
     const client = Object.assign(new EventEmitter(), { connected: true, subscribeAsync: async () => undefined, publishAsync: async () => undefined });
     const bus = new MqttJsBus(client as unknown as MqttClient);
     const got: string[] = [];
@@ -313,7 +315,7 @@ describe('PubSubSync under attack, second round', () => {
    * coordinator (or an edge) reading and sending its ledger in a loop. Fix: per peer, ranges
    * sent within the round are not sent again (a real loss is asked again the next round).
    */
-  it.failing('the same want repeated within a round is not answered in full each time', async () => {
+  it('the same want repeated within a round is not answered in full each time', async () => {
     const { site, admin, C, D, dLines, t } = makeSite(300);
     const broker = new MemoryBroker({ seed: 23 });
     await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true });
@@ -336,10 +338,11 @@ describe('PubSubSync under attack, second round', () => {
    * ~12 x sliceMs. Fix: one scheduler, one slice per iteration, round-robin (window 1 here: a
    * batch is a peer's turn, the count stands in for the time).
    */
-  it.failing('the batches of one event-loop iteration do not grow with the number of peers served', async () => {
+  it('the batches of one event-loop iteration do not grow with the number of peers served', async () => {
     const { site, admin, C, D, dLines } = makeSite(1000);
     const broker = new MemoryBroker({ seed: 24 });
-    await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
+    // sliceMs 0: a turn is one batch, so the count per iteration stands for the slice shared by all peers.
+    await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES, sliceMs: 0 });
     await broker.settle();
     const t = topics(site.site);
     const perIteration = [0];

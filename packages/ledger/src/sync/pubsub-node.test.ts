@@ -24,6 +24,7 @@ function makeSite() {
   const E = testKey(51);
   admin.write('node.enrol', { node: C.publicKey, name: 'coordinator', role: 'coordinator', resources: [] });
   admin.write('node.enrol', { node: E.publicKey, name: 'front door', role: 'edge', resources: ['door'] });
+  admin.write('node.enrol', { node: testKey(52).publicKey, name: 'back door', role: 'edge', resources: ['door'] });
   admin.write('resource.put', resourceBody('door', { name: 'Front door', kind: 'door' }));
   admin.write('member.put', memberBody('m1'));
   admin.write('card.bind', { card: testCard('04a1b2c3'), member: 'm1' });

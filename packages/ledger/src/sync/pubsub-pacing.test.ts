@@ -17,6 +17,7 @@ describe('PubSubSync pacing', () => {
     const admin = site.admins[0]!;
     const S = testKey(60);
     admin.write('node.enrol', { node: S.publicKey, name: 'laser', role: 'edge', resources: ['laser'] });
+    admin.write('node.enrol', { node: testKey(61).publicKey, name: 'coordinator', role: 'coordinator', resources: [] });
     const ledger = Ledger.open(join(dir, 'edge.db'), { site: site.site, durability: 'process' });
     ledger.ingest(admin.feed);
     const decision: BodyOf<'access.decision'> = { resource: 'laser', credential: { kind: 'card', card: testCard('04a1b2c3') }, allow: false, reason: 'UNKNOWN_CARD', member: null, at: 1_700_000_000_000 };
@@ -42,6 +43,7 @@ describe('PubSubSync pacing', () => {
     await asker.publish(t.want(A, S.publicKey), want(300));
     while (received < 300) await new Promise((r) => setTimeout(r, 1));
     received = 0;
+    sync.tick(); // a new round: what went out in the warm-up may be sent again
     let ticks = 0;
     let maxGap = 0;
     let last = performance.now();

@@ -25,7 +25,7 @@ async function startNodes(broker: MemoryBroker, site: string, n: number, relay =
   for (let i = 0; i < n; i++) {
     const key = testKey(100 + i);
     const ledger = tempLedger(site, {}, dir);
-    const sync = new PubSubSync({ bus: broker.client(key.publicKey), store: ledgerSyncStore(ledger), site, key, relay, intervalMs: 0, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
+    const sync = new PubSubSync({ bus: broker.client(key.publicKey), store: ledgerSyncStore(ledger), site, key, relay, intervalMs: 0, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES, openPeers: true });
     await sync.start();
     nodes.push({ id: key.publicKey, key, ledger, sync });
   }

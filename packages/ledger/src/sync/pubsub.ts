@@ -26,6 +26,8 @@ import type { IngestResult } from '../types.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { SyncEngine } from './engine.js';
 import { Freshness } from './freshness.js';
+import { Outbound } from './outbound.js';
+import { PeerGate } from './peers.js';
 import { HeadBook } from './heads.js';
 import { signSync, signedBy } from './signed.js';
 import { INTAKE_MAX_LINES, Intake } from './intake.js';
@@ -58,6 +60,8 @@ export interface PubSubSyncOptions {
   /** Payloads dropped, with the reason (to log). */
   onInvalid?: (reason: string, topic: string) => void;
   crypto?: CryptoProvider;
+  /** Take haves and wants from any key, not only keys with authority (bare replicas in tests; see peers.ts). */
+  openPeers?: boolean;
 }
 
 export const DEFAULT_PUBSUB_MESSAGE_BYTES = 128 * 1024;
@@ -68,12 +72,13 @@ export class PubSubSync {
   private readonly t: ReturnType<typeof topics>;
   private readonly engine: SyncEngine;
   private readonly sources: Sources;
-  private readonly inflight = new Map<string, number>();
-  private readonly window: number;
+  private readonly out: Outbound;
   private readonly maxBytes: number;
   private readonly subs: Array<[string, (m: BusMessage) => void]> = [];
   private readonly intake: Intake;
   private stopped = false;
+  private started = false;
+  private readonly gate: PeerGate;
   private timer: ReturnType<typeof setInterval> | undefined;
   private offConnection: (() => void) | undefined;
   private readonly heads: HeadBook;
@@ -85,7 +90,6 @@ export class PubSubSync {
   constructor(private readonly o: PubSubSyncOptions) {
     this.node = o.key.publicKey;
     this.t = topics(o.site);
-    this.window = o.window ?? 8;
     this.maxBytes = o.maxMessageBytes ?? DEFAULT_PUBSUB_MESSAGE_BYTES;
     const interval = o.intervalMs ?? 5000;
     this.sources = new Sources(this.node, o.upstream ?? [], Math.max(6 * interval, 30_000));
@@ -95,18 +99,25 @@ export class PubSubSync {
       sliceMs: o.sliceMs ?? 8,
       readChunk: 200, // the unit a slice's clock is read at
       pushOnHave: false,
-      congested: (to) => (this.inflight.get(to) ?? 0) >= this.window,
+      sendAtOnce: false,
+      rounds: true,
+      congested: (to) => this.out.congested(to),
       onInvalid: (reason) => this.invalid(reason, 'sync'),
       onIngest: (r, from) => this.ingested(r, from),
     });
+    this.out = new Outbound(o.bus, o.window ?? 8, o.publishTimeoutMs ?? 30_000, () => this.counters.publishFailed++, (peer) => this.engine.resume(peer));
     this.freshness = new Freshness(o.store);
     this.heads = new HeadBook(o.store, this.sources, o.crypto);
-    this.intake = new Intake((lines, from) => this.stopped || this.engine.ingestLines(from, lines), () => this.stopped || this.planWants(), o.sliceMs ?? 8);
+    this.gate = new PeerGate(o.store, o.openPeers ?? false);
+    this.intake = new Intake((lines, from) => this.safely('storing', () => this.engine.ingestLines(from, lines)), () => this.safely('asking', () => this.planWants()), o.sliceMs ?? 8);
     if (this.maxBytes < MIN_SYNC_MESSAGE_BYTES) throw new RangeError(`maxMessageBytes ${this.maxBytes} is below MIN_SYNC_MESSAGE_BYTES (${MIN_SYNC_MESSAGE_BYTES})`);
   }
 
-  /** Subscribes, starts the timer, and announces this node when the bus is up. */
+  /** Subscribes, starts the timer, and announces this node when the bus is up. Again after stop(): starts anew; while started: nothing. */
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopped = false;
     const f = this.t.filters;
     const on = (filter: string, h: (m: BusMessage) => void) => this.subs.push([filter, (m) => this.guard(m, h)]);
     on(f.feeds, (m) => this.onEntry(m, 'feed'));
@@ -117,24 +128,27 @@ export class PubSubSync {
     else on(f.haves, (m) => this.onHave(m));
     on(f.wantsTo(this.node), (m) => this.onAddressed(m, 'want'));
     on(f.batchesTo(this.node), (m) => this.onAddressed(m, 'batch'));
-    this.offConnection = this.o.bus.onConnection((up) => up && this.announce());
+    this.offConnection = this.o.bus.onConnection((up) => up && this.safely('announcing', () => this.announce()));
     for (const [filter, h] of this.subs) await this.o.bus.subscribe(filter, h);
     const interval = this.o.intervalMs ?? 5000;
     if (interval > 0) (this.timer = setInterval(() => this.tick(), interval)).unref?.();
-    if (this.o.bus.connected) this.announce();
+    if (this.o.bus.connected) this.safely('announcing', () => this.announce());
   }
 
   /** Stops listening; what is still queued is not stored (it is asked again after a restart). */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.started = false;
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.engine.clear();
     this.offConnection?.();
     for (const [filter, h] of this.subs.splice(0)) await this.o.bus.unsubscribe(filter, h).catch(() => undefined);
   }
 
   /** Whether batches are still being sent or live entries wait to be stored. */
   get busy(): boolean {
-    return this.engine.sending || this.intake.size > 0 || [...this.inflight.values()].some((n) => n > 0);
+    return this.engine.sending || this.intake.size > 0 || this.out.busy;
   }
 
   /**
@@ -166,10 +180,24 @@ export class PubSubSync {
   /** One round: the signed have, the status, and wants for whatever is still missing. */
   tick(): void {
     if (!this.o.bus.connected) return;
-    this.publishHave();
-    this.sources.expire(this.o.store.heads());
-    this.planWants();
-    this.publishStatus();
+    this.safely('a round', () => {
+      this.gate.nextRound();
+      this.engine.newRound();
+      this.publishHave();
+      this.sources.expire(this.o.store.heads());
+      this.planWants();
+      this.publishStatus();
+    });
+  }
+
+  /** Runs sync's own work so that a store that fails (closed, disk error) is reported, never thrown into a timer. */
+  private safely(what: string, work: () => void): void {
+    if (this.stopped) return;
+    try {
+      work();
+    } catch (err) {
+      this.invalid(`${what} failed: ${(err as Error).message}`, 'sync');
+    }
   }
 
   /** The coordinator on start: the broker's retained heads are not the store (DESIGN §7). */
@@ -225,7 +253,7 @@ export class PubSubSync {
     const partial = Object.keys(heads).length < Object.keys(all).length;
     const unsigned = { kind: 'have' as const, node: this.node, heads, ...(Object.keys(forks).length ? { forks } : {}), at: this.o.store.now(), ...(partial ? { partial: true as const } : {}) };
     const have: HaveMessage = signSync(unsigned, this.o.key, this.o.crypto);
-    this.publishBytes(this.t.have(this.node), encodeSyncMessage(have), false);
+    this.out.publish(this.t.have(this.node), encodeSyncMessage(have));
   }
 
   private publishStatus(): void {
@@ -246,27 +274,12 @@ export class PubSubSync {
   private sendTo(to: string, msg: SyncMessage): void {
     const topic = msg.kind === 'want' ? this.t.want(this.node, to) : msg.kind === 'batch' ? this.t.batch(this.node, to) : this.t.have(this.node);
     if (msg.kind === 'batch') this.counters.batchesSent++;
-    if (msg.kind === 'want') msg = signSync(msg, this.o.key, this.o.crypto);
-    this.inflight.set(to, (this.inflight.get(to) ?? 0) + 1);
-    // A publish the broker never acknowledges frees its slot after publishTimeoutMs.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('publish timed out')), this.o.publishTimeoutMs ?? 30_000)));
-    timer?.unref?.();
-    Promise.race([this.o.bus.publish(topic, encodeSyncMessage(msg), { qos: 1 }), timeout]).catch(() => this.counters.publishFailed++).finally(() => {
-      clearTimeout(timer);
-      const n = (this.inflight.get(to) ?? 1) - 1;
-      if (n > 0) this.inflight.set(to, n);
-      else this.inflight.delete(to);
-      this.engine.resume(to);
-    });
+    if (msg.kind === 'want') (msg = signSync(msg, this.o.key, this.o.crypto), this.gate.asked(to));
+    this.out.send(to, topic, encodeSyncMessage(msg));
   }
 
   private publish(topic: string, text: string, retain: boolean): void {
-    this.publishBytes(topic, Buffer.from(text), retain);
-  }
-
-  private publishBytes(topic: string, payload: Uint8Array, retain: boolean): void {
-    this.o.bus.publish(topic, payload, { qos: 1, retain }).catch(() => this.counters.publishFailed++);
+    this.out.publish(topic, Buffer.from(text), retain);
   }
 
   /** Size check, and no handler ever throws into the bus. */
@@ -295,7 +308,9 @@ export class PubSubSync {
       return this.invalid(`${kind} payload is not an entry: ${(err as Error).message}`, m.topic);
     }
     if (parsed.entry.author !== author) return this.invalid(`${kind} entry by ${parsed.entry.author.slice(0, 12)}… on the topic of ${author.slice(0, 12)}…`, m.topic);
-    if (author === this.node) return; // its own, echoed by the broker
+    // Its own entries echoed by the broker. One past its head is not: its feed is ahead elsewhere
+    // (a wiped node with its old key), and the ledger must see it before the node appends (DESIGN §10).
+    if (author === this.node && parsed.entry.seq <= (this.o.store.heads()[author] ?? 0)) return;
     // Only a signed entry by a key that holds authority says a feed is ahead (DESIGN §3): else
     // anyone could make this node ask for entries that do not exist, round after round.
     if (!this.heads.heard(parsed.entry)) return this.invalid(`${kind} entry ${author.slice(0, 12)}…/${parsed.entry.seq} does not verify`, m.topic);
@@ -316,6 +331,7 @@ export class PubSubSync {
     const msg = d.msg;
     if (msg.kind !== 'have' || msg.node !== from) return this.invalid(`a ${msg.kind} from ${msg.kind === 'have' ? msg.node.slice(0, 12) : '?'}… on the have topic of ${from.slice(0, 12)}…`, m.topic);
     if (!signedBy(msg, from, this.o.crypto)) return this.invalid(`have from ${from.slice(0, 12)}… is not signed by it`, m.topic);
+    if (!this.gate.takeHave(from, msg.at)) return this.invalid(`have from ${from.slice(0, 12)}… ignored: a key without authority here, or not newer than its last`, m.topic);
     this.counters.haves++;
     // Only feeds worth asking for: held here, or of keys with authority (a have may name 1,024
     // invented ones). A replica holding nothing yet knows no authority: it asks for the genesis.
@@ -329,8 +345,10 @@ export class PubSubSync {
     if (this.ackBy.size > MAX_PEERS) this.ackBy.delete(this.ackBy.keys().next().value!);
     this.o.store.noteRemoteHeads(from, msg.heads);
     if (this.isUpstream(from) && this.o.store.isTrustedCoordinator(from)) {
-      this.acked = msg.heads[this.node] ?? this.acked ?? 0;
-      if (!msg.partial) this.freshness.noteCoordinator(msg.heads, msg.at ?? 0);
+      // A partial have may just not name this feed; a complete one that does not holds none of it.
+      if (!msg.partial) this.acked = msg.heads[this.node] ?? 0;
+      else if (msg.heads[this.node] !== undefined) this.acked = msg.heads[this.node]!;
+      if (!msg.partial) this.freshness.noteCoordinator(from, msg.heads, msg.at ?? 0);
     }
     const forks = this.o.store.forkClaims(MAX_HAVE_FORKS);
     const lacking = Object.entries(msg.forks ?? {}).filter(([a, f]) => !forks[a] || forks[a]!.seq > f.seq || forks[a]!.entries < f.entries).map(([author, f]) => ({ author, seq: f.seq }));
@@ -354,10 +372,15 @@ export class PubSubSync {
       this.counters.misaddressed++;
       return this.invalid(`a ${msg.kind} on ${kind} topic ${from.slice(0, 12)}…→${to.slice(0, 12)}… is not addressed to this node`, m.topic);
     }
-    if (msg.kind === 'batch') return this.take(msg.entries, from);
+    if (msg.kind === 'batch') {
+      if (!this.gate.takeBatch(from)) return this.invalid(`batch from ${from.slice(0, 12)}…, which was not asked`, m.topic);
+      return this.take(msg.entries, from);
+    }
     if (!signedBy(msg, from, this.o.crypto)) return this.invalid(`want from ${from.slice(0, 12)}… is not signed by it`, m.topic);
+    if (!this.gate.takeWant(from)) return this.invalid(`want from ${from.slice(0, 12)}… not answered: a key without authority here, or past its share this round`, m.topic);
     this.counters.wantsAnswered++;
-    this.engine.receive(from, msg);
+    const forks = msg.forks?.length && this.gate.takeProofRequest(from) ? msg.forks : undefined;
+    this.engine.receive(from, { ...msg, forks });
   }
 
   private ingested(r: IngestResult, from: string): void {

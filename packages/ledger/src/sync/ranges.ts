@@ -52,3 +52,26 @@ export function addRanges(box: Outbox, ranges: ReadonlyArray<{ author: string; f
   }
   return dropped;
 }
+
+/** The parts of `ranges` not already in `sent` (an outbox of what went out this round). */
+export function withoutSent(ranges: readonly SeqRange[], sent: Outbox): SeqRange[] {
+  const out: SeqRange[] = [];
+  for (const r of ranges) {
+    const done = sent.get(r.author);
+    if (!done) {
+      out.push(r);
+      continue;
+    }
+    let from = r.from;
+    // `done` is merged and descending: walk it ascending.
+    for (let i = done.length - 1; i >= 0 && from <= r.to; i--) {
+      const d = done[i]!;
+      if (d.to < from) continue;
+      if (d.from > r.to) break;
+      if (d.from > from) out.push({ author: r.author, from, to: d.from - 1 });
+      from = d.to + 1;
+    }
+    if (from <= r.to) out.push({ author: r.author, from, to: r.to });
+  }
+  return out;
+}
