@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { NodeStatus, SIGNING_DOMAINS, encodeEntry, signDomain, topics, verifyDomain, type AnyEntry, type KeyPair } from '@keymesh/protocol';
 import { MemoryBroker, TestSite, memberBody, resourceBody, testCard, testKey, tempDir, type PublishRecord } from '@keymesh/testkit';
 import { Ledger } from '../ledger.js';
-import { encodeSyncMessage } from './codec.js';
+import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
+import { MAX_ASKED_A_PEER } from './sources.js';
 import { ledgerSyncStore } from './ledger-store.js';
 import { PubSubSync, type PubSubSyncOptions } from './pubsub.js';
 import { signSync } from './signed.js';
@@ -173,6 +174,28 @@ describe('PubSubSync between a coordinator and an edge', () => {
     const wants = seen.filter((p) => p.topic.includes('/want/'));
     expect(wants.length).toBeGreaterThan(0);
     expect(wants.every((p) => p.topic.endsWith(`/want/${c.key.publicKey}`) || p.topic.endsWith(`/want/${e.key.publicKey}`))).toBe(true);
+    await late.sync.stop();
+    late.ledger.close();
+  });
+
+  it('a long catch-up is asked in chunks the receiver can hold (a bus has no end-to-end flow control), and all of it arrives', async () => {
+    const { broker, c, e, site } = await world();
+    const body = { resource: 'door', credential: { kind: 'card' as const, card: testCard('04a1b2c3') }, allow: true, reason: 'ALLOWED' as const, member: 'm1', at: Date.now() };
+    c.ledger.ingest(e.ledger.appendMany(e.key, Array.from({ length: 4500 }, () => ({ type: 'access.decision' as const, body }))).map((x) => x.entry));
+    const asked: number[] = [];
+    broker.onPublish((p) => {
+      if (!p.topic.includes('/want/')) return;
+      const d = decodeSyncMessage(p.payload);
+      if (d.ok && d.msg.kind === 'want') asked.push(d.msg.ranges.reduce((n, r) => n + r.to - r.from + 1, 0));
+    });
+    const late = await peer(broker, site.site, testKey(52), [site.genesis], { upstream: [c.key.publicKey] });
+    for (let round = 0; round < 4 && late.ledger.heads()[e.key.publicKey] !== 4500; round++) {
+      for (const x of [c, late]) x.sync.tick();
+      do await broker.settle(); while (late.sync.busy || c.sync.busy); // stored in slices after delivery
+    }
+    expect(late.ledger.heads()[e.key.publicKey]).toBe(4500);
+    expect(asked.length).toBeGreaterThan(2);
+    expect(Math.max(...asked)).toBeLessThanOrEqual(MAX_ASKED_A_PEER);
     await late.sync.stop();
     late.ledger.close();
   });

@@ -9,6 +9,9 @@ import type { Heads, SeqRange } from '@keymesh/protocol';
 
 /** Feeds of one peer's claim that count (a site has tens of feeds; a thousand is far past any). */
 export const MAX_CLAIMED_FEEDS = 1024;
+/** Most entries one want asks of a feed, and of one peer in all, until they arrive (intake.ts' share is 5,000). */
+export const MAX_ASK = 2000;
+export const MAX_ASKED_A_PEER = 4000;
 /** Peers whose claims are kept (the least recently heard go first). */
 export const MAX_PEERS = 256;
 
@@ -75,6 +78,8 @@ export class Sources {
   plan(mine: Heads, now: number): Map<string, SeqRange[]> {
     for (const [node, c] of this.claims) if (now - c.at > this.staleMs) this.claims.delete(node);
     const out = new Map<string, SeqRange[]>();
+    const load = new Map<string, number>(); // entries outstanding per peer
+    for (const a of this.asked.values()) load.set(a.to, (load.get(a.to) ?? 0) + (a.upTo - a.held));
     for (const [author, target] of this.targets()) {
       const held = mine[author] ?? 0;
       if (target <= held) {
@@ -82,13 +87,20 @@ export class Sources {
         this.failures.delete(author);
         continue;
       }
+      // Asked and not yet all arrived: wait (for the rest, or for the next round).
       const prev = this.asked.get(author);
-      if (prev && prev.upTo >= target) continue;
+      if (prev && held < prev.upTo) continue;
       const source = this.pick(author, held, this.failures.get(author) ?? 0);
       if (!source) continue;
-      this.asked.set(author, { to: source.node, upTo: source.upTo, held });
+      // In chunks no larger than a receiver stores from one sender at once: a bus has no
+      // end-to-end flow control, and what overflows is dropped and asked again a round later.
+      const room = MAX_ASKED_A_PEER - (load.get(source.node) ?? 0);
+      if (room <= 0) continue;
+      const upTo = Math.min(source.upTo, held + Math.min(MAX_ASK, room));
+      load.set(source.node, (load.get(source.node) ?? 0) + (upTo - held));
+      this.asked.set(author, { to: source.node, upTo, held });
       const list = out.get(source.node) ?? [];
-      list.push({ author, from: held + 1, to: source.upTo });
+      list.push({ author, from: held + 1, to: upTo });
       out.set(source.node, list);
     }
     return out;
