@@ -15,7 +15,7 @@ import os from 'node:os';
 import { chunk, chunkLengths, implementation, nativeAvailable } from '@keymesh/cdc-native';
 import { codeVersion, recordRun } from '../lib/results-md.mjs';
 
-export const describe = 'FastCDC native vs TS fallback vs rabin-wasm vs memcpy; chunk+SHA-256; upgrade dedup';
+export const describe = 'FastCDC native and TS fallback (rabin-wasm and memcpy for scale); chunk+SHA-256 through BlobStore.put; upgrade dedup';
 
 const MiB = 1 << 20;
 const here = dirname(fileURLToPath(import.meta.url));
