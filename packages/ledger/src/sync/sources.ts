@@ -78,8 +78,8 @@ export class Sources {
   plan(mine: Heads, now: number): Map<string, SeqRange[]> {
     for (const [node, c] of this.claims) if (now - c.at > this.staleMs) this.claims.delete(node);
     const out = new Map<string, SeqRange[]>();
-    const load = new Map<string, number>(); // entries outstanding per peer
-    for (const a of this.asked.values()) load.set(a.to, (load.get(a.to) ?? 0) + (a.upTo - a.held));
+    const load = new Map<string, number>(); // entries asked per peer and not yet arrived
+    for (const [author, a] of this.asked) load.set(a.to, (load.get(a.to) ?? 0) + Math.max(0, a.upTo - Math.max(a.held, mine[author] ?? 0)));
     for (const [author, target] of this.targets()) {
       const held = mine[author] ?? 0;
       if (target <= held) {
