@@ -16,3 +16,4 @@ export { tempLedger } from './temp-ledger.js';
 export * from './raw-feed.js';
 export * from './crash-child-path.js';
 export * from './sync-audit.js';
+export * from './sync-fixtures.js';

@@ -6,60 +6,22 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
 import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
-import { MIN_SYNC_MESSAGE_BYTES, SIGNING_DOMAINS, signDomain, topics, type AnyEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
-import { MemoryBroker, RawFeed, TestSite, memberBody, resourceBody, testCard, testKey, tempDir } from '@keymesh/testkit';
+import { MIN_SYNC_MESSAGE_BYTES, SIGNING_DOMAINS, signDomain, topics, type KeyPair } from '@keymesh/protocol';
+import { SYNC_T0 as T0, decisionBody, stallingBatches, stopSyncPeers, syncPeer, syncSite, MemoryBroker, RawFeed, testKey } from '@keymesh/testkit';
 import type { MqttClient } from 'mqtt';
-import type { Bus } from '../bus/bus.js';
 import { MqttJsBus } from '../bus/mqttjs.js';
-import { Ledger } from '../ledger.js';
 import { encodeSyncMessage } from './codec.js';
-import { ledgerSyncStore } from './ledger-store.js';
-import { PubSubSync, type PubSubSyncOptions } from './pubsub.js';
 
-const T0 = 1_700_000_000_000;
-const dir = tempDir();
-let n = 0;
-const open = (site: string) => Ledger.open(join(dir, `b${n++}.db`), { site, durability: 'process' });
 const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
+  await stopSyncPeers();
   for (const c of cleanup.splice(0)) await c();
 });
 
-interface Peer { key: KeyPair; ledger: Ledger; sync: PubSubSync }
 
-/** Admin, coordinators C and C2, edge E, and edge D whose feed holds `dEntries` decisions. */
-function makeSite(dEntries = 0) {
-  const site = new TestSite();
-  const admin = site.admins[0]!;
-  const [C, E, C2, D] = [testKey(50), testKey(51), testKey(52), testKey(53)];
-  for (const [k, role] of [[C, 'coordinator'], [E, 'edge'], [C2, 'coordinator'], [D, 'edge']] as const) {
-    admin.write('node.enrol', { node: k.publicKey, name: `${role} ${k.publicKey.slice(0, 4)}`, role, resources: role === 'edge' ? ['door'] : [] });
-  }
-  admin.write('resource.put', resourceBody('door', { name: 'Front door', kind: 'door' }));
-  admin.write('member.put', memberBody('m1'));
-  admin.write('card.bind', { card: testCard('04a1b2c3'), member: 'm1' });
-  let dLines: string[] = [];
-  if (dEntries > 0) {
-    const src = open(site.site);
-    src.ingest(admin.feed);
-    src.appendMany(D, Array.from({ length: dEntries }, () => ({ type: 'access.decision' as const, body: decision(T0) })));
-    dLines = src.readEncoded(D.publicKey, 1, dEntries);
-    src.close();
-  }
-  return { site, admin, C, E, C2, D, dLines, t: topics(site.site) };
-}
 
-async function peer(bus: Bus, site: string, key: KeyPair, seed: ReadonlyArray<AnyEntry | string>, o: Partial<PubSubSyncOptions> = {}): Promise<Peer> {
-  const ledger = open(site);
-  ledger.ingest([...seed] as AnyEntry[]);
-  const sync = new PubSubSync({ bus, store: ledgerSyncStore(ledger), site, key, intervalMs: 0, openPeers: true, ...o });
-  await sync.start();
-  cleanup.push(async () => (await sync.stop(), ledger.close()));
-  return { key, ledger, sync };
-}
 
-const decision = (at: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', card: testCard('04a1b2c3') }, allow: false, reason: 'UNKNOWN_CARD', member: null, at });
+const decision = decisionBody;
 const sign = <T extends object>(msg: T, k: KeyPair) => ({ ...msg, sig: signDomain(SIGNING_DOMAINS.sync, msg, k) });
 let clock = T0;
 const have = (k: KeyPair, heads: Record<string, number>, at = ++clock) => encodeSyncMessage(sign({ kind: 'have' as const, node: k.publicKey, heads, at }, k));
@@ -78,16 +40,16 @@ describe('PubSubSync under attack, second round', () => {
    * when seq <= the local head; else verify and take it (pending), and count it in sync lag.
    */
   it('an edge restarted with an empty ledger and the same key learns its own head from the broker before appending', async () => {
-    const { site, admin, E, C, t } = makeSite();
+    const { site, admin, E, C, t } = syncSite();
     const broker = new MemoryBroker({ seed: 11 });
     const first = broker.client(E.publicKey);
-    const before = await peer(first, site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const before = await syncPeer(first, site.site, E, admin.feed, { upstream: [C.publicKey] });
     before.sync.publishEntries(before.ledger.appendMany(E, [1, 2, 3].map((i) => ({ type: 'access.decision' as const, body: decision(T0 + i) }))).map((r) => r.entry));
     await broker.settle();
     expect(broker.retained().has(t.head(E.publicKey))).toBe(true);
     await before.sync.stop();
     first.end();
-    const after = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const after = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     await broker.settle();
     expect(() => after.ledger.append(E, 'access.decision', decision(T0 + 9))).toThrow(expect.objectContaining({ code: 'SELF_FEED_BEHIND' }));
   });
@@ -98,9 +60,9 @@ describe('PubSubSync under attack, second round', () => {
    * suspension never arrives, silently. Fix: start() clears `stopped` (or refuses, typed error).
    */
   it('a sync stopped and started again still stores what it receives', async () => {
-    const { site, admin, E, C, D, dLines, t } = makeSite(5);
+    const { site, admin, E, C, D, dLines, t } = syncSite(5);
     const broker = new MemoryBroker({ seed: 12 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     await e.sync.stop();
     await e.sync.start();
     const cb = broker.client(C.publicKey);
@@ -118,9 +80,9 @@ describe('PubSubSync under attack, second round', () => {
    * sync keeps publishing haves. Fix: start() is idempotent, or throws a typed error.
    */
   it('start() twice does not answer each want twice', async () => {
-    const { site, admin, C, t } = makeSite();
+    const { site, admin, C, t } = syncSite();
     const broker = new MemoryBroker({ seed: 13 });
-    const c = await peer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true });
+    const c = await syncPeer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true });
     await c.sync.start();
     const R = testKey(94);
     await broker.client(R.publicKey).publish(t.want(R.publicKey, C.publicKey), want(R, C.publicKey, [{ author: admin.id, from: 1, to: 3 }]));
@@ -136,9 +98,9 @@ describe('PubSubSync under attack, second round', () => {
    * Fix: tick(), announce() and the drain catch store errors (and stop() on a closed ledger).
    */
   it('tick() on a sync whose ledger was closed under it does not throw', async () => {
-    const { site, admin, E, C } = makeSite();
+    const { site, admin, E, C } = syncSite();
     const broker = new MemoryBroker({ seed: 14 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     e.ledger.close();
     expect(() => e.sync.tick()).not.toThrow();
   });
@@ -151,9 +113,9 @@ describe('PubSubSync under attack, second round', () => {
    * peer with a want outstanding, only the asked ranges; a share of the intake per sender.
    */
   it('unasked junk batches from one peer do not make the upstream’s batch be dropped', async () => {
-    const { site, admin, E, C, D, dLines, t } = makeSite(5);
+    const { site, admin, E, C, D, dLines, t } = syncSite(5);
     const broker = new MemoryBroker({ seed: 15 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     const cb = broker.client(C.publicKey);
     await cb.publish(t.have(C.publicKey), have(C, { [admin.id]: admin.feed.length, [D.publicKey]: 5 })); // E asks C for D 1..5
     await broker.settle();
@@ -176,10 +138,10 @@ describe('PubSubSync under attack, second round', () => {
    * congestion-checked); send one fork's proofs to one peer at most once per round.
    */
   it('wants for fork proofs keep no more than `window` batches in flight to one peer', async () => {
-    const { site, admin, C, D, dLines, t } = makeSite(3);
+    const { site, admin, C, D, dLines, t } = syncSite(3);
     const { broker, bus, held } = stallingBatches(C.publicKey, 16);
     const fork = new RawFeed(D, site.site, () => ({ wall: T0, logical: 77 })).write('access.decision', decision(T0 + 5));
-    const c = await peer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1 });
+    const c = await syncPeer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1 });
     c.ledger.ingest([fork.line]);
     expect(c.ledger.forks().map((f) => f.author)).toEqual([D.publicKey]);
     await broker.settle();
@@ -201,9 +163,9 @@ describe('PubSubSync under attack, second round', () => {
    * haves and wants only from keys with authority here (store.hasAuthority); drop the rest.
    */
   it("haves signed by keys foreign to the site do not evict a real peer's acknowledgement", async () => {
-    const { site, admin, E, C, t } = makeSite();
+    const { site, admin, E, C, t } = syncSite();
     const broker = new MemoryBroker({ seed: 17 });
-    const c = await peer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true, openPeers: false });
+    const c = await syncPeer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true, openPeers: false });
     await broker.client(E.publicKey).publish(t.have(E.publicKey), have(E, {}));
     await broker.settle();
     expect(c.sync.acknowledgedBy(E.publicKey)).toBe(0);
@@ -220,9 +182,9 @@ describe('PubSubSync under attack, second round', () => {
    * Fix: check against the highest seq any trusted upstream claimed recently (union of claims).
    */
   it('a lagging second coordinator does not confirm rules fresh while the first holds more', async () => {
-    const { site, admin, E, C, C2, t } = makeSite();
+    const { site, admin, E, C, C2, t } = syncSite();
     const broker = new MemoryBroker({ seed: 18 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey, C2.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey, C2.publicKey] });
     await broker.settle();
     const held = e.ledger.heads()[admin.id]!;
     await broker.client(C.publicKey).publish(t.have(C.publicKey), have(C, { [admin.id]: held + 1 }, T0));
@@ -239,9 +201,9 @@ describe('PubSubSync under attack, second round', () => {
    * freshness. Fix: a non-partial trusted have sets acked to heads[self] ?? 0, haves ordered by `at`.
    */
   it('a coordinator that lost its disk no longer counts as acknowledging the edge’s feed', async () => {
-    const { site, admin, E, C, t } = makeSite();
+    const { site, admin, E, C, t } = syncSite();
     const broker = new MemoryBroker({ seed: 19 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     const cb = broker.client(C.publicKey);
     await cb.publish(t.have(C.publicKey), have(C, { [admin.id]: admin.feed.length, [E.publicKey]: 3 }, T0));
     await broker.settle();
@@ -258,9 +220,9 @@ describe('PubSubSync under attack, second round', () => {
    * (freshAt itself never moves back). Fix: per peer, drop a have whose `at` is not newer.
    */
   it('an old have of the coordinator delivered again does not move the acknowledgement back', async () => {
-    const { site, admin, E, C, t } = makeSite();
+    const { site, admin, E, C, t } = syncSite();
     const broker = new MemoryBroker({ seed: 20 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     const cb = broker.client(C.publicKey);
     const old = have(C, { [admin.id]: admin.feed.length, [E.publicKey]: 1 }, T0);
     await cb.publish(t.have(C.publicKey), old);
@@ -277,9 +239,9 @@ describe('PubSubSync under attack, second round', () => {
    * turns into errors. Fix: stop() clears the engine's outboxes, pump() checks a stopped flag.
    */
   it('no batch is published after stop()', async () => {
-    const { site, admin, C, D, dLines, t } = makeSite(300);
+    const { site, admin, C, D, dLines, t } = syncSite(300);
     const broker = new MemoryBroker({ seed: 21 });
-    const c = await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
+    const c = await syncPeer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
     await broker.settle();
     const R = testKey(97);
     const sent = bytesCount(broker, t.batch(C.publicKey, R.publicKey));
@@ -316,9 +278,9 @@ describe('PubSubSync under attack, second round', () => {
    * sent within the round are not sent again (a real loss is asked again the next round).
    */
   it('the same want repeated within a round is not answered in full each time', async () => {
-    const { site, admin, C, D, dLines, t } = makeSite(300);
+    const { site, admin, C, D, dLines, t } = syncSite(300);
     const broker = new MemoryBroker({ seed: 23 });
-    await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true });
+    await syncPeer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true });
     await broker.settle();
     const R = testKey(98);
     const rogue = broker.client(R.publicKey);
@@ -339,10 +301,10 @@ describe('PubSubSync under attack, second round', () => {
    * batch is a peer's turn, the count stands in for the time).
    */
   it('the batches of one event-loop iteration do not grow with the number of peers served', async () => {
-    const { site, admin, C, D, dLines } = makeSite(1000);
+    const { site, admin, C, D, dLines } = syncSite(1000);
     const broker = new MemoryBroker({ seed: 24 });
     // sliceMs 0: a turn is one batch, so the count per iteration stands for the slice shared by all peers.
-    await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES, sliceMs: 0 });
+    await syncPeer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES, sliceMs: 0 });
     await broker.settle();
     const t = topics(site.site);
     const perIteration = [0];
@@ -361,9 +323,9 @@ describe('PubSubSync under attack, second round', () => {
 
   // Safe: a replayed old have and a coordinator clock far ahead cannot move "fresh at" forward.
   it('a replayed have and a have with a future `at` never date the rules fresher than the node’s own now', async () => {
-    const { site, admin, E, C, t } = makeSite();
+    const { site, admin, E, C, t } = syncSite();
     const broker = new MemoryBroker({ seed: 22 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     const cb = broker.client(C.publicKey);
     const heads = { [admin.id]: admin.feed.length };
     const old = have(C, heads, e.ledger.now() - 3_600_000);
@@ -381,16 +343,3 @@ describe('PubSubSync under attack, second round', () => {
 });
 
 /** A bus for `clientId` whose batch publishes resolve only when the test releases them (PUBACKs withheld). */
-function stallingBatches(clientId: string, seed: number): { broker: MemoryBroker; bus: Bus; held: Array<() => void> } {
-  const broker = new MemoryBroker({ seed });
-  const held: Array<() => void> = [];
-  const inner = broker.client(clientId);
-  const bus: Bus = {
-    get connected() { return inner.connected; },
-    publish: (topic, payload, o) => topic.includes('/batch/') ? inner.publish(topic, payload, o).then(() => new Promise<void>((r) => held.push(r))) : inner.publish(topic, payload, o),
-    subscribe: (f, h) => inner.subscribe(f, h),
-    unsubscribe: (f, h) => inner.unsubscribe(f, h),
-    onConnection: (l) => inner.onConnection(l),
-  };
-  return { broker, bus, held };
-}

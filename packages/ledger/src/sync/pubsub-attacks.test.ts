@@ -8,55 +8,25 @@ import { describe, it, expect, afterAll } from '@jest/globals';
 import { Buffer } from 'node:buffer';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MIN_SYNC_MESSAGE_BYTES, SIGNING_DOMAINS, encodeEntry, signDomain, topics, type AnyEntry, type BodyOf, type KeyPair } from '@keymesh/protocol';
-import { MemoryBroker, TestSite, memberBody, resourceBody, testCard, testKey, tempDir, type PublishRecord } from '@keymesh/testkit';
-import type { Bus } from '../bus/bus.js';
+import { MIN_SYNC_MESSAGE_BYTES, SIGNING_DOMAINS, encodeEntry, signDomain, topics, type KeyPair } from '@keymesh/protocol';
+import { decisionBody, stallingBatches, stopSyncPeers, syncPeer, syncSite, MemoryBroker, memberBody, testKey, tempDir, type PublishRecord } from '@keymesh/testkit';
 import { Ledger } from '../ledger.js';
 import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
 import { ledgerSyncStore } from './ledger-store.js';
-import { PubSubSync, type PubSubSyncOptions } from './pubsub.js';
+import { PubSubSync } from './pubsub.js';
 
 const dir = tempDir();
 let n = 0;
 const open = (site: string) => Ledger.open(join(dir, `a${n++}.db`), { site, durability: 'process' });
 const cleanup: Array<() => Promise<void> | void> = [];
 afterAll(async () => {
+  await stopSyncPeers();
   for (const c of cleanup.splice(0)) await c();
 });
 
-interface Peer { key: KeyPair; ledger: Ledger; sync: PubSubSync }
 
 /** Admin, coordinator C, edge E, and an enrolled edge D whose feed holds `dEntries` decisions (the catch-up material). */
-function makeSite(dEntries = 0) {
-  const site = new TestSite();
-  const admin = site.admins[0]!;
-  const [C, E, D] = [testKey(50), testKey(51), testKey(53)];
-  admin.write('node.enrol', { node: C.publicKey, name: 'coordinator', role: 'coordinator', resources: [] });
-  admin.write('node.enrol', { node: E.publicKey, name: 'front door', role: 'edge', resources: ['door'] });
-  admin.write('node.enrol', { node: D.publicKey, name: 'laser', role: 'edge', resources: ['door'] });
-  admin.write('resource.put', resourceBody('door', { name: 'Front door', kind: 'door' }));
-  admin.write('member.put', memberBody('m1'));
-  admin.write('card.bind', { card: testCard('04a1b2c3'), member: 'm1' });
-  let dLines: string[] = [];
-  if (dEntries > 0) {
-    const src = open(site.site);
-    src.ingest(admin.feed);
-    const body = decision(1_700_000_000_000);
-    src.appendMany(D, Array.from({ length: dEntries }, () => ({ type: 'access.decision' as const, body })));
-    dLines = src.readEncoded(D.publicKey, 1, dEntries);
-    src.close();
-  }
-  return { site, admin, C, E, D, dLines };
-}
 
-async function peer(bus: Bus, site: string, key: KeyPair, seed: ReadonlyArray<AnyEntry | string>, o: Partial<PubSubSyncOptions> = {}): Promise<Peer> {
-  const ledger = open(site);
-  ledger.ingest([...seed] as AnyEntry[]);
-  const sync = new PubSubSync({ bus, store: ledgerSyncStore(ledger), site, key, intervalMs: 0, openPeers: true, ...o });
-  await sync.start();
-  cleanup.push(async () => (await sync.stop(), ledger.close()));
-  return { key, ledger, sync };
-}
 
 function tap(broker: MemoryBroker, pred: (p: PublishRecord) => boolean): PublishRecord[] {
   const seen: PublishRecord[] = [];
@@ -64,14 +34,14 @@ function tap(broker: MemoryBroker, pred: (p: PublishRecord) => boolean): Publish
   return seen;
 }
 
-const decision = (at: number): BodyOf<'access.decision'> => ({ resource: 'door', credential: { kind: 'card', card: testCard('04a1b2c3') }, allow: false, reason: 'UNKNOWN_CARD', member: null, at });
+const decision = decisionBody;
 const fakeKey = (i: number) => (0xa0000000 + i).toString(16).padStart(64, 'f');
 async function world() {
-  const s = makeSite();
+  const s = syncSite();
   const broker = new MemoryBroker({ seed: 8 });
   const t = topics(s.site.site);
-  const c = await peer(broker.client(s.C.publicKey), s.site.site, s.C, s.admin.feed, { relay: true });
-  const e = await peer(broker.client(s.E.publicKey), s.site.site, s.E, s.admin.feed, { upstream: [s.C.publicKey] });
+  const c = await syncPeer(broker.client(s.C.publicKey), s.site.site, s.C, s.admin.feed, { relay: true });
+  const e = await syncPeer(broker.client(s.E.publicKey), s.site.site, s.E, s.admin.feed, { upstream: [s.C.publicKey] });
   await broker.settle();
   return { ...s, broker, t, c, e };
 }
@@ -96,9 +66,9 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * verified entry showed; count an unsigned have for nothing but sync lag.
    */
   it('a have claiming 1,024 invented feeds makes the hearer ask for none of them', async () => {
-    const { site, admin, E } = makeSite();
+    const { site, admin, E } = syncSite();
     const broker = new MemoryBroker({ seed: 1 });
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed);
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed);
     const t = topics(site.site);
     const liar = testKey(90).publicKey;
     const rogue = broker.client(liar);
@@ -123,10 +93,10 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * there).
    */
   it('a retained want is not answered again when the addressee reconnects', async () => {
-    const { site, admin, C } = makeSite();
+    const { site, admin, C } = syncSite();
     const broker = new MemoryBroker({ seed: 3 });
     const t = topics(site.site);
-    await peer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true });
+    await syncPeer(broker.client(C.publicKey), site.site, C, admin.feed, { relay: true });
     const R = testKey(92).publicKey;
     await broker.client(R).publish(t.want(R, C.publicKey), want(R, C.publicKey, [{ author: admin.id, from: 1, to: 100 }]), { qos: 1, retain: true });
     await broker.settle();
@@ -149,11 +119,11 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * peer's outbox; count reads (not only sends) toward the slice.
    */
   it('a want of 1,300 scattered ranges is handled within a 20 ms slice', async () => {
-    const { site, admin, C, D, dLines } = makeSite(40);
+    const { site, admin, C, D, dLines } = syncSite(40);
     const broker = new MemoryBroker({ seed: 4 });
     const t = topics(site.site);
     // Slices of 1 ms: what the handler reads before it yields is then far fewer than 1,300 ranges.
-    const c = await peer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, sliceMs: 1 });
+    const c = await syncPeer(broker.client(C.publicKey), site.site, C, [...admin.feed, ...dLines], { relay: true, sliceMs: 1 });
     let reads = 0;
     const store = (c.sync as unknown as { o: { store: { readEncoded: (...a: [string, number, number]) => string[] } } }).o.store;
     const read = store.readEncoded.bind(store);
@@ -186,10 +156,10 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * publishes (one unresolved after N s counts as failed and frees its slot).
    */
   it('while the broker withholds acknowledgements, no more than `window` batches are in flight to one peer', async () => {
-    const { site, admin, C, D, dLines } = makeSite(40);
+    const { site, admin, C, D, dLines } = syncSite(40);
     const { broker, bus, held } = stallingBatches(C.publicKey, 5);
     const t = topics(site.site);
-    await peer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1 });
+    await syncPeer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1 });
     const R = testKey(94).publicKey;
     const rogue = broker.client(R);
     await broker.settle();
@@ -211,10 +181,10 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * bounded per peer.
    */
   it('wants queued behind a paused catch-up cost no long block when sending resumes', async () => {
-    const { site, admin, C, D, dLines } = makeSite(300);
+    const { site, admin, C, D, dLines } = syncSite(300);
     const { broker, bus, held } = stallingBatches(C.publicKey, 6);
     const t = topics(site.site);
-    await peer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
+    await syncPeer(bus, site.site, C, [...admin.feed, ...dLines], { relay: true, window: 1, maxMessageBytes: MIN_SYNC_MESSAGE_BYTES });
     const R = testKey(95).publicKey;
     const rogue = broker.client(R);
     await broker.settle();
@@ -243,10 +213,10 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * batch's entries by what an edge verifies within the slice budget.
    */
   it('an edge ingesting a full batch holds its event loop less than 20 ms', async () => {
-    const { site, admin, C, D, E, dLines } = makeSite(180);
+    const { site, admin, C, D, E, dLines } = syncSite(180);
     const broker = new MemoryBroker({ seed: 6 });
     const t = topics(site.site);
-    const e = await peer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
+    const e = await syncPeer(broker.client(E.publicKey), site.site, E, admin.feed, { upstream: [C.publicKey] });
     const cb = broker.client(C.publicKey);
     await cb.publish(t.have(C.publicKey), encodeSyncMessage(sign({ kind: 'have' as const, node: C.publicKey, heads: { [D.publicKey]: 180 }, at: Date.now() }, C))); // E asks C
     await broker.settle();
@@ -255,7 +225,7 @@ describe('PubSubSync under attack from a peer on the bus', () => {
     await cb.publish(t.batch(C.publicKey, E.publicKey), payload);
     broker.step(); // the delivery: the batch is queued, stored in slices in later turns
     expect(e.ledger.count()).toBe(admin.feed.length);
-    await broker.settle();
+    do await broker.settle(); while (e.sync.busy); // stored in slices, turn after turn
     expect(e.ledger.count()).toBe(admin.feed.length + 180);
   });
 
@@ -342,7 +312,7 @@ describe('PubSubSync under attack from a peer on the bus', () => {
    * publishes after it do not throw), so nothing escapes into the event loop.
    */
   it('a live entry arriving just before stop() does not throw from the event loop once the ledger is closed', async () => {
-    const { site, admin, E } = makeSite();
+    const { site, admin, E } = syncSite();
     const broker = new MemoryBroker({ seed: 7 });
     const t = topics(site.site);
     const ledger = open(site.site);
@@ -368,19 +338,6 @@ describe('PubSubSync under attack from a peer on the bus', () => {
 });
 
 /** A client of a new broker whose batch publishes resolve only when the test lets them (a broker withholding PUBACKs). */
-function stallingBatches(clientId: string, seed: number): { broker: MemoryBroker; bus: Bus; held: Array<() => void> } {
-  const broker = new MemoryBroker({ seed });
-  const held: Array<() => void> = [];
-  const inner = broker.client(clientId);
-  const bus: Bus = {
-    get connected() { return inner.connected; },
-    publish: (topic, payload, o) => topic.includes('/batch/') ? inner.publish(topic, payload, o).then(() => new Promise<void>((r) => held.push(r))) : inner.publish(topic, payload, o),
-    subscribe: (f, h) => inner.subscribe(f, h),
-    unsubscribe: (f, h) => inner.unsubscribe(f, h),
-    onConnection: (l) => inner.onConnection(l),
-  };
-  return { broker, bus, held };
-}
 
 /** The longest the event loop went without a turn while `run` ran (ms). */
 async function longestBlock(run: () => Promise<void>): Promise<number> {
