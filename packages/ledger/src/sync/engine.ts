@@ -135,8 +135,10 @@ export class SyncEngine {
       const end = performance.now() + this.sliceMs;
       const peers = [...this.ready];
       this.ready.clear();
+      let served = 0;
       for (const peer of peers) {
-        if (performance.now() >= end) this.schedule(peer); // first in the next turn
+        // The first peer is always served (a slice of 0 ms still sends); the rest while time is left.
+        if (served++ > 0 && performance.now() >= end) this.schedule(peer); // first in the next turn
         else this.pump(peer, end);
       }
     });

@@ -44,7 +44,9 @@ export class Intake {
   private drain(): void {
     this.scheduled = false;
     const started = performance.now();
-    while (this.queue.length && performance.now() - started < this.sliceMs) {
+    let chunks = 0;
+    // At least one chunk a turn (a slice of 0 ms still makes progress), then while time is left.
+    while (this.queue.length && (chunks++ === 0 || performance.now() - started < this.sliceMs)) {
       const head = this.queue[0]!;
       const lines = head.lines.splice(0, CHUNK);
       this.waiting -= lines.length;
