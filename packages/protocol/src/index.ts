@@ -27,3 +27,4 @@ export * from './mqtt-login.js';
 export * from './next-entry.js';
 export * from './node-now.js';
 export * from './blob-manifest.js';
+export * from './provisioning.js';

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './files.js';
+export * from './data-dir.js';
+export * from './site-init.js';
