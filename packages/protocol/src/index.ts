@@ -27,4 +27,5 @@ export * from './mqtt-login.js';
 export * from './next-entry.js';
 export * from './node-now.js';
 export * from './blob-manifest.js';
+export * from './blob-transfer.js';
 export * from './provisioning.js';

@@ -32,6 +32,15 @@ export function topics(site: string) {
     status: (node: string) => `${root}/node/${node}/status`,
     state: (node: string) => `${root}/node/${node}/state`,
     blob: (rest: string) => `${root}/blob/${rest}`,
+    /** Blob transfer (blob-transfer.ts): a request for chunks, the parts that answer it, a node's held bundles. */
+    blobGet: (from: string, to: string) => `${root}/blob/${from}/get/${to}`,
+    blobPut: (from: string, to: string) => `${root}/blob/${from}/put/${to}`,
+    blobHeld: (node: string) => `${root}/blob/${node}/held`,
+    blobFilters: {
+      getsTo: (self: string) => `${root}/blob/+/get/${self}`,
+      putsTo: (self: string) => `${root}/blob/+/put/${self}`,
+      held: `${root}/blob/+/held`,
+    },
     /** Signed commands for one node (command.ts); QoS 1, never retained. */
     cmd: (node: string) => `${root}/cmd/${node}`,
   };
