@@ -6,7 +6,7 @@
  * Pacing (DESIGN §7: serving never holds the event loop for long, an edge keeps deciding taps):
  * parts are sent from setImmediate turns, one requester after another, each turn stopping after
  * `sliceMs` or when `window` publishes await the broker's acknowledgement. Bounds: a requester
- * has at most `maxRequestsPerPeer` requests queued, at most `maxPeers` requesters are queued at
+ * has at most `maxRequestsPerPeer` requests (`maxHashesPerPeer` hashes) queued, at most `maxPeers` requesters are queued at
  * once; requests past either are refused, not queued. Hashes this node lacks are skipped
  * without an answer: the fetcher asks elsewhere after its time-out.
  */
@@ -24,8 +24,10 @@ export interface BlobServerOptions {
   store: BlobStore;
   /** Whether `requester` may be served (e.g. an enrolled node); default everyone. */
   allow?: (requester: string) => boolean;
-  /** Requests one requester may have queued (default 4, i.e. 256 chunks). */
+  /** Requests one requester may have queued (default 16). */
   maxRequestsPerPeer?: number;
+  /** Hashes one requester may have queued over its requests (default 256). */
+  maxHashesPerPeer?: number;
   /** Requesters queued at once (default 64). */
   maxPeers?: number;
   /** Parts published and not yet acknowledged (default 8). */
@@ -72,6 +74,7 @@ export class BlobServer {
   private readonly manifests: PinnedManifests;
   private readonly peers = new Map<string, Peer>();
   private readonly maxRequests: number;
+  private readonly maxHashes: number;
   private readonly maxPeers: number;
   private readonly window: number;
   private readonly sliceMs: number;
@@ -84,7 +87,8 @@ export class BlobServer {
   constructor(private readonly o: BlobServerOptions) {
     this.t = topics(o.site);
     this.manifests = new PinnedManifests(o.store);
-    this.maxRequests = o.maxRequestsPerPeer ?? 4;
+    this.maxRequests = o.maxRequestsPerPeer ?? 16;
+    this.maxHashes = o.maxHashesPerPeer ?? 256;
     this.maxPeers = o.maxPeers ?? 64;
     this.window = o.window ?? 8;
     this.sliceMs = o.sliceMs ?? 4;
@@ -128,11 +132,14 @@ export class BlobServer {
     if (!peer) {
       if (this.peers.size >= this.maxPeers) return this.refuse(from, 'busy', `${this.maxPeers} requesters are being served; ask again later`);
       peer = { requests: [], piece: null };
-    } else if (peer.requests.length >= this.maxRequests) {
-      return this.refuse(from, 'busy', `${this.maxRequests} requests of this requester are queued; ask again when they are answered`);
+    }
+    const hashes = [...new Set(d.msg.hashes)];
+    const queued = peer.requests.reduce((n, r) => n + r.length, 0);
+    if (peer.requests.length >= this.maxRequests || queued + hashes.length > this.maxHashes) {
+      return this.refuse(from, 'busy', `${peer.requests.length} requests (${queued} hashes) of this requester are queued, at most ${this.maxRequests} (${this.maxHashes}); ask again when they are answered`);
     }
     this.stats.requests++;
-    peer.requests.push([...new Set(d.msg.hashes)]);
+    peer.requests.push(hashes);
     this.peers.set(from, peer);
     this.schedule();
   }

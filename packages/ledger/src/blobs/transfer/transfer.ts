@@ -117,8 +117,11 @@ export class Transfer {
   private manifestPhase = false;
 
   private refill(): void {
+    // Ask again only once half the window is free, so a request names many chunks (the
+    // source queues few requests per requester) rather than one per chunk received.
+    const low = this.pending.size <= this.ctx.windowChunks / 2 && this.pendingBytes <= this.ctx.windowBytes / 2;
     const asked: string[] = [];
-    while (this.queue.length > 0 && this.pending.size < this.ctx.windowChunks && (this.pending.size === 0 || this.pendingBytes < this.ctx.windowBytes)) {
+    while (low && this.queue.length > 0 && this.pending.size < this.ctx.windowChunks && (this.pending.size === 0 || this.pendingBytes < this.ctx.windowBytes)) {
       const c = this.queue.shift()!;
       const a = this.manifestPhase ? new Assembly(c.hash, undefined, this.ctx.maxManifestBytes) : new Assembly(c.hash, c.size, c.size);
       this.pending.set(c.hash, a);
