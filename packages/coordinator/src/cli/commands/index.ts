@@ -1,7 +1,27 @@
 /** Every `keymesh` command, in the order --help lists them. */
 import type { Command } from '../command.js';
 import { init } from './init.js';
+import { memberAdd, memberUpdate, memberSuspend, memberReinstate } from './member.js';
+import { cardBind, cardUnbind } from './card.js';
+import { certGrant, certRevoke } from './cert.js';
+import { trainerAdd, trainerRemove } from './trainer.js';
+import { resourceAdd, resourceUpdate } from './resource.js';
+import { lockoutSet, lockoutLift } from './lockout.js';
+import { unlock } from './unlock.js';
+import { adminAdd, adminRemove, adminApprove, adminList } from './admin.js';
+import { log } from './log.js';
+import { status } from './status.js';
 
 export const COMMANDS: readonly Command[] = [
   init,
+  memberAdd, memberUpdate, memberSuspend, memberReinstate,
+  cardBind, cardUnbind,
+  certGrant, certRevoke,
+  trainerAdd, trainerRemove,
+  resourceAdd, resourceUpdate,
+  lockoutSet, lockoutLift,
+  unlock,
+  adminAdd, adminRemove, adminApprove, adminList,
+  log,
+  status,
 ];
