@@ -86,7 +86,7 @@ describe('POST /api/entries', () => {
     const was = a.snapshot();
     const r = await a.post(stale.wire);
     expect(r.statusCode).toBe(409);
-    expect(r.json()).toEqual({ error: { code: 'STALE_HEAD', message: expect.stringContaining('sign') }, head: { seq: head.seq, hash: head.hash, line: head.line } });
+    expect(r.json()).toEqual({ error: { code: 'STALE_HEAD', message: expect.stringContaining('sign') }, head: { author: a.admin.id, seq: head.seq, hash: head.hash, line: head.line } });
     expect(a.snapshot()).toEqual(was);
     expect(a.ledger.forks()).toEqual([]);
     // One past the head (a gap) is stale too.

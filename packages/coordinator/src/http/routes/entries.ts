@@ -11,7 +11,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { MAX_ENTRY_BYTES, entryHash } from '@keymesh/protocol';
+import { MAX_ENTRY_BYTES, entryHash, parseEntryText } from '@keymesh/protocol';
 import { emptyIngestResult, type RejectCode } from '@keymesh/ledger';
 import type { RouteOptions } from '../context.js';
 import { failure } from '../errors.js';
@@ -36,7 +36,7 @@ export const entryRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     metrics.onRefused(out.code);
     if (out.code === 'NOT_HEAD') {
       log.info({ code: 'STALE_HEAD' }, 'entry refused: stale head');
-      const head = out.head ? { seq: out.head.seq, hash: out.head.hash, line: out.head.text } : null;
+      const head = out.head ? { author: parseEntryText(out.head.text).entry.author, seq: out.head.seq, hash: out.head.hash, line: out.head.text } : null;
       return failure(reply, 'STALE_HEAD', `${out.reason}; fetch GET /api/feeds/<author>/head and sign again`, { head });
     }
     if (QUARANTINED.has(out.code)) {
