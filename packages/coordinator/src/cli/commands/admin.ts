@@ -156,10 +156,10 @@ export const adminList: Command = {
   summary: 'the admin set and its quorum',
   help: `Lists the admin keys, active or withdrawn (with the last seq that counts), and the quorum.
 
-  --server URL   ask this coordinator's HTTP API
+${ADMIN_HELP}
 
 Example: keymesh admin list`,
-  flags: { server: { type: 'string' } },
+  flags: { ...ADMIN_FLAGS },
   positionals: { min: 0, max: 0 },
   run: (r) => withAdmin(r, async (s) => {
     const cur = await currentAdmins(s.target);
