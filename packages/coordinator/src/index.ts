@@ -3,3 +3,8 @@ export * from './files.js';
 export * from './data-dir.js';
 export * from './site-init.js';
 export * from './node-registry.js';
+export * from './log.js';
+export * from './coordinator.js';
+export * from './own-feed.js';
+export * from './provision.js';
+export * from './broker-credentials.js';

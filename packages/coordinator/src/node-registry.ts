@@ -14,6 +14,11 @@ import { signedBy, type Bus, type BusMessage, type Ledger } from '@keymesh/ledge
 export const STATUS_STALE_MS = 30_000;
 const MAX_MESSAGE_BYTES = 4096;
 
+/** The ledger note holding a node's last status or state (note names are at most 64 characters; 192 bits of the key tell nodes apart). */
+function noteName(kind: 'status' | 'state', node: string): string {
+  return `${kind}.${node.slice(0, 48)}`;
+}
+
 export interface NodeLiveness {
   key: string;
   name: string;
@@ -41,8 +46,8 @@ export class NodeRegistry {
   ) {
     this.t = topics(ledger.site);
     for (const n of ledger.nodes()) {
-      const status = this.load(`status/${n.node}`, NodeStatus);
-      const state = this.load(`state/${n.node}`, NodeState);
+      const status = this.load(noteName('status', n.node), NodeStatus);
+      const state = this.load(noteName('state', n.node), NodeState);
       if (status || state) this.kept.set(n.node, { status, state, seen: null });
     }
   }
@@ -140,7 +145,7 @@ export class NodeRegistry {
     if (m.retain && k.status && k.status.at > s.at) return;
     k.status = s;
     k.seen = m.retain ? k.seen : this.now();
-    this.ledger.note(`status/${node}`, JSON.stringify(s));
+    this.ledger.note(noteName('status', node), JSON.stringify(s));
   }
 
   private onState(m: BusMessage, node: string): void {
@@ -149,7 +154,7 @@ export class NodeRegistry {
     const k = this.entry(node);
     if (m.retain && k.state && k.state.at > r.data.at) return;
     k.state = r.data;
-    this.ledger.note(`state/${node}`, JSON.stringify(r.data));
+    this.ledger.note(noteName('state', node), JSON.stringify(r.data));
   }
 }
 

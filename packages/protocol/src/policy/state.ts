@@ -43,6 +43,7 @@ export class PolicyState implements PolicyView, AuthorityView {
   private readonly eventIndex = new Map<string, EventRef>();
 
   private readonly inert = new Set<string>();
+  private readonly ticks = new Set<string>();
   private readonly deps = new DependencyIndex();
   /** Old node key → hashes of the `node.enrol` entries that name it in `replaces` (DESIGN §10). */
   private readonly replacedBy = new Map<string, Set<string>>();
@@ -62,7 +63,7 @@ export class PolicyState implements PolicyView, AuthorityView {
 
   /** Adds one verified entry (schema and signature already checked). */
   add(entry: AnyEntry, hash: string = entryHash(entry, this.crypto)): AddOutcome {
-    if (this.all.has(hash) || this.eventIndex.has(hash) || this.inert.has(hash)) return 'duplicate';
+    if (this.all.has(hash) || this.eventIndex.has(hash) || this.inert.has(hash) || this.ticks.has(hash)) return 'duplicate';
     if (entry.type === 'site.genesis' ? hash !== this.site : entry.site !== this.site) return 'wrong-site';
     if (!isKnownEntry(entry)) {
       this.inert.add(hash);
@@ -70,6 +71,12 @@ export class PolicyState implements PolicyView, AuthorityView {
       return 'inert';
     }
     const key = policyKeyOf(entry);
+    if (key === null && !isEventType(entry.type)) {
+      // A clock tick changes nothing: it counts towards its feed's chain and fork detection only.
+      this.ticks.add(hash);
+      this.trackSeq(entry.author, entry.seq, hash);
+      return 'added';
+    }
     if (key === null && this.options.events) throw new ProtocolError('EVENTS_KEPT_BY_STORE', `${entry.type} is an access event; record it in the store that was given as \`events\`, not with add().`);
     if (key === null) {
       this.eventIndex.set(hash, { hash, author: entry.author, seq: entry.seq, resource: (entry.body as { resource: string }).resource });
@@ -159,7 +166,7 @@ export class PolicyState implements PolicyView, AuthorityView {
 
   /** Entries held, access events included (unless a store keeps them: see the constructor). */
   get size(): number {
-    return this.all.size + this.eventIndex.size + this.inert.size;
+    return this.all.size + this.eventIndex.size + this.inert.size + this.ticks.size;
   }
 
   private invalidateAll(): void {

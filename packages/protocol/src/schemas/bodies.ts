@@ -212,6 +212,14 @@ export const BundlePublish = z.strictObject({
   targets: z.union([z.literal('all'), z.array(PublicKeyHex).min(1).max(MAX_LIST)]),
 });
 
+/**
+ * A node's clock (DESIGN §6, §10): an entry whose content is its stamp. A coordinator appends
+ * one now and then, so an edge without a real-time clock learns a verified time from the
+ * coordinator's signed head even when no rule changes. It changes no policy and is no access
+ * event; from a node that is not a coordinator its stamp means nothing.
+ */
+export const ClockTick = z.strictObject({});
+
 /** Entry type → body schema. Adding a type is adding a line here and its rules in policy/. */
 export const BODY_SCHEMAS = {
   'site.genesis': SiteGenesis,
@@ -229,6 +237,7 @@ export const BODY_SCHEMAS = {
   'door.event': DoorEvent,
   'machine.session': MachineSession,
   'bundle.publish': BundlePublish,
+  'clock.tick': ClockTick,
 } as const;
 
 export type EntryType = keyof typeof BODY_SCHEMAS;

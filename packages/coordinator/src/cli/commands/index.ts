@@ -1,6 +1,8 @@
 /** Every `keymesh` command, in the order --help lists them. */
 import type { Command } from '../command.js';
 import { init } from './init.js';
+import { serve } from './serve.js';
+import { nodeEnrol } from './node-enrol.js';
 import { memberAdd, memberUpdate, memberSuspend, memberReinstate } from './member.js';
 import { cardBind, cardUnbind } from './card.js';
 import { certGrant, certRevoke } from './cert.js';
@@ -14,6 +16,8 @@ import { status } from './status.js';
 
 export const COMMANDS: readonly Command[] = [
   init,
+  serve,
+  nodeEnrol,
   memberAdd, memberUpdate, memberSuspend, memberReinstate,
   cardBind, cardUnbind,
   certGrant, certRevoke,
