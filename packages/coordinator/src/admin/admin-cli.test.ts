@@ -10,6 +10,7 @@ import { tempDir } from '@keymesh/testkit/temp-files';
 import { main } from '../cli/main.js';
 import { dataPaths, readSite } from '../data-dir.js';
 import { readKeyFile } from '../files.js';
+import { follow, ledgerLog } from './access-log.js';
 import { ledgerTarget } from './target.js';
 import { signAndSubmit } from './writer.js';
 
@@ -312,5 +313,36 @@ describe('keymesh log and status without a server', () => {
     expect(rep.nodes.every((n) => n.online === null)).toBe(true);
     expect(rep).toMatchObject({ conflicts: 0, forks: 0 });
     expect((await km('status', '--data', s.data)).out).toContain('live data needs `keymesh serve`');
+  });
+});
+
+describe('log --follow', () => {
+  it('prints the recent events, then each new one once, oldest first, until stopped', async () => {
+    const s = await site();
+    const edge = testKey(612);
+    const p = dataPaths(s.data);
+    const writer = Ledger.open(p.ledger, { site: s.site });
+    const decision = (member: string, at: number) => ({ type: 'access.decision' as const, body: { resource: 'front', credential: { kind: 'card' as const, card: 'ef'.repeat(16) }, allow: true, reason: 'ALLOWED' as const, member, at } });
+    writer.appendMany(readKeyFile(s.key), [{ type: 'node.enrol', body: { node: edge.publicKey, name: 'pi', role: 'edge', resources: ['front'] } }]);
+    writer.appendMany(edge, [decision('m1', 1_790_000_000_000), decision('m2', 1_790_000_001_000)]);
+    writer.flush();
+    // The follower reads the file as `keymesh log` does without a server; the writer stands in for whoever writes it.
+    const src = ledgerLog(p.ledger, s.site);
+    const printed: string[] = [];
+    const stop = new AbortController();
+    let polls = 0;
+    const done = follow(src, { limit: 20 }, async (rows) => {
+      printed.push(...rows.map((r) => r.member!));
+      polls++;
+      if (polls === 1) {
+        writer.appendMany(edge, [decision('m3', 1_790_000_002_000)]);
+        writer.flush();
+      }
+      if (printed.includes('m3') || polls > 200) stop.abort();
+    }, stop.signal, 5);
+    await done;
+    await src.close();
+    writer.close();
+    expect(printed).toEqual(['m1', 'm2', 'm3']);
   });
 });
