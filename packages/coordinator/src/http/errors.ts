@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { COMMAND_REFUSALS, KeymeshError, type CommandRefusal, type ProtocolError } from '@keymesh/protocol';
-import { SUBMIT_REFUSALS, type LedgerError, type SubmitRefusalCode } from '@keymesh/ledger';
+import { SUBMIT_REFUSALS, type Ledger, type LedgerError, type SubmitRefusalCode } from '@keymesh/ledger';
 import { CoordinatorError } from '../errors.js';
 
 /** Every code an API error body may carry (INTERNAL: a fault of the server, logged with its cause). */
@@ -102,10 +102,16 @@ export function toHttpError(err: unknown): { status: number; code: string; messa
   return { status: 500, code: 'INTERNAL', message: 'the coordinator failed to answer this request; its log has the cause' };
 }
 
-/** The error and not-found handlers every route shares; refusals are logged with their code. */
-export function installErrorHandlers(app: FastifyInstance, log: Logger): void {
+/**
+ * The error and not-found handlers every route shares; refusals are logged with their code.
+ * `unavailable` says why the server cannot serve at all (the ledger closed): a fault while that
+ * holds is answered with it (503), not as an unexplained 500.
+ */
+export function installErrorHandlers(app: FastifyInstance, log: Logger, unavailable: () => KeymeshError | null = () => null): void {
   app.setErrorHandler((err, req, reply) => {
-    const e = toHttpError(err);
+    let e = toHttpError(err);
+    const down = e.status === 500 ? unavailable() : null;
+    if (down) e = toHttpError(down);
     if (e.status >= 500) log.error({ err, route: req.routeOptions.url, method: req.method }, `http ${req.method} ${req.routeOptions.url ?? req.url}: ${e.code}`);
     else log.info({ code: e.code, route: req.routeOptions.url, method: req.method }, `http refused: ${e.code}`);
     return reply.code(e.status).send(errorBody(e.code, e.message));
@@ -123,4 +129,14 @@ export function badRequest(detail: string): KeymeshError {
 }
 export function notFound(detail: string): KeymeshError {
   return new CoordinatorError('NOT_FOUND', detail);
+}
+
+/** The ledger's LEDGER_CLOSED once it is closed, else null. */
+export function ledgerDown(deps: { ledger: Ledger }): KeymeshError | null {
+  try {
+    void deps.ledger.sqliteSynchronous; // throws LEDGER_CLOSED once the ledger is closed
+    return null;
+  } catch (err) {
+    return err instanceof KeymeshError ? err : null;
+  }
 }

@@ -39,23 +39,24 @@ afterAll(async () => {
 });
 
 /** A coordinator's API over a ledger holding the fixture site (admin, coordinator C, edge E on `door`, member m1 with a card). */
-async function api(o: { bodyLimit?: number } = {}) {
+async function api(o: { bodyLimit?: number; registry?: boolean } = {}) {
   const s = syncSite();
   const broker = new MemoryBroker();
   closers.push(() => broker.close());
   const bus = broker.client('coordinator');
   const { ledger, sync } = await syncPeer(bus, s.site.site, s.C, s.admin.feed, { relay: true });
   const metrics = new CoordinatorMetrics(ledger);
-  const registry = new NodeRegistry(ledger, bus);
-  await registry.start();
-  closers.push(() => registry.stop());
+  const registry = o.registry ? new NodeRegistry(ledger, bus) : undefined;
+  await registry?.start();
+  closers.push(() => registry?.stop());
   const lines: string[] = [];
   const log = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
   const app = await buildApi({
-    site: s.site.site, siteName: 'Test Space', coordinator: s.C.publicKey, ledger, sync, log, metrics, registry,
+    site: s.site.site, siteName: 'Test Space', coordinator: s.C.publicKey, ledger, sync, log, metrics,
+    ...(registry ? { registry } : {}),
+    ...(o.bodyLimit ? { bodyLimit: o.bodyLimit } : {}),
     publishCommand: (node, payload) => bus.publish(s.t.cmd(node), payload, { qos: 1, retain: false }),
     brokerClients: () => 3,
-    ...o,
   });
   closers.push(() => app.close());
   const call = await caller(app);
@@ -137,7 +138,7 @@ describe('reading routes', () => {
   });
 
   it('reports status: nodes heard through their signed statuses, and the site\'s problems', async () => {
-    const a = await api();
+    const a = await api({ registry: true });
     const edgeBus = a.broker.client('edge');
     const now = Date.now();
     const status = signSync({ node: a.E.publicKey, online: true, versions: {}, head: 4, acked: 1, rulesFreshAt: now - 5000, rulesAgeMs: 5000, syncLag: 0, heldForNewerVersion: 2, at: now }, a.E);
@@ -183,6 +184,12 @@ describe('metrics and health', () => {
     const r = await a.call({ method: 'GET', url: '/healthz' });
     expect(r.statusCode).toBe(503);
     expect(r.json()).toMatchObject({ ok: false, site: a.site.site, error: { code: 'LEDGER_CLOSED' } });
+    for (const url of ['/api/members', '/api/log', '/api/quarantine']) {
+      const x = await a.call({ method: 'GET', url });
+      expect({ url, status: x.statusCode, code: x.json().error.code }).toEqual({ url, status: 503, code: 'LEDGER_CLOSED' });
+    }
+    const post = await a.call({ method: 'POST', url: '/api/entries', payload: { entry: 'x' } });
+    expect([post.statusCode, post.json().error.code]).toEqual([503, 'LEDGER_CLOSED']);
   });
 });
 

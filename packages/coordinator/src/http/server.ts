@@ -7,7 +7,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ReplayCache } from '@keymesh/protocol';
 import type { ApiContext, ApiDeps } from './context.js';
-import { installErrorHandlers } from './errors.js';
+import { installErrorHandlers, ledgerDown } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { siteRoutes } from './routes/site.js';
 import { nodeRoutes } from './routes/nodes.js';
@@ -41,7 +41,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   const ctx: ApiContext = { deps, now, startedAt: now(), seenCommands: new ReplayCache(4096) };
   deps.metrics.attach({ sync: deps.sync, coordinator: deps.coordinator, brokerClients: deps.brokerClients, registry: deps.registry });
-  installErrorHandlers(app, deps.log);
+  installErrorHandlers(app, deps.log, () => ledgerDown(deps));
   for (const routes of [
     healthRoutes, siteRoutes, nodeRoutes, memberRoutes, cardRoutes, certificationRoutes, resourceRoutes,
     lockoutRoutes, logRoutes, problemRoutes, policyRoutes, feedRoutes, entryRoutes, commandRoutes, statusRoutes,
