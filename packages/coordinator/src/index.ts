@@ -8,3 +8,8 @@ export * from './coordinator.js';
 export * from './own-feed.js';
 export * from './provision.js';
 export * from './broker-credentials.js';
+export { buildApi, DEFAULT_BODY_LIMIT, type ApiDeps } from './http/server.js';
+export * from './http/metrics.js';
+export * from './http/client.js';
+export { statusOf, toHttpError, type ApiErrorCode, type ErrorBody } from './http/errors.js';
+export type { StatusReport, NodeStatusRow } from './http/routes/status.js';
