@@ -7,39 +7,17 @@ import { nextEntry, type AnyEntry } from '@keymesh/protocol';
 import { Ledger } from '@keymesh/ledger';
 import { testKey } from '@keymesh/testkit/site';
 import { tempDir } from '@keymesh/testkit/temp-files';
-import { main } from '../cli/main.js';
 import { dataPaths, readSite } from '../data-dir.js';
 import { readKeyFile } from '../files.js';
+import { runCaptured, type Captured } from './run-captured.js';
 import { follow, ledgerLog } from './access-log.js';
 import { ledgerTarget } from './target.js';
 import { signAndSubmit } from './writer.js';
 
-interface Ran { code: number; out: string; err: string }
-
-/** Runs `keymesh …` in this process, capturing what it writes. */
-async function km(...argv: string[]): Promise<Ran> {
-  const w = { out: process.stdout.write, err: process.stderr.write };
-  let out = '';
-  let err = '';
-  const grab = (add: (s: string) => void) => ((chunk: unknown, ...rest: unknown[]) => {
-    add(String(chunk));
-    const cb = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
-    cb?.();
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = grab((s) => (out += s));
-  process.stderr.write = grab((s) => (err += s));
-  try {
-    const code = await main(argv);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = w.out;
-    process.stderr.write = w.err;
-  }
-}
+const km = (...argv: string[]): Promise<Captured> => runCaptured(argv);
 
 /** A fresh site: data folder, keys folder, the daily key file. */
-async function site(): Promise<{ data: string; key: string; recovery: string; site: string; a: (...argv: string[]) => Promise<Ran> }> {
+async function site(): Promise<{ data: string; key: string; recovery: string; site: string; a: (...argv: string[]) => Promise<Captured> }> {
   const root = tempDir('keymesh-admin-');
   const data = join(root, 'data');
   const init = await km('init', '--site', 'Test space', '--data', data, '--keys', join(root, 'keys'), '--json');

@@ -8,34 +8,15 @@ import { pino } from 'pino';
 import { nextEntry, type AnyEntry } from '@keymesh/protocol';
 import { testKey } from '@keymesh/testkit/site';
 import { tempDir } from '@keymesh/testkit/temp-files';
-import { main } from '../cli/main.js';
 import { Coordinator } from '../coordinator.js';
 import { dataPaths, runningServer } from '../data-dir.js';
 import { readKeyFile } from '../files.js';
+import { runCaptured, type Captured } from './run-captured.js';
 import { ApiClient } from '../http/client.js';
 import { serverTarget } from './target.js';
 import { signAndSubmit } from './writer.js';
 
-interface Ran { code: number; out: string; err: string }
-
-async function km(...argv: string[]): Promise<Ran> {
-  const w = { out: process.stdout.write, err: process.stderr.write };
-  let out = '';
-  let err = '';
-  const grab = (add: (s: string) => void) => ((chunk: unknown, ...rest: unknown[]) => {
-    add(String(chunk));
-    (rest.find((x) => typeof x === 'function') as (() => void) | undefined)?.();
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = grab((s) => (out += s));
-  process.stderr.write = grab((s) => (err += s));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    process.stdout.write = w.out;
-    process.stderr.write = w.err;
-  }
-}
+const km = (...argv: string[]): Promise<Captured> => runCaptured(argv);
 
 let c: Coordinator;
 let data: string;
