@@ -91,6 +91,22 @@ describe('reading routes', () => {
     expect(await get('/api/forks')).toEqual({ forks: [] });
     expect(await get('/api/alarms')).toEqual({ alarms: [] });
     expect(await get('/api/quarantine?limit=5')).toEqual({ quarantine: [] });
+    expect((await a.call({ method: 'GET', url: '/api/members/nobody' })).statusCode).toBe(404);
+  });
+
+  it('lists certifications by member and resource, and lockouts', async () => {
+    const a = await api();
+    a.ledger.append(a.admin.key, 'cert.grant', { member: 'm1', cert: 'door', grantedBy: null, note: '' });
+    a.ledger.append(a.admin.key, 'resource.lockout', { resource: 'door', state: 'when_idle', by: null, reason: 'repair' });
+    const get = async (url: string) => (await a.call({ method: 'GET', url })).json();
+    const cert = { member: 'm1', cert: 'door', granted: true, by: null };
+    expect(await get('/api/certifications')).toEqual({ certifications: [cert] });
+    expect(await get('/api/certifications?member=m1&resource=door')).toEqual({ certifications: [cert] });
+    expect(await get('/api/certifications?resource=laser')).toEqual({ certifications: [] });
+    expect(await get('/api/certifications?member=m2')).toEqual({ certifications: [] });
+    expect((await get('/api/members/m1')).certifications).toEqual([cert]);
+    expect(await get('/api/lockouts')).toEqual({ lockouts: [{ resource: 'door', state: 'when_idle', by: null, reason: 'repair' }] });
+    expect((await get('/api/resources')).resources[0].lockout).toBe('when_idle');
   });
 
   it('a card number never appears, only its reference', async () => {
