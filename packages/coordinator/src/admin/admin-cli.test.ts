@@ -7,35 +7,16 @@ import { nextEntry, type AnyEntry } from '@keymesh/protocol';
 import { Ledger } from '@keymesh/ledger';
 import { testKey } from '@keymesh/testkit/site';
 import { tempDir } from '@keymesh/testkit/temp-files';
-import { dataPaths, readSite } from '../data-dir.js';
+import { dataPaths } from '../data-dir.js';
 import { readKeyFile } from '../files.js';
-import { runCaptured, type Captured } from './run-captured.js';
+import { initSiteIn, runCaptured, withLedger, type Captured } from './run-captured.js';
 import { follow, ledgerLog } from './access-log.js';
 import { ledgerTarget } from './target.js';
 import { signAndSubmit } from './writer.js';
 
 const km = (...argv: string[]): Promise<Captured> => runCaptured(argv);
 
-/** A fresh site: data folder, keys folder, the daily key file. */
-async function site(): Promise<{ data: string; key: string; recovery: string; site: string; a: (...argv: string[]) => Promise<Captured> }> {
-  const root = tempDir('keymesh-admin-');
-  const data = join(root, 'data');
-  const init = await km('init', '--site', 'Test space', '--data', data, '--keys', join(root, 'keys'), '--json');
-  expect(init.code).toBe(0);
-  const j = JSON.parse(init.out) as { site: string; dailyAdminKey: string; recoveryAdminKey: string };
-  const a = (...argv: string[]) => km(...argv, '--data', data, '--key', j.dailyAdminKey);
-  return { data, key: j.dailyAdminKey, recovery: j.recoveryAdminKey, site: j.site, a };
-}
-
-function withLedger<T>(data: string, fn: (l: Ledger) => T): T {
-  const p = dataPaths(data);
-  const l = Ledger.open(p.ledger, { site: readSite(p).site });
-  try {
-    return fn(l);
-  } finally {
-    l.close();
-  }
-}
+const site = () => initSiteIn(tempDir('keymesh-admin-'));
 
 /** Every byte of every file in the data folder (the ledger, its WAL, …) as latin1 text. */
 function folderBytes(data: string): string {
