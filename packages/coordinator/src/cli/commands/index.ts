@@ -13,6 +13,8 @@ import { unlock } from './unlock.js';
 import { adminAdd, adminRemove, adminApprove, adminList } from './admin.js';
 import { log } from './log.js';
 import { status } from './status.js';
+import { bundlePublish } from './bundle-publish.js';
+import { bundleStatusCommand } from './bundle-status.js';
 
 export const COMMANDS: readonly Command[] = [
   init,
@@ -28,4 +30,5 @@ export const COMMANDS: readonly Command[] = [
   adminAdd, adminRemove, adminApprove, adminList,
   log,
   status,
+  bundlePublish, bundleStatusCommand,
 ];
