@@ -10,7 +10,7 @@ import { testKey } from '@keymesh/testkit/site';
 import { tempDir } from '@keymesh/testkit/temp-files';
 import { Coordinator } from '../coordinator.js';
 import { dataPaths, runningServer } from '../data-dir.js';
-import { readKeyFile } from '../files.js';
+import { readKeyFile, writeKeyFile } from '../files.js';
 import { runCaptured, type Captured } from './run-captured.js';
 import { ApiClient } from '../http/client.js';
 import { serverTarget } from './target.js';
@@ -98,6 +98,17 @@ describe('admin commands through a running server', () => {
     const u = await a('unlock', edge.publicKey, '--json');
     expect(u.code).toBe(0);
     expect(JSON.parse(u.out)).toMatchObject({ ok: true, node: edge.publicKey, resource: 'front' });
+
+    // Refused before anything is signed: a node not enrolled, a resource the node does not control.
+    const unknown = await a('unlock', testKey(712).publicKey);
+    expect(unknown).toMatchObject({ code: 1, err: expect.stringContaining('not enrolled') });
+    const other = await a('unlock', edge.publicKey, '--resource', 'laser');
+    expect(other).toMatchObject({ code: 2, err: expect.stringContaining('controls front') });
+    // Refused by the server: the signer is not an admin.
+    const notAdmin = join(tempDir('keymesh-admin-srv-key-'), 'x.key');
+    writeKeyFile(notAdmin, testKey(713), 'not an admin');
+    const refused = await km('unlock', edge.publicKey, '--data', data, '--key', notAdmin);
+    expect(refused).toMatchObject({ code: 1, err: expect.stringContaining('NOT_ADMIN') });
 
     const log = await km('log', '--json', '--data', data);
     expect(log.code).toBe(0);

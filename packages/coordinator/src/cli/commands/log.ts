@@ -38,6 +38,8 @@ Example: keymesh log --resource laser --limit 50`,
     const src: LogSource = url ? serverLog(apiFor(url), url) : ledgerLog(paths.ledger, site.site);
     try {
       if (r.flags.follow === true) {
+        // Without a server nothing syncs into the file, so only admin commands add to it.
+        if (!url) process.stderr.write(`keymesh: no server runs for ${paths.dir}: events arrive only while \`keymesh serve\` runs.\n`);
         const stop = new AbortController();
         const onSignal = () => stop.abort();
         process.once('SIGINT', onSignal);
