@@ -72,6 +72,8 @@ describe('proposal files', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, '{"keymesh":"admins-proposal"');
     expect((await s.a('admin', 'approve', bad)).err).toContain('cannot be read as a proposal');
+    writeFileSync(bad, ' '.repeat(300 * 1024));
+    expect((await s.a('admin', 'approve', bad)).err).toContain('larger than 256 KiB');
     writeFileSync(bad, JSON.stringify({ keymesh: 'admins-proposal', v: 1, site: 'ab'.repeat(32), deps: [], admins: [{ key: ADA, until: null }], quorum: 1, approvals: [], summary: '' }));
     const foreign = await s.a('admin', 'approve', bad);
     expect(foreign.code).toBe(1);

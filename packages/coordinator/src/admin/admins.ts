@@ -10,7 +10,7 @@
  * since, the proposal is refused as stale rather than signed with other deps (its approvals
  * would not verify, and the change would be stored without counting).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { AdminGrant, Approval, approvalIsValid, approveAdminsChange, HashHex, type AdminsProposal, type AdminsValue, type BodyOf, type KeyPair, type Until } from '@keymesh/protocol';
 import { CoordinatorError } from '../errors.js';
@@ -88,6 +88,8 @@ export function approve(key: KeyPair, p: AdminsProposal): { key: string; sig: st
 export function readProposal(path: string): ProposalFile {
   let json: unknown;
   try {
+    // 64 approvals and 64 admins fit in far less; a larger file is not one this tool wrote.
+    if (statSync(path).size > 256 * 1024) throw new Error('larger than 256 KiB');
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new CoordinatorError('BAD_DATA_FILE', `${path} cannot be read as a proposal (${(err as Error).message}); ask its author for the file again.`, { path });
