@@ -13,6 +13,7 @@ import { unlock } from './unlock.js';
 import { adminAdd, adminRemove, adminApprove, adminList } from './admin.js';
 import { log } from './log.js';
 import { status } from './status.js';
+import { brokerMosquittoConf } from './broker-mosquitto-conf.js';
 import { bundlePublish } from './bundle-publish.js';
 import { bundleStatusCommand } from './bundle-status.js';
 
@@ -30,5 +31,6 @@ export const COMMANDS: readonly Command[] = [
   adminAdd, adminRemove, adminApprove, adminList,
   log,
   status,
+  brokerMosquittoConf,
   bundlePublish, bundleStatusCommand,
 ];
