@@ -104,9 +104,10 @@ export function siteAcl(site: string): SiteAcl {
     return name.slice(prefix.length).split('/');
   }
 
+  const coordinatorPublish = [...NODE_PUBLISH, ...RELAY_PUBLISH];
   function publishRules(p: Principal): readonly PublishRule[] {
     if (p.kind === 'admin') return ADMIN_PUBLISH;
-    return p.role === 'coordinator' ? [...NODE_PUBLISH, ...RELAY_PUBLISH] : NODE_PUBLISH;
+    return p.role === 'coordinator' ? coordinatorPublish : NODE_PUBLISH;
   }
 
   function publish(p: Principal, topic: string, retain: boolean): AclDecision {

@@ -46,7 +46,9 @@ Example: keymesh broker mosquitto-conf --data /var/lib/keymesh --out /etc/mosqui
   ACL file        ${res.aclFile}
   mosquitto.conf  ${res.confFile}
 ${res.plainPasswordsFile ? `  node passwords  ${res.plainPasswordsFile}  (plain: delete it once the nodes have theirs)\n` : ''}
-Mosquitto must be able to read them (e.g. chown mosquitto: ${res.passwordFile}). Then
+Mosquitto must be able to read them: a Mosquitto running as its own user cannot enter the
+data folder (mode 0700), so write them elsewhere (--out /etc/mosquitto/keymesh) and give it
+the folder (chown -R mosquitto: /etc/mosquitto/keymesh). Then
   mosquitto -c ${res.confFile}
 or copy its lines into your configuration and reload Mosquitto. Serve with
   keymesh serve --data ${r.data} --broker mqtt://<broker host>:1883
