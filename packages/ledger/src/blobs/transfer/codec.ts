@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import {
-  BLOB_GET_MAX_BYTES, BLOB_MESSAGE_MAX_BYTES, BLOB_PART_BYTES, BLOB_PART_HEADER_MAX_BYTES,
+  PublicKeyHex, BLOB_GET_MAX_BYTES, BLOB_MESSAGE_MAX_BYTES, BLOB_PART_BYTES, BLOB_PART_HEADER_MAX_BYTES,
   BlobGetMessage, BlobPartHeader, describeZodError,
 } from '@keymesh/protocol';
 
@@ -74,4 +74,16 @@ export function decodePart(payload: Uint8Array): Decoded<Part> {
     return { ok: false, why: 'malformed', reason: `part at ${offset} of ${total} bytes carries ${bytes.byteLength}; parts start at multiples of ${BLOB_PART_BYTES} and hold ${want} here` };
   }
   return { ok: true, msg: { hash, offset, total, bytes } };
+}
+
+/**
+ * The publisher named by `<root>/blob/<from>/<kind>/<self>` (a request or a part addressed to
+ * this node), or null for any other topic. The broker's ACL makes it the real publisher.
+ */
+export function publisherOf(topic: string, root: string, kind: 'get' | 'put', self: string): string | null {
+  const prefix = `${root}/blob/`;
+  const suffix = `/${kind}/${self}`;
+  if (!topic.startsWith(prefix) || !topic.endsWith(suffix)) return null;
+  const from = topic.slice(prefix.length, topic.length - suffix.length);
+  return PublicKeyHex.safeParse(from).success ? from : null;
 }

@@ -11,11 +11,10 @@
  * are outstanding, so the source's queue and this node's memory stay bounded. When nothing
  * arrives for `timeoutMs`, the outstanding pieces are asked again, up to `retries` times.
  */
-import { PublicKeyHex, topics, uniqueChunks, type Manifest } from '@keymesh/protocol';
-import { BLOB_GET_MAX_HASHES } from '@keymesh/protocol';
+import { BLOB_GET_MAX_HASHES, PublicKeyHex, topics, uniqueChunks, type Manifest } from '@keymesh/protocol';
 import type { Bus, BusMessage } from '../../bus/bus.js';
 import type { BlobStore } from '../blob-store.js';
-import { decodePart, encodeGet, type Part } from './codec.js';
+import { decodePart, encodeGet, publisherOf, type Part } from './codec.js';
 import { TransferError } from './errors.js';
 import { Transfer, type FetchOptions, type FetchResult } from './transfer.js';
 
@@ -141,7 +140,7 @@ export class BlobFetcher {
 
   private receive(m: BusMessage): void {
     if (!this.started) return;
-    const from = senderOf(m.topic, this.t.root, this.o.self);
+    const from = publisherOf(m.topic, this.t.root, 'put', this.o.self);
     if (from === null) return this.refuse('?', 'bad-topic', `a part on ${m.topic.slice(0, 200)}`);
     const d = decodePart(m.payload);
     if (!d.ok) return this.refuse(from, d.why, d.reason);
@@ -159,15 +158,6 @@ export class BlobFetcher {
     }
     if (!taken) this.refuse(from, 'unasked', `a part of ${part.hash.slice(0, 16)}… that was not asked of ${from.slice(0, 12)}…`);
   }
-}
-
-/** The sender named by `<root>/blob/<from>/put/<self>`, or null for anything else. */
-function senderOf(topic: string, root: string, self: string): string | null {
-  const prefix = `${root}/blob/`;
-  const suffix = `/put/${self}`;
-  if (!topic.startsWith(prefix) || !topic.endsWith(suffix)) return null;
-  const from = topic.slice(prefix.length, topic.length - suffix.length);
-  return PublicKeyHex.safeParse(from).success ? from : null;
 }
 
 /** The distinct chunk bytes of `m` (what a node holding none of it fetches). */

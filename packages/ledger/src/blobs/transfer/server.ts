@@ -10,10 +10,10 @@
  * once; requests past either are refused, not queued. Hashes this node lacks are skipped
  * without an answer: the fetcher asks elsewhere after its time-out.
  */
-import { PublicKeyHex, topics } from '@keymesh/protocol';
+import { topics } from '@keymesh/protocol';
 import type { Bus, BusMessage } from '../../bus/bus.js';
 import type { BlobStore } from '../blob-store.js';
-import { decodeGet, encodePart, nextOffset } from './codec.js';
+import { decodeGet, encodePart, nextOffset, publisherOf } from './codec.js';
 import { PinnedManifests } from './manifest-bytes.js';
 
 export interface BlobServerOptions {
@@ -123,7 +123,7 @@ export class BlobServer {
 
   private receive(m: BusMessage): void {
     if (!this.running || m.retain) return; // a retained request is stale by definition
-    const from = requesterOf(m.topic, this.t.root, this.o.self);
+    const from = publisherOf(m.topic, this.t.root, 'get', this.o.self);
     if (from === null) return this.refuse('?', 'bad-topic', `a request on ${m.topic.slice(0, 200)}`);
     const d = decodeGet(m.payload);
     if (!d.ok) return this.refuse(from, d.why, d.reason);
@@ -218,11 +218,3 @@ export class BlobServer {
   }
 }
 
-/** The requester named by `<root>/blob/<from>/get/<self>`, or null for anything else. */
-function requesterOf(topic: string, root: string, self: string): string | null {
-  const prefix = `${root}/blob/`;
-  const suffix = `/get/${self}`;
-  if (!topic.startsWith(prefix) || !topic.endsWith(suffix)) return null;
-  const from = topic.slice(prefix.length, topic.length - suffix.length);
-  return PublicKeyHex.safeParse(from).success ? from : null;
-}

@@ -42,6 +42,8 @@ export class Transfer {
   private readonly pending = new Map<string, Assembly>();
   private pendingBytes = 0;
   private queue: ChunkRef[] = [];
+  /** Whether the one piece asked is the manifest (its size unknown until its first part). */
+  private manifestPhase = false;
   private phase: FetchProgress['phase'] = 'manifest';
   private lastProgress = Date.now();
   private stalls = 0;
@@ -113,8 +115,6 @@ export class Transfer {
     this.refill();
     return done;
   }
-
-  private manifestPhase = false;
 
   private refill(): void {
     // Ask again only once half the window is free, so a request names many chunks (the
