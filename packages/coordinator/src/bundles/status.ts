@@ -59,7 +59,7 @@ export function bundleStatus(ledger: BundleLedgerView, reports: readonly BlobHel
     bundles.push({ manifest: b.manifest, version: b.version, size: b.size, targets: b.targets, nodes, held: nodes.filter((n) => n.holds === true).length });
   }
   bundles.sort((a, b) => (a.version < b.version ? 1 : a.version > b.version ? -1 : a.manifest < b.manifest ? -1 : 1));
-  const nodes = live.map((n): NodeBundlesRow => {
+  const nodes = live.filter((n) => n.role === 'edge').map((n): NodeBundlesRow => {
     const r = report.get(n.node);
     return { node: n.node, name: n.name, role: n.role, reportedAt: r?.at ?? null, holds: r ? r.bundles.map((x) => ({ manifest: x.manifest, version: x.version })) : [] };
   });
