@@ -27,7 +27,9 @@ describe('bundle service', () => {
     const bytes = prng(41)(400_000);
     writeFileSync(file, bytes);
     const blobs = BlobStore.open(init.paths.blobs, { chunking: BUNDLE_CHUNKING });
-    const p = await publishBundle({ file, version: '2.0.0', targets: [edgeKey.publicKey], adminKey: init.daily, site: init.site, target, blobs });
+    const read: number[] = [];
+    const p = await publishBundle({ file, version: '2.0.0', targets: [edgeKey.publicKey], adminKey: init.daily, site: init.site, target, blobs, onProgress: (done, total) => { expect(total).toBe(bytes.length); read.push(done); } });
+    expect(read.at(-1)).toBe(bytes.length);
     await target.close();
 
     const ledger = Ledger.open(init.paths.ledger, { site: init.site });
