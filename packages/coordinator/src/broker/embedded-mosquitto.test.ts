@@ -3,7 +3,7 @@
  * gets in, and that a refused publish reaches nobody.
  */
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import type { Ledger } from '@keymesh/ledger';
@@ -230,6 +230,42 @@ describe('WebSocket', () => {
     await b.endAsync();
     await expect(mqtt.connectAsync(`${url}/other`, { clientId: 'x', ...cred(nodeB, 'x'), reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow();
     await expect(mqtt.connectAsync(`${url}/mqtt`, { clientId: 'y', username: nodeB.publicKey, password: '{"ts":1,"sig":"00"}', reconnectPeriod: 0, connectTimeout: 3000 })).rejects.toThrow(/Not authorized/i);
+  });
+});
+
+describe('hostile input', () => {
+  it('survives garbage, a huge announced CONNECT and a half-sent packet, and serves the next client', async () => {
+    const send = (bytes: number[]) => new Promise<void>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => s.write(Buffer.from(bytes)));
+      s.on('close', () => resolve());
+      s.on('error', () => undefined);
+      setTimeout(() => s.destroy(), 500);
+    });
+    const tooLarge = broker.stats().packetsTooLarge;
+    await send([0xff, 0xff, 0xff, 0xff, 0xff, 0x00]); // not MQTT at all
+    await send([0x10, 0xff, 0xff, 0xff, 0x7f]); // a CONNECT announcing 256 MB
+    await send([0x10, 0x20, 0x00, 0x04, 0x4d]); // a CONNECT cut short
+    expect(broker.stats().packetsTooLarge).toBeGreaterThan(tooLarge);
+    const r = await runClient(MOSQUITTO_PUB, args('door-a', cred(nodeA, 'door-a'), '-t', t.have(nodeA.publicKey), '-m', '{}', '-q', '1'));
+    expect(r.code).toBe(0);
+  });
+
+  it('refuses logins while the policy cannot be read, and stays up', async () => {
+    let broken = true;
+    const b = await EmbeddedBroker.start({ site, policy: () => {
+      if (broken) throw new Error('ledger closed');
+      return ledger.policy;
+    }, log: pino({ level: 'silent' }) });
+    try {
+      const p = await b.listenTcp(0);
+      const login = (id: string) => runClient(MOSQUITTO_PUB, ['-h', '127.0.0.1', '-p', String(p), '-V', 'mqttv311', '-i', id, '-u', nodeA.publicKey, '-P', cred(nodeA, id).password, '-t', t.have(nodeA.publicKey), '-m', '{}', '-q', '1']);
+      expect(refusedBy(await login('door-a'))).toBe(true);
+      expect(b.stats().loginsRefused.POLICY_UNAVAILABLE).toBe(1);
+      broken = false;
+      expect((await login('door-a')).code).toBe(0);
+    } finally {
+      await b.close();
+    }
   });
 });
 
