@@ -10,7 +10,7 @@
  *   blobs.db     the blob store (bundles)
  *   serve.json   written by `keymesh serve` while it runs: pid and addresses
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { HashHex, Millis, SiteCardKey, type KeyPair } from '@keymesh/protocol';
@@ -74,7 +74,25 @@ export function readSite(p: DataPaths): SiteRecord {
   return parseJsonFile(p.site, SiteRecord, 'the site record');
 }
 
+/**
+ * Refuses a secret of the data folder that other users of the machine may read (as ssh does):
+ * a copied or restored key keeps whatever mode the copy gave it, and a key read by others is
+ * a key to replace, not one to go on using quietly.
+ */
+export function checkPrivate(path: string, what: string): void {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    return; // a missing file is the reader's error to name
+  }
+  if (mode & 0o077) {
+    throw new CoordinatorError('BAD_KEY_FILE', `${path} (${what}) may be read by other users (mode ${(mode & 0o777).toString(8)}); run \`chmod 600 ${path}\`, and if others may have read it, treat the key as leaked.`, { path });
+  }
+}
+
 export function readNodeKey(p: DataPaths): KeyPair {
+  checkPrivate(p.nodeKey, "the coordinator's key");
   return readKeyFile(p.nodeKey);
 }
 
@@ -88,6 +106,7 @@ export function writeCardKey(path: string, key: SiteCardKey): void {
 /** The site card key; without it typed card numbers cannot be turned into references. */
 export function readCardKey(path: string): SiteCardKey {
   if (!existsSync(path)) throw new CoordinatorError('BAD_DATA_FILE', `${path} (the site card key) does not exist; restore it from a backup.`, { path });
+  checkPrivate(path, 'the site card key');
   return parseJsonFile(path, CardKeyFile, 'the site card key').key;
 }
 
@@ -108,14 +127,38 @@ export function removeServeRecord(p: DataPaths): void {
   rmSync(p.serve, { force: true });
 }
 
-/** The running server of this folder, or null (no record, or its process is gone). */
+/**
+ * The running server of this folder, or null (no record, or its process is gone). Admin
+ * commands send their signed entries where this record points and sign after the heads it
+ * answers, so a record another user could write, or one naming anything but this machine's
+ * loopback (the only address `keymesh serve` writes), is refused rather than followed.
+ */
 export function runningServer(p: DataPaths): ServeRecord | null {
   if (!existsSync(p.serve)) return null;
+  for (const [path, what] of [[p.dir, 'the data folder'], [p.serve, 'the running server record']] as const) {
+    const st = statSync(path);
+    const mine = typeof process.getuid !== 'function' || st.uid === process.getuid() || st.uid === 0;
+    if (st.mode & 0o022 || !mine) {
+      throw new CoordinatorError('BAD_DATA_FILE', `${path} (${what}) may be changed by another user (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}), so where it sends admin commands cannot be trusted; make the data folder yours alone (\`chmod 700 ${p.dir}\`) and remove ${p.serve}.`, { path });
+    }
+  }
   const r = parseJsonFile(p.serve, ServeRecord, 'the running server record');
+  if (!isLoopbackHttp(r.http)) {
+    throw new CoordinatorError('BAD_DATA_FILE', `${p.serve} (the running server record) names ${r.http}, but keymesh serve writes only its loopback address; remove the file (and pass --server to reach another coordinator).`, { path: p.serve });
+  }
   try {
     process.kill(r.pid, 0);
     return r;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM' ? r : null;
+  }
+}
+
+function isLoopbackHttp(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' && u.hostname === '127.0.0.1' && u.username === '' && u.password === '';
+  } catch {
+    return false;
   }
 }

@@ -7,12 +7,18 @@
  * is not the store.
  */
 import { Buffer } from 'node:buffer';
-import { NodeState, NodeStatus, topics, type NodeValue } from '@keymesh/protocol';
+import { LOGIN_WINDOW_MS, NodeState, NodeStatus, topics, type NodeValue } from '@keymesh/protocol';
 import { signedBy, type Bus, type BusMessage, type Ledger } from '@keymesh/ledger';
 
 /** A node whose last status is older than this is shown offline even without its Last Will. */
 export const STATUS_STALE_MS = 30_000;
 const MAX_MESSAGE_BYTES = 4096;
+/**
+ * A status or state dated further ahead of this clock is refused: a node that far ahead could
+ * not log in (its login tokens hold ±LOGIN_WINDOW_MS), and kept, it would outrank every true
+ * message after it ("newer than the last" is judged by `at`) until its date came.
+ */
+export const MAX_AHEAD_MS = LOGIN_WINDOW_MS;
 
 /** The ledger note holding a node's last status or state (note names are at most 64 characters; 192 bits of the key tell nodes apart). */
 function noteName(kind: 'status' | 'state', node: string): string {
@@ -45,9 +51,10 @@ export class NodeRegistry {
     private readonly o: { now?: () => number; onInvalid?: (reason: string, topic: string) => void } = {},
   ) {
     this.t = topics(ledger.site);
+    const ahead = <T extends { at: number }>(m: T | null): T | null => (m && m.at > this.now() + MAX_AHEAD_MS ? null : m);
     for (const n of ledger.nodes()) {
-      const status = this.load(noteName('status', n.node), NodeStatus);
-      const state = this.load(noteName('state', n.node), NodeState);
+      const status = ahead(this.load(noteName('status', n.node), NodeStatus));
+      const state = ahead(this.load(noteName('state', n.node), NodeState));
       if (status || state) this.kept.set(n.node, { status, state, seen: null });
     }
   }
@@ -68,9 +75,9 @@ export class NodeRegistry {
   }
 
   async start(): Promise<void> {
-    const on = (filter: string, h: (m: BusMessage, node: string) => void) => this.handlers.push([filter, (m) => this.guard(m, h)]);
+    const on = (filter: string, h: (m: BusMessage, node: string, enrolled: NodeValue) => void) => this.handlers.push([filter, (m) => this.guard(m, h)]);
     on(`${this.t.root}/node/+/status`, (m, node) => this.onStatus(m, node));
-    on(`${this.t.root}/node/+/state`, (m, node) => this.onState(m, node));
+    on(`${this.t.root}/node/+/state`, (m, node, enrolled) => this.onState(m, node, enrolled));
     for (const [f, h] of this.handlers) await this.bus.subscribe(f, h);
   }
 
@@ -103,13 +110,13 @@ export class NodeRegistry {
     return this.list().find((n) => n.key === node);
   }
 
-  private guard(m: BusMessage, h: (m: BusMessage, node: string) => void): void {
+  private guard(m: BusMessage, h: (m: BusMessage, node: string, enrolled: NodeValue) => void): void {
     const node = m.topic.split('/').at(-2) ?? '';
     if (m.payload.byteLength > MAX_MESSAGE_BYTES) return this.o.onInvalid?.(`${m.payload.byteLength} bytes is more than a node message may be (${MAX_MESSAGE_BYTES})`, m.topic);
     const enrolled = this.ledger.nodes().find((n) => n.node === node);
     if (!enrolled) return this.o.onInvalid?.('not from an enrolled node', m.topic);
     try {
-      h(m, node);
+      h(m, node, enrolled);
     } catch (err) {
       this.o.onInvalid?.(`could not be handled: ${(err as Error).message}`, m.topic);
     }
@@ -141,6 +148,7 @@ export class NodeRegistry {
       return;
     }
     if (!signedBy(s, node, this.ledger.crypto)) return this.o.onInvalid?.('status signature does not verify', m.topic);
+    if (s.at > this.now() + MAX_AHEAD_MS) return this.o.onInvalid?.(`status dated ${s.at - this.now()} ms ahead of this clock`, m.topic);
     // A retained copy may be older than what SQLite holds; a live one is news even if the node's clock went back.
     if (m.retain && k.status && k.status.at > s.at) return;
     k.status = s;
@@ -148,9 +156,12 @@ export class NodeRegistry {
     this.ledger.note(noteName('status', node), JSON.stringify(s));
   }
 
-  private onState(m: BusMessage, node: string): void {
+  private onState(m: BusMessage, node: string, enrolled: NodeValue): void {
     const r = NodeState.safeParse(this.parse(m));
     if (!r.success || r.data.node !== node) return this.o.onInvalid?.('not a node state of the node its topic names', m.topic);
+    // A state is unsigned (the broker's ACL says who published it): it may speak only of the node's own resources.
+    if (!enrolled.resources.includes(r.data.resource)) return this.o.onInvalid?.(`state of resource ${r.data.resource}, which this node does not control`, m.topic);
+    if (r.data.at > this.now() + MAX_AHEAD_MS) return this.o.onInvalid?.(`state dated ${r.data.at - this.now()} ms ahead of this clock`, m.topic);
     const k = this.entry(node);
     if (m.retain && k.state && k.state.at > r.data.at) return;
     k.state = r.data;
