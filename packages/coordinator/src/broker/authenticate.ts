@@ -15,6 +15,7 @@ export type BrokerPolicy = AdminSource & { node(key: string): NodeValue | undefi
 export const BROKER_LOGIN_REFUSALS = {
   CLIENT_ID_TAKEN: 'this client id is connected under another key (or reserved by the coordinator); use a client id of your own',
   POLICY_UNAVAILABLE: 'the broker could not read the site policy; try again shortly',
+  PERSISTENT_SESSION: 'this broker keeps no session after a client leaves: connect with clean session on (the sync catches up by itself)',
 } as const;
 export type BrokerLoginRefusal = LoginRefusal | keyof typeof BROKER_LOGIN_REFUSALS;
 
@@ -29,6 +30,12 @@ export interface LoginInput {
   startedAt: number;
   seen: ReplayCache;
   policy: () => BrokerPolicy;
+  /**
+   * The CONNECT asked for a persistent session (clean session off). Refused: the broker would
+   * keep its subscriptions and queue every matching QoS 1 message for it after it left, for
+   * ever, so one node connecting under many client ids could fill the coordinator's memory.
+   */
+  persistent?: boolean;
   /** The key connected under this client id now, or a reserved id's marker; undefined when free. */
   holderOf: (clientId: string) => string | undefined;
 }
@@ -49,6 +56,7 @@ export function decideLogin(i: LoginInput): LoginDecision {
   // another key may not push it off the broker that way.
   const holder = i.holderOf(i.clientId);
   if (holder !== undefined && holder !== v.key) return { ok: false, code: 'CLIENT_ID_TAKEN', reason: BROKER_LOGIN_REFUSALS.CLIENT_ID_TAKEN };
+  if (i.persistent) return { ok: false, code: 'PERSISTENT_SESSION', reason: BROKER_LOGIN_REFUSALS.PERSISTENT_SESSION };
   // A key both enrolled as a node and an admin connects as the node: what runs under a node's
   // key is that node's software, and a node's rights are the narrower for what it publishes.
   const node = policy.node(v.key);

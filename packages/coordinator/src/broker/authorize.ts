@@ -18,7 +18,16 @@ export interface ClientState {
   principal: Principal;
   bucket: TokenBucket;
   rateLogged: boolean;
+  /** The filters granted and not unsubscribed (at most MAX_SUBSCRIPTIONS_PER_CLIENT). */
+  filters: Set<string>;
 }
+
+/**
+ * Filters one connection may hold. A node's sync and blob transfers hold about a dozen, the
+ * dashboard a few more; without a bound, an enrolled client could subscribe to millions of
+ * distinct allowed filters (feed/<any key>…) and grow the broker's subscription tree without end.
+ */
+export const MAX_SUBSCRIPTIONS_PER_CLIENT = 256;
 
 export interface AuthorizeCounters {
   publishesRefused: number;
@@ -63,12 +72,16 @@ export function authorizeHooks(c: AuthorizeContext) {
 
     authorizeSubscribe(client: Client, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void): void {
       const st = c.clients.get(client);
-      const d = st ? c.acl.subscribe(st.principal, sub.topic) : { ok: false as const, reason: 'not logged in' };
+      let d = st ? c.acl.subscribe(st.principal, sub.topic) : { ok: false as const, reason: 'not logged in' };
+      if (d.ok && st && !st.filters.has(sub.topic) && st.filters.size >= MAX_SUBSCRIPTIONS_PER_CLIENT) {
+        d = { ok: false, reason: `this connection already holds ${MAX_SUBSCRIPTIONS_PER_CLIENT} subscriptions; unsubscribe some, or subscribe with a + filter` };
+      }
       if (!d.ok) {
         c.counters.subscribesRefused++;
         c.log.warn({ ev: 'mqtt-subscribe-refused', clientId: client.id, key: st?.principal.key, topic: sub.topic.slice(0, 256), reason: d.reason }, 'subscription refused');
         return done(null, null);
       }
+      st!.filters.add(sub.topic);
       done(null, sub);
     },
 

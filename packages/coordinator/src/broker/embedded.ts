@@ -88,18 +88,22 @@ export class EmbeddedBroker {
     aedes.authenticate = (client, username, password, done) => {
       const d = decideLogin({
         clientId: client.id, username, password, site: o.site, now: now(), startedAt: b.startedAt, seen,
-        policy: o.policy, holderOf: (id) => b.holders.get(id)?.key,
+        policy: o.policy, holderOf: (id) => b.holders.get(id)?.key, persistent: client.clean === false,
       });
       if (!d.ok) {
         b.refuseLogin(d.code);
         o.log.warn({ ev: 'mqtt-login-refused', code: d.code, clientId: client.id.slice(0, 128), user: loggableUser(username), reason: d.reason }, 'MQTT login refused');
         return done(Object.assign(new Error(d.reason), { returnCode: 5 as const }), null);
       }
-      b.states.set(client, { principal: d.principal, bucket: new TokenBucket(o.rate ?? DEFAULT_RATE, now()), rateLogged: false });
+      b.states.set(client, { principal: d.principal, bucket: new TokenBucket(o.rate ?? DEFAULT_RATE, now()), rateLogged: false, filters: new Set() });
       b.holders.set(client.id, { key: d.principal.key, client });
       o.log.info({ ev: 'mqtt-login', clientId: client.id, key: d.principal.key, kind: d.principal.kind }, 'MQTT client logged in');
       done(null, true);
     };
+    aedes.on('unsubscribe', (filters, client) => {
+      const st = client ? b.states.get(client) : undefined;
+      if (st) for (const f of filters) st.filters.delete(f);
+    });
     aedes.on('clientDisconnect', (client) => {
       if (b.holders.get(client.id)?.client === client) b.holders.delete(client.id);
     });
