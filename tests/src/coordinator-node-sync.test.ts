@@ -1,7 +1,8 @@
 // A node and `keymesh serve` (a real process, embedded broker): the node, seeded only with the
 // provisioning file's genesis, receives the site's rules; the coordinator stores the node's
 // access decisions (GET /api/log); a rule added with `keymesh member add` while serving reaches
-// the node; the node's signed status shows it online, and its Last Will offline.
+// the node; the node's signed status shows it online (/api/status, /api/nodes), and its Last
+// Will offline.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,10 +76,13 @@ test('a node syncs with keymesh serve: rules down, decisions up, a new rule live
 
   // Online by its signed status; offline by its Last Will once its connection is cut.
   const row = async () => (await api<{ nodes: StatusRow[] }>('/api/status')).nodes.find((x) => x.key === n.key.publicKey);
+  const listed = async () => (await api<{ nodes: Array<{ node: string; online: boolean | null; lastSeen: number | null }> }>('/api/nodes')).nodes.find((x) => x.node === n.key.publicKey);
   await eventually('the node online in /api/status', async () => ((await row())?.online === true ? true : undefined));
   expect((await row())?.lastSeen).toEqual(expect.any(Number));
+  expect(await listed()).toMatchObject({ online: true, lastSeen: expect.any(Number) });
   n.drop();
   await eventually('the node offline in /api/status', async () => ((await row())?.online === false ? true : undefined), 10_000);
+  expect(await listed()).toMatchObject({ online: false });
 
   server.kill('SIGTERM');
   expect((await exited(server)).code).toBe(0);
