@@ -1,6 +1,7 @@
 // A site on Debian's Mosquitto (DESIGN §11): `keymesh broker mosquitto-conf` writes its files,
 // `keymesh serve --broker URL` is a client of it, and a node provisioned with `--external`
-// logs in with the file's username and password and syncs as on the embedded broker.
+// logs in with the file's username and password and syncs as on the embedded broker (rules
+// down, decisions up, a rule added while serving, online by its status, offline by its Last Will).
 // Mosquitto refuses anonymous clients and wrong passwords, and its ACL withholds a node's
 // publish on another node's feed (the coordinator would store it: the entry is validly signed).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,6 +72,11 @@ test('keymesh serve --broker on Mosquitto: a node with --external credentials sy
   n.decide('front-door', 4);
   await eventually('the coordinator to hold the decisions', async () => ((await headOf(n.key.publicKey)) === 4 ? true : undefined));
   expect((await api<{ rows: unknown[] }>('/api/log?resource=front-door')).body.rows).toHaveLength(4);
+  // A rule added while serving reaches it live; its signed status and Last Will pass through Mosquitto.
+  await ok(['member', 'add', 'grace', '--name', 'Grace Hopper', ...admin]);
+  await eventually('the new member to reach the node', () => (n.ledger.policy.member('grace') ? true : undefined), 5000);
+  const online = async () => (await api<{ nodes: Array<{ key: string; online: boolean | null }> }>('/api/status')).body.nodes.find((x) => x.key === n.key.publicKey)?.online;
+  await eventually('the node online', async () => ((await online()) === true ? true : undefined));
 
   // Strangers are refused by Mosquitto.
   const t = topics(init.site);
@@ -92,6 +98,9 @@ test('keymesh serve --broker on Mosquitto: a node with --external credentials sy
   await eventually('the front node\'s fifth entry', async () => ((await headOf(n.key.publicKey)) === 5 ? true : undefined));
   expect(await headOf(backKey.publicKey)).toBe(0);
   expect((await api<{ rows: unknown[] }>('/api/log?resource=back-door')).body.rows).toHaveLength(0);
+
+  n.drop();
+  await eventually('the node offline by its Last Will', async () => ((await online()) === false ? true : undefined), 10_000);
 
   server.kill('SIGTERM');
   expect((await exited(server)).code).toBe(0);
