@@ -116,7 +116,8 @@ test('two coordinators on one Mosquitto end with the same ledger digest', async 
 // the genesis"; the genesis names only the admins, so every node's and the other
 // coordinator's have is dropped ("a key without authority here") and nothing is ever asked
 // of anyone: it stays at the genesis. The retained admin head is signed by an admin but
-// brings no one to ask either.
+// brings no one to ask either. (The same setup, with a copied ledger, passes in the test above.)
+// Fix belongs in PeerGate/Sources (packages/ledger/src/sync), not here.
 it.failing('a second coordinator that starts from the genesis alone learns the site from the first', async () => {
   const { site, c1, c2 } = await twoCoordinators('genesis');
   await eventually('the second coordinator to hold the admin feed', () => (c2.ledger.heads()[site.daily.publicKey] === c1.ledger.heads()[site.daily.publicKey] ? true : undefined), 8000);
