@@ -6,7 +6,9 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { Coordinator } from './coordinator.js';
 import { join } from 'node:path';
 import { tempDir } from '@keymesh/testkit/temp-files';
 import { dataPaths, readCardKey, readNodeKey, writeServeRecord } from './data-dir.js';
@@ -81,6 +83,35 @@ describe('serve.json: where admin commands send signed entries', () => {
       const r = await runCaptured(['member', 'add', 'ada', '--name', 'Ada', '--data', s.data, '--key', s.key]);
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(/chmod 700/);
+    } finally {
+      chmodSync(s.paths.dir, 0o700);
+    }
+  });
+});
+
+describe('a data folder others may write', () => {
+  it('keymesh init refuses an existing empty folder others may write; no key is written', async () => {
+    const root = tempDir('keymesh-dd-attacks-');
+    const data = join(root, 'shared');
+    mkdirSync(data);
+    chmodSync(data, 0o777);
+    const r = await runCaptured(['init', '--site', 'Space', '--data', data, '--keys', join(root, 'keys')]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/chmod 700/);
+    expect(readdirSync(data)).toEqual([]);
+    expect(existsSync(join(root, 'keys'))).toBe(false);
+  });
+
+  it('keymesh serve refuses to start on a folder others may write; it leaves no serve.json', async () => {
+    const s = await initSite();
+    chmodSync(s.paths.dir, 0o777);
+    try {
+      const started = await Coordinator.start({ data: s.data, mqttPort: 0, httpPort: 0, host: '127.0.0.1', log: pino({ level: 'silent' }) }).then(
+        async (c) => (await c.stop(), 'started'),
+        (err: { code?: string }) => err.code,
+      );
+      expect(started).toBe('BAD_DATA_FILE');
+      expect(existsSync(s.paths.serve)).toBe(false);
     } finally {
       chmodSync(s.paths.dir, 0o700);
     }

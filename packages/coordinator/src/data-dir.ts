@@ -68,8 +68,22 @@ function parseJsonFile<T>(path: string, schema: z.ZodType<T>, what: string): T {
   return r.data;
 }
 
+/**
+ * Refuses a file or folder of the data folder that another user may change (written by group
+ * or others, or owned by someone else but root): its ledger, keys and serve.json could be
+ * swapped under the coordinator and the admin commands, which would follow them.
+ */
+export function assertOwnFile(path: string, what: string, p: DataPaths): void {
+  const st = statSync(path);
+  const mine = typeof process.getuid !== 'function' || st.uid === process.getuid() || st.uid === 0;
+  if (st.mode & 0o022 || !mine) {
+    throw new CoordinatorError('BAD_DATA_FILE', `${path} (${what}) may be changed by another user (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}), so nothing in it can be trusted; make the data folder yours alone (\`chmod 700 ${p.dir}\`)${existsSync(p.serve) ? ` and remove ${p.serve}` : ''}.`, { path });
+  }
+}
+
 /** The site record; NOT_INITIALISED (with what to run) when the folder holds none. */
 export function readSite(p: DataPaths): SiteRecord {
+  if (existsSync(p.dir)) assertOwnFile(p.dir, 'the data folder', p);
   if (!existsSync(p.site)) throw new CoordinatorError('NOT_INITIALISED', `${p.dir} has no site.json; run \`keymesh init --site "Name" --data ${p.dir}\` first, or pass the right --data.`, { dir: p.dir });
   return parseJsonFile(p.site, SiteRecord, 'the site record');
 }
@@ -135,13 +149,8 @@ export function removeServeRecord(p: DataPaths): void {
  */
 export function runningServer(p: DataPaths): ServeRecord | null {
   if (!existsSync(p.serve)) return null;
-  for (const [path, what] of [[p.dir, 'the data folder'], [p.serve, 'the running server record']] as const) {
-    const st = statSync(path);
-    const mine = typeof process.getuid !== 'function' || st.uid === process.getuid() || st.uid === 0;
-    if (st.mode & 0o022 || !mine) {
-      throw new CoordinatorError('BAD_DATA_FILE', `${path} (${what}) may be changed by another user (mode ${(st.mode & 0o777).toString(8)}, owner ${st.uid}), so where it sends admin commands cannot be trusted; make the data folder yours alone (\`chmod 700 ${p.dir}\`) and remove ${p.serve}.`, { path });
-    }
-  }
+  assertOwnFile(p.dir, 'the data folder', p);
+  assertOwnFile(p.serve, 'the running server record', p);
   const r = parseJsonFile(p.serve, ServeRecord, 'the running server record');
   if (!isLoopbackHttp(r.http)) {
     throw new CoordinatorError('BAD_DATA_FILE', `${p.serve} (the running server record) names ${r.http}, but keymesh serve writes only its loopback address; remove the file (and pass --server to reach another coordinator).`, { path: p.serve });

@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSite, generateKeyPair, nextEntry, siteTopicId, type KeyPair } from '@keymesh/protocol';
 import { Ledger } from '@keymesh/ledger';
-import { dataPaths, writeCardKey, type DataPaths, type SiteRecord } from './data-dir.js';
+import { assertOwnFile, dataPaths, writeCardKey, type DataPaths, type SiteRecord } from './data-dir.js';
 import { CoordinatorError } from './errors.js';
 import { writeFileAtomic, writeKeyFile } from './files.js';
 
@@ -46,6 +46,8 @@ export function initSite(o: InitOptions): InitResult {
   if (existsSync(paths.dir) && readdirSync(paths.dir).some((f) => !f.startsWith('.'))) {
     throw new CoordinatorError('ALREADY_INITIALISED', `${paths.dir} is not empty but has no site.json (an init that stopped half-way, or another program's folder); nothing was changed. Choose an empty or new --data folder.`, { dir: paths.dir });
   }
+  // An existing (empty) folder others may write is no place for the keys: refused, not chmod-ed (it may be /tmp).
+  if (existsSync(paths.dir)) assertOwnFile(paths.dir, 'the data folder', paths);
   const now = o.now ?? Date.now();
   const s = createSite({ name: o.name, now });
   const keysDir = resolve(o.keysDir ?? defaultKeysDir());
