@@ -34,10 +34,12 @@ function parse(argv: readonly string[]): Args {
   const { cmd, rest, prefix } = find(argv);
   const json = argv.includes('--json');
   if (!cmd) {
-    const help = rest.includes('--help') || rest.includes('-h') || argv.length === 0;
+    // `keymesh member` alone lists the member commands.
+    const help = rest.includes('--help') || rest.includes('-h') || argv.length === 0 || (prefix.length > 0 && !rest.some((a) => !a.startsWith('-')));
     if (!help) {
-      const typed = argv.filter((a) => !a.startsWith('-')).join(' ');
-      throw new UsageError('USAGE', `unknown command "${typed}". Run \`keymesh --help\` for the list.`);
+      // The words typed are not echoed: a mistyped `card bind` would print the card number (DESIGN §3).
+      const known = ['keymesh', ...prefix].join(' ');
+      throw new UsageError('USAGE', `no command of \`${known}\` matches the words that follow (not repeated here: they may hold a card number). Run \`${known} --help\` for the list.`);
     }
     return { help: true, json, cmd: null, prefix, flags: {}, positionals: [] };
   }
