@@ -8,11 +8,15 @@
  * too (bytes, schema, site, signature) is also put through the ledger's ingest, which keeps it
  * in the quarantine as it would from the bus. Refusals that ingest would not make (no
  * authority, a forked feed, a stale head) are not: ingest would hold or store those entries.
+ * The API needs no login, so keeping a refusal is rationed (QUARANTINE_RATE): each kept one
+ * is a write transaction on the SD card, and a LAN client posting garbage as fast as it can
+ * must not turn into as many writes. Beyond the rate a refusal is answered the same, unkept.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { MAX_ENTRY_BYTES, entryHash, parseEntryText } from '@keymesh/protocol';
 import { emptyIngestResult, type RejectCode } from '@keymesh/ledger';
+import { TokenBucket, type RateOptions } from '../../broker/rate-limit.js';
 import type { RouteOptions } from '../context.js';
 import { failure } from '../errors.js';
 import { parseInput } from '../input.js';
@@ -22,8 +26,12 @@ const Body = z.strictObject({ entry: z.string().min(1).max(MAX_ENTRY_BYTES) });
 /** Refusals ingest makes alike, without a chance of storing the line (CLOCK_AHEAD may pass a moment later). */
 const QUARANTINED: ReadonlySet<string> = new Set<RejectCode>(['BAD_JSON', 'NOT_CANONICAL_BYTES', 'TOO_LARGE', 'SCHEMA', 'NON_CANONICAL', 'WRONG_SITE', 'BAD_SIGNATURE']);
 
+/** Refused API entries kept in the quarantine: 10 a second, bursts of 100 (for everyone together). */
+export const QUARANTINE_RATE: RateOptions = { perSecond: 10, burst: 100 };
+
 export const entryRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   const { ledger, sync, log, metrics } = ctx.deps;
+  const keep = new TokenBucket(QUARANTINE_RATE, ctx.now());
   app.post('/api/entries', async (req, reply) => {
     const { entry: line } = parseInput(Body, req.body, 'body');
     const out = sync.submit(line);
@@ -39,7 +47,7 @@ export const entryRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
       const head = out.head ? { author: parseEntryText(out.head.text).entry.author, seq: out.head.seq, hash: out.head.hash, line: out.head.text } : null;
       return failure(reply, 'STALE_HEAD', `${out.reason}; fetch GET /api/feeds/<author>/head and sign again`, { head });
     }
-    if (QUARANTINED.has(out.code)) {
+    if (QUARANTINED.has(out.code) && keep.take(ctx.now())) {
       const r = ledger.ingest([line], { verify: 'each' });
       if (r.accepted || r.waiting) log.error({ code: out.code }, 'a refused entry was taken by ingest'); // cannot happen: same checks
     }
