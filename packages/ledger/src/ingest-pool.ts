@@ -58,16 +58,22 @@ export class IngestPool {
     const total = emptyIngestResult();
     const batches: string[][] = [];
     for (let i = 0; i < lines.length; i += size) batches.push(lines.slice(i, i + size));
-    const inFlight = batches.slice(0, 2).map((batch) => this.check(batch));
+    const inFlight = batches.slice(0, 2).map((batch) => this.checkLines(batch));
     for (let b = 0; b < batches.length; b++) {
-      const reply = await inFlight[b]!;
-      if (b + 2 < batches.length) inFlight.push(this.check(batches[b + 2]!));
-      const checks: CheckedLine[] = batches[b]!.map((_, i) => reply.hashes.subarray(i * 32, i * 32 + 32));
-      for (const i of reply.unknown) checks[i] = { hash: checks[i] as Uint8Array, known: false };
-      for (const e of reply.errors) checks[e.i] = e;
+      const checks = await inFlight[b]!;
+      if (b + 2 < batches.length) inFlight.push(this.checkLines(batches[b + 2]!));
       addIngestResult(total, this.ledger.ingestChecked(batches[b]!, checks, opts));
     }
     return total;
+  }
+
+  /** The worker's checks of `lines`, for `Ledger.ingestChecked` (what sync's intake stores with). */
+  async checkLines(lines: string[]): Promise<CheckedLine[]> {
+    const reply = await this.check(lines);
+    const checks: CheckedLine[] = lines.map((_, i) => reply.hashes.subarray(i * 32, i * 32 + 32));
+    for (const i of reply.unknown) checks[i] = { hash: checks[i] as Uint8Array, known: false };
+    for (const e of reply.errors) checks[e.i] = e;
+    return checks;
   }
 
   async close(): Promise<void> {

@@ -175,6 +175,16 @@ export class Ledger {
     return queries.heads(this.l);
   }
 
+  /** heads() as stored now, without making them durable first: for local decisions only (heads() is what may be announced). */
+  localHeads(): Heads {
+    return queries.heads(this.l, false);
+  }
+
+  /** The highest seq of `author`'s feed stored now, without making it durable first: for local decisions only (heads() is what may be announced). */
+  seqOf(author: string): number {
+    return this.l.feeds.get(author)?.seq ?? 0;
+  }
+
   /** Reads a durable note of the layers above (sync's `rulesFreshAt`); with `value`, writes it first. */
   note(name: string, value?: string): string | undefined {
     return note(this.l, name, value);

@@ -11,8 +11,8 @@ import { flush, h8, live, type LedgerCore } from './core.js';
  * announcing them would make peers that hold them apart ask for them every round. So heads
  * agree and sync goes quiet.
  */
-export function heads(l: LedgerCore): Heads {
-  flush(l); // heads are announced to peers: nothing unsynced may be claimed
+export function heads(l: LedgerCore, durable = true): Heads {
+  if (durable) flush(l); // heads are announced to peers: nothing unsynced may be claimed
   const out: Heads = {};
   for (const author of [...l.feeds.keys()].sort()) {
     const seq = trustedHead(l, author, l.feeds.get(author)!.seq);

@@ -19,6 +19,7 @@ import {
 } from '@keymesh/protocol';
 import { addIngestResult, emptyIngestResult, type IngestResult, type VerifyMode } from '../types.js';
 import { addRanges, rangesAhead, withoutSent, MAX_OUTBOX_RANGES, type Outbox } from './ranges.js';
+import type { CheckedLine } from '../check-line.js';
 import type { SyncStore } from './store.js';
 
 export interface SyncOptions {
@@ -247,11 +248,13 @@ export class SyncEngine {
   }
 
   /** Stores received entry lines; one bad entry never loses the others (reported through onIngest). */
-  ingestLines(from: string, lines: readonly string[]): void {
+  ingestLines(from: string, lines: readonly string[], checks?: ReadonlyArray<CheckedLine>): void {
     const msg = { entries: lines };
     let result: IngestResult;
     try {
-      result = this.store.ingest(msg.entries, { verify: this.verify });
+      result = checks && this.store.ingestChecked
+        ? this.store.ingestChecked(msg.entries, checks, { verify: this.verify })
+        : this.store.ingest(msg.entries, { verify: this.verify });
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'LEDGER_CLOSED' || code === 'LEDGER_READONLY') throw err; // not the batch's fault

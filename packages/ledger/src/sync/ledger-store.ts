@@ -1,10 +1,20 @@
 /** A `Ledger` as the store of a `PubSubSync`: the few things a node on a bus needs beyond `SyncStore`. */
 import type { Ledger } from '../ledger.js';
+import type { IngestPool } from '../ingest-pool.js';
+import type { CheckedLine } from '../check-line.js';
+import type { IngestOptions } from '../types.js';
 import type { PubSubStore } from './store.js';
 
-export function ledgerSyncStore(ledger: Ledger): PubSubStore {
+/** `pool`: lines received are checked in its worker before they are stored (a coordinator). */
+export function ledgerSyncStore(ledger: Ledger, o: { pool?: IngestPool } = {}): PubSubStore {
+  const pool = o.pool;
   return {
-    heads: () => ledger.heads(),
+    ...(pool ? {
+      check: (lines: string[]) => pool.checkLines(lines),
+      ingestChecked: (lines: readonly string[], checks: ReadonlyArray<CheckedLine>, opts?: IngestOptions) => ledger.ingestChecked(lines, checks, opts),
+    } : {}),
+    heads: () => ledger.localHeads(),
+    seqOf: (author) => ledger.seqOf(author),
     readEncoded: (author, from, limit) => ledger.readEncoded(author, from, limit),
     ingest: (items, opts) => ledger.ingest(items, opts),
     forkClaims: (limit) => ledger.forkClaims(limit),
@@ -17,7 +27,7 @@ export function ledgerSyncStore(ledger: Ledger): PubSubStore {
     isTrustedCoordinator: (key) => {
       // Retired or replaced: it confirms nothing any more, whatever seq its feed is at here.
       const n = ledger.policy.node(key);
-      return n?.role === 'coordinator' && !n.retired && !ledger.policy.isForkedOut(key, Math.max(1, ledger.heads()[key] ?? 0));
+      return n?.role === 'coordinator' && !n.retired && !ledger.policy.isForkedOut(key, Math.max(1, ledger.localHeads()[key] ?? 0));
     },
     heldForNewerVersion: () => ledger.heldForNewerVersion(),
     flush: () => ledger.flush(),

@@ -6,12 +6,15 @@
  * candidate if it brought nothing, so a peer that went away (or lied) costs a round, not a feed.
  */
 import type { Heads, SeqRange } from '@keymesh/protocol';
+import { INTAKE_MAX_LINES } from './intake.js';
 
 /** Feeds of one peer's claim that count (a site has tens of feeds; a thousand is far past any). */
 export const MAX_CLAIMED_FEEDS = 1024;
 /** Most entries one want asks of a feed, and of one peer in all, until they arrive (intake.ts' share is 5,000). */
 export const MAX_ASK = 2000;
 export const MAX_ASKED_A_PEER = 4000;
+/** Entries asked of all peers together and not yet arrived: half of what the intake holds, so answers from many peers at once are not dropped. */
+export const MAX_ASKED_IN_ALL = INTAKE_MAX_LINES / 2;
 /** Peers whose claims are kept (the least recently heard go first). */
 export const MAX_PEERS = 256;
 
@@ -27,13 +30,23 @@ export class Sources {
 
   constructor(private readonly self: string, private readonly upstream: readonly string[], private readonly staleMs: number) {}
 
-  /** Ends the round: every ask may be made again; one that brought nothing moves to the next candidate. */
+  /**
+   * Ends the round. An ask that brought nothing may be made again, of the next candidate. One
+   * still arriving keeps waiting for its rest: asked again now, what is already on its way
+   * (in the broker, or queued to be stored) would come twice and overflow the intake.
+   */
   expire(mine: Heads): void {
     for (const [author, ask] of this.asked) {
-      if ((mine[author] ?? 0) <= ask.held) this.failures.set(author, (this.failures.get(author) ?? 0) + 1);
+      const held = mine[author] ?? 0;
+      if (held > ask.held && held < ask.upTo) {
+        ask.held = held;
+        this.failures.delete(author);
+        continue;
+      }
+      if (held <= ask.held) this.failures.set(author, (this.failures.get(author) ?? 0) + 1);
       else this.failures.delete(author);
+      this.asked.delete(author);
     }
-    this.asked.clear();
   }
 
   /**
@@ -79,7 +92,12 @@ export class Sources {
     for (const [node, c] of this.claims) if (now - c.at > this.staleMs) this.claims.delete(node);
     const out = new Map<string, SeqRange[]>();
     const load = new Map<string, number>(); // entries asked per peer and not yet arrived
-    for (const [author, a] of this.asked) load.set(a.to, (load.get(a.to) ?? 0) + Math.max(0, a.upTo - Math.max(a.held, mine[author] ?? 0)));
+    let inAll = 0;
+    for (const [author, a] of this.asked) {
+      const waiting = Math.max(0, a.upTo - Math.max(a.held, mine[author] ?? 0));
+      load.set(a.to, (load.get(a.to) ?? 0) + waiting);
+      inAll += waiting;
+    }
     for (const [author, target] of this.targets()) {
       const held = mine[author] ?? 0;
       if (target <= held) {
@@ -94,10 +112,11 @@ export class Sources {
       if (!source) continue;
       // In chunks no larger than a receiver stores from one sender at once: a bus has no
       // end-to-end flow control, and what overflows is dropped and asked again a round later.
-      const room = MAX_ASKED_A_PEER - (load.get(source.node) ?? 0);
+      const room = Math.min(MAX_ASKED_A_PEER - (load.get(source.node) ?? 0), MAX_ASKED_IN_ALL - inAll);
       if (room <= 0) continue;
       const upTo = Math.min(source.upTo, held + Math.min(MAX_ASK, room));
       load.set(source.node, (load.get(source.node) ?? 0) + (upTo - held));
+      inAll += upTo - held;
       this.asked.set(author, { to: source.node, upTo, held });
       const list = out.get(source.node) ?? [];
       list.push({ author, from: held + 1, to: upTo });

@@ -5,6 +5,7 @@
  */
 import type { AnyEntry, Heads } from '@keymesh/protocol';
 import type { IngestOptions, IngestResult } from '../types.js';
+import type { CheckedLine } from '../check-line.js';
 
 export interface SyncStore {
   /** author → highest contiguous seq held. */
@@ -13,6 +14,8 @@ export interface SyncStore {
   readEncoded(author: string, fromSeq: number, limit: number): string[];
   /** Verifies and stores entries (never throws for one bad entry: it is rejected). */
   ingest(items: readonly string[], opts?: IngestOptions): IngestResult;
+  /** Optional: stores lines already checked elsewhere (PubSubStore.check); as `ingest` otherwise. */
+  ingestChecked?(lines: readonly string[], checks: ReadonlyArray<CheckedLine>, opts?: IngestOptions): IngestResult;
   /** Forked feeds this replica holds proof of: author → lowest forked seq and entries there. */
   forkClaims(limit: number): Record<string, { seq: number; entries: number }>;
   forks(): ReadonlyArray<{ author: string; seq: number; hashes: readonly string[] }>;
@@ -27,7 +30,20 @@ export type SubmitOutcome =
   | { ok: true; entry: AnyEntry; text: string }
   | { ok: false; code: string; reason: string; head?: { seq: number; hash: string; text: string } | undefined };
 
+/**
+ * In a PubSubStore, `heads()` may answer as stored, before the commits reach the disk: sync
+ * decides with it all the time, and an fsync per question would cap ingest at the disk's rate.
+ * What is announced (haves, statuses) is made durable first with `flush()`.
+ */
 export interface PubSubStore extends SyncStore {
+  /**
+   * Optional, with `ingestChecked`: checks lines off this thread (parse, schema, canonical bytes,
+   * hash: a worker's `checkLine`). A coordinator's intake uses it so its event loop only
+   * verifies chains and stores.
+   */
+  check?(lines: string[]): Promise<ReadonlyArray<CheckedLine>>;
+  /** The highest seq held of `author`'s feed, as stored now (not made durable first: for deciding, never for announcing). */
+  seqOf(author: string): number;
   /** The newest contiguous entry of `author`'s feed, canonical (its signed head), or undefined. */
   headOf(author: string): string | undefined;
   /** The node's time (DESIGN §10). */
