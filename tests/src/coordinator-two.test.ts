@@ -110,15 +110,10 @@ test('two coordinators on one Mosquitto end with the same ledger digest', async 
   expect(logs.flatMap((l) => l.find({ ev: 'reject' }))).toEqual([]);
 }, 60_000);
 
-// FAILING (a product bug in @keymesh/ledger's sync, not the coordinator): DESIGN §10 says a
-// coordinator whose disk was lost rebuilds from the nodes' feeds. It starts from the genesis
-// in site.json, so it holds one feed and PeerGate no longer "takes haves from anyone, to find
-// the genesis"; the genesis names only the admins, so every node's and the other
-// coordinator's have is dropped ("a key without authority here") and nothing is ever asked
-// of anyone: it stays at the genesis. The retained admin head is signed by an admin but
-// brings no one to ask either. (The same setup, with a copied ledger, passes in the test above.)
-// Fix belongs in PeerGate/Sources (packages/ledger/src/sync), not here.
-it.failing('a second coordinator that starts from the genesis alone learns the site from the first', async () => {
+// DESIGN §10: a coordinator whose disk was lost rebuilds from the nodes' feeds. It starts from
+// the genesis in site.json and knows no node yet, so it takes the haves of every client the
+// broker authenticated (the coordinator's PubSubSync runs with openPeers).
+test('a second coordinator that starts from the genesis alone learns the site from the first', async () => {
   const { site, c1, c2 } = await twoCoordinators('genesis');
   await eventually('the second coordinator to hold the admin feed', () => (c2.ledger.heads()[site.daily.publicKey] === c1.ledger.heads()[site.daily.publicKey] ? true : undefined), 8000);
   await eventually('the same digest', () => (c1.ledger.digest() === c2.ledger.digest() ? true : undefined), 8000);

@@ -7,7 +7,7 @@
  * connect, and the retained heads and node states are republished from SQLite (the broker's
  * memory is not the store).
  */
-import { BlobStore, Ledger, PubSubSync, ledgerSyncStore, type Bus } from '@keymesh/ledger';
+import { BlobStore, IngestPool, Ledger, PubSubSync, ledgerSyncStore, type Bus } from '@keymesh/ledger';
 import { topics, type KeyPair } from '@keymesh/protocol';
 import type { FastifyInstance } from 'fastify';
 import { dataPaths, readNodeKey, readSite, removeServeRecord, runningServer, writeServeRecord, type DataPaths } from './data-dir.js';
@@ -19,10 +19,14 @@ import { connectExternal } from './external-broker.js';
 import { buildApi } from './http/server.js';
 import { CoordinatorMetrics } from './http/metrics.js';
 import { OwnFeed } from './own-feed.js';
+import { BUNDLE_CHUNKING } from './bundles/chunking.js';
+import { startBundleService, type BundleService } from './bundles/service.js';
 
 export const DEFAULT_MQTT_PORT = 1883;
 export const DEFAULT_HTTP_PORT = 8080;
 export const VERSION = '0.1.0';
+/** Entries the coordinator stores per transaction while catching up (bench/RESULTS.md, coordinator). */
+export const COORDINATOR_STORE_CHUNK = 1000;
 
 export interface CoordinatorOptions {
   data: string;
@@ -49,10 +53,12 @@ export class Coordinator {
   readonly blobs: BlobStore;
   readonly log: Logger;
   readonly metrics: CoordinatorMetrics;
+  private readonly pool: IngestPool;
   sync!: PubSubSync;
   registry!: NodeRegistry;
   ownFeed!: OwnFeed;
   broker: EmbeddedBroker | null = null;
+  bundles: BundleService | null = null;
   bus!: Bus;
   api!: FastifyInstance;
   mqttPort: number | null = null;
@@ -74,8 +80,9 @@ export class Coordinator {
     this.ledger = Ledger.open(this.paths.ledger, { site: this.site, ...(o.now ? { now: o.now } : {}) });
     // A ledger lost or deleted starts again from the genesis kept in site.json; the rest comes from the nodes (DESIGN §10).
     if (this.ledger.count() === 0) this.ledger.ingest([site.genesis]);
-    this.blobs = BlobStore.open(this.paths.blobs);
+    this.blobs = BlobStore.open(this.paths.blobs, { chunking: BUNDLE_CHUNKING });
     this.metrics = new CoordinatorMetrics(this.ledger);
+    this.pool = new IngestPool(this.ledger);
   }
 
   /** Opens the data folder and serves it; throws (closing what it opened) when something cannot start. */
@@ -103,11 +110,18 @@ export class Coordinator {
     }
     this.sync = new PubSubSync({
       bus: this.bus,
-      store: ledgerSyncStore(this.ledger),
+      // Lines received are parsed and hashed in a worker; this thread verifies chains and stores.
+      store: ledgerSyncStore(this.ledger, { pool: this.pool }),
       site: this.site,
       key: this.key,
       relay: true,
+      // Every client was authenticated by the broker first (the embedded one: enrolled nodes and
+      // admins; an external one: its password file). A coordinator rebuilding from the genesis
+      // alone (DESIGN §10) knows no node yet, and must take their haves to learn the site.
+      openPeers: true,
       intervalMs: o.syncIntervalMs ?? 5000,
+      // No taps to decide here: larger store calls cost fewer transactions and signature checks.
+      storeChunk: COORDINATOR_STORE_CHUNK,
       versions: { keymesh: VERSION },
       onIngest: (r, from) => {
         this.metrics.onIngest(r);
@@ -122,6 +136,11 @@ export class Coordinator {
     this.registry = new NodeRegistry(this.ledger, this.bus, { onInvalid: (reason, topic) => (this.metrics.onInvalid(reason, topic), this.log.warn({ ev: 'invalid', topic, reason }, 'message dropped')) });
     this.ownFeed = new OwnFeed(this.ledger, this.key, this.sync, this.log);
     await this.registry.start();
+    this.bundles = await startBundleService({
+      bus: this.bus, site: this.site, self: this.key.publicKey, blobs: this.blobs,
+      isNode: (k) => this.ledger.policy.node(k)?.retired === false,
+      onRefused: (what, from, reason) => this.log.warn({ ev: 'blob-refused', what, from: from.slice(0, 16), reason }, 'blob message refused'),
+    });
     await this.sync.start();
     this.sync.republishHeads();
     const republished = await this.registry.republish();
@@ -168,9 +187,11 @@ export class Coordinator {
     this.ownFeed?.stop();
     await this.api?.close().catch(() => undefined);
     await this.registry?.stop().catch(() => undefined);
+    await this.bundles?.stop().catch(() => undefined);
     await this.sync?.stop().catch(() => undefined);
     await this.broker?.close().catch(() => undefined);
     await this.closeBus().catch(() => undefined);
+    await this.pool.close().catch(() => undefined);
     this.blobs.close();
     this.ledger.close();
     if (runningServer(this.paths)?.pid === process.pid) removeServeRecord(this.paths);

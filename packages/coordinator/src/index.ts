@@ -19,3 +19,4 @@ export { BROKER_LOGIN_REFUSALS, type BrokerPolicy, type BrokerLoginRefusal } fro
 export { InProcessBus } from './broker/in-process-bus.js';
 export { DEFAULT_RATE, type RateOptions } from './broker/rate-limit.js';
 export { writeMosquittoConf, mosquittoAclFile, mosquittoPasswordFile, mosquittoPasswordLine, mosquittoConf, brokerUsers, type WrittenMosquittoConf, type BrokerUser } from './broker/mosquitto-conf.js';
+export * from './bundles/index.js';

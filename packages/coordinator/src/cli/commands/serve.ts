@@ -5,7 +5,7 @@ import { port, str, type Command } from '../command.js';
 export const serve: Command = {
   words: ['serve'],
   usage: '',
-  summary: 'serve the site: embedded MQTT broker, HTTP API and dashboard, replication',
+  summary: 'serve the site: embedded MQTT broker, HTTP API, replication, bundles',
   help: `Runs the coordinator until SIGINT or SIGTERM: the embedded MQTT broker (login tokens, per-node
 topics), the HTTP API with MQTT over WebSocket on /mqtt, and the relay that stores every feed
 and republishes the retained heads. Logs are JSON lines on stdout.
