@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinatorError } from './errors.js';
 import { writeFileAtomic } from './files.js';
+import { checkPrivate } from './data-dir.js';
 
 const DOMAIN = 'keymesh/v1/broker-password\0';
 
@@ -22,6 +23,7 @@ export function brokerPassword(secret: Uint8Array, nodeKey: string): string {
 export function readOrCreateBrokerSecret(dataDir: string): Buffer {
   const path = join(dataDir, 'broker.secret');
   if (!existsSync(path)) writeFileAtomic(path, randomBytes(32).toString('hex') + '\n', { mode: 0o600 });
+  checkPrivate(path, "the broker secret (every node's broker password derives from it)");
   const text = readFileSync(path, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(text)) throw new CoordinatorError('BAD_DATA_FILE', `${path} is not 64 hex characters; restore it from a backup, or delete it and regenerate the broker files (keymesh broker mosquitto-conf) and the nodes' provisioning files.`, { path });
   return Buffer.from(text, 'hex');

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { tempDir } from '@keymesh/testkit/temp-files';
 import { dataPaths, readCardKey, readNodeKey, writeServeRecord } from './data-dir.js';
 import { writeFileAtomic } from './files.js';
+import { readOrCreateBrokerSecret } from './broker-credentials.js';
 import { runCaptured } from './admin/run-captured.js';
 
 async function initSite() {
@@ -122,6 +123,7 @@ describe('keys of the data folder', () => {
   it.each([
     ['node.key', (p: ReturnType<typeof dataPaths>) => readNodeKey(p), (p: ReturnType<typeof dataPaths>) => p.nodeKey],
     ['card.key', (p: ReturnType<typeof dataPaths>) => readCardKey(p.cardKey), (p: ReturnType<typeof dataPaths>) => p.cardKey],
+    ['broker.secret', (p: ReturnType<typeof dataPaths>) => readOrCreateBrokerSecret(p.dir), (p: ReturnType<typeof dataPaths>) => join(p.dir, 'broker.secret')],
   ])('refuses %s readable by other users, naming chmod 600', async (_name, read, path) => {
     const s = await initSite();
     expect(() => read(s.paths)).not.toThrow();
