@@ -18,12 +18,13 @@ const nodeA = testKey(30);
 const opened: Ledger[] = [];
 const clients: MqttClient[] = [];
 let site: string;
+let f: ReturnType<typeof foundedLedger>;
 let broker: EmbeddedBroker;
 let port: number;
 let t: ReturnType<typeof topics>;
 
 beforeAll(async () => {
-  const f = foundedLedger(Date.now(), opened);
+  f = foundedLedger(Date.now(), opened);
   site = f.site.site;
   t = topics(site);
   f.ledger.append(founder, 'node.enrol', { node: nodeA.publicKey, name: 'door-a', role: 'edge', resources: [] });
@@ -70,6 +71,30 @@ describe('broker: what one enrolled node may not make it keep', () => {
     const c = await connect(nodeA, 'door-a-clean');
     expect(c.connected).toBe(true);
     await c.endAsync();
+  });
+
+  it('a client cut for its rate comes back with the bucket it left, not a full one', async () => {
+    const now = Date.now(); // a clock that stands still: nothing refills
+    const slow = await EmbeddedBroker.start({ site, policy: () => f.ledger.policy, log: pino({ level: 'silent' }), now: () => now, rate: { perSecond: 1, burst: 5 } });
+    try {
+      const url = `mqtt://127.0.0.1:${await slow.listenTcp(0)}`;
+      const got: string[] = [];
+      await slow.bus('coordinator-rate').subscribe(t.filters.feeds, (m) => got.push(Buffer.from(m.payload).toString()));
+      /** Publishes `n` messages, then one at QoS 1: 'cut' if the broker closes the client first, else 'served'. */
+      const flood = async (clientId: string, n: number): Promise<'cut' | 'served'> => {
+        const c = await mqtt.connectAsync(url, { clientId, ...makeLoginToken({ clientId, site, now }, nodeA), protocolVersion: 4, reconnectPeriod: 0 });
+        clients.push(c);
+        const closed = new Promise<'cut'>((resolve) => c.once('close', () => resolve('cut')));
+        for (let i = 0; i < n; i++) c.publish(t.feed(nodeA.publicKey), `${clientId}-${i}`, { qos: 0 });
+        return Promise.race([closed, c.publishAsync(t.feed(nodeA.publicKey), `${clientId}-last`, { qos: 1 }).then(() => 'served' as const, () => 'cut' as const)]);
+      };
+      expect(await flood('door-a-1', 8)).toBe('cut');
+      expect(await flood('door-a-2', 0)).toBe('cut');
+      expect(got).toEqual(['door-a-1-0', 'door-a-1-1', 'door-a-1-2', 'door-a-1-3', 'door-a-1-4']);
+      expect(slow.stats().rateLimited).toBe(2);
+    } finally {
+      await slow.close();
+    }
   });
 
   it(`grants at most ${MAX_SUBSCRIPTIONS_PER_CLIENT} filters to one connection; the client stays and its first filters work`, async () => {

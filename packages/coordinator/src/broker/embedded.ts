@@ -59,6 +59,12 @@ export class EmbeddedBroker {
   private readonly holders = new Map<string, { key: string; client: Client | null }>();
   private readonly counters: AuthorizeCounters = { publishesRefused: 0, subscribesRefused: 0, rateLimited: 0 };
   private readonly loginsRefused: Record<string, number> = {};
+  /**
+   * Message rates per key, not per connection: a client cut for flooding would otherwise come
+   * back at once with a fresh login token and a full bucket. Only keys that logged in are here
+   * (enrolled nodes and admins), so the map stays small.
+   */
+  private readonly buckets = new Map<string, TokenBucket>();
   private packetsTooLarge = 0;
   private readonly servers = new Set<Server>();
   private readonly sockets = new Set<Socket>();
@@ -95,7 +101,9 @@ export class EmbeddedBroker {
         o.log.warn({ ev: 'mqtt-login-refused', code: d.code, clientId: client.id.slice(0, 128), user: loggableUser(username), reason: d.reason }, 'MQTT login refused');
         return done(Object.assign(new Error(d.reason), { returnCode: 5 as const }), null);
       }
-      b.states.set(client, { principal: d.principal, bucket: new TokenBucket(o.rate ?? DEFAULT_RATE, now()), rateLogged: false, filters: new Set() });
+      let bucket = b.buckets.get(d.principal.key);
+      if (!bucket) b.buckets.set(d.principal.key, (bucket = new TokenBucket(o.rate ?? DEFAULT_RATE, now())));
+      b.states.set(client, { principal: d.principal, bucket, rateLogged: false, filters: new Set() });
       b.holders.set(client.id, { key: d.principal.key, client });
       o.log.info({ ev: 'mqtt-login', clientId: client.id, key: d.principal.key, kind: d.principal.kind }, 'MQTT client logged in');
       done(null, true);
