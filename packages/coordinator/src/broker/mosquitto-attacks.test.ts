@@ -3,7 +3,7 @@
  * with its own password under another node's client id. Mosquitto then disconnects the node
  * already connected under that id (MQTT-3.1.4-2) and, as each reconnects, the two push each
  * other off: a door that never stays online. The embedded broker refuses the second login
- * (CLIENT_ID_TAKEN); the generated Mosquitto files do not, hence `it.failing` below.
+ * (CLIENT_ID_TAKEN); the generated Mosquitto files do not: hence `it.failing` below.
  *
  * The fix is not made here: `use_username_as_clientid true` would stop it but also makes two
  * connections of one node (mosquitto-external.test.ts runs a node's mosquitto_sub and
