@@ -11,7 +11,8 @@ import { pino } from 'pino';
 import { Coordinator } from './coordinator.js';
 import { join } from 'node:path';
 import { tempDir } from '@keymesh/testkit/temp-files';
-import { dataPaths, readCardKey, readNodeKey, writeServeRecord } from './data-dir.js';
+import { Ledger } from '@keymesh/ledger';
+import { dataPaths, readCardKey, readNodeKey, readSite, writeServeRecord } from './data-dir.js';
 import { writeFileAtomic } from './files.js';
 import { readOrCreateBrokerSecret } from './broker-credentials.js';
 import { runCaptured } from './admin/run-captured.js';
@@ -120,6 +121,20 @@ describe('a data folder others may write', () => {
 });
 
 describe('keys of the data folder', () => {
+  it('an admin command refuses an admin key file others may read; nothing is signed', async () => {
+    const s = await initSite();
+    chmodSync(s.key, 0o644);
+    const r = await runCaptured(['member', 'add', 'ada', '--name', 'Ada', '--data', s.data, '--key', s.key]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/chmod 600/);
+    const l = Ledger.open(s.paths.ledger, { site: readSite(s.paths).site });
+    try {
+      expect(l.member('ada')).toBeUndefined();
+    } finally {
+      l.close();
+    }
+  });
+
   it.each([
     ['node.key', (p: ReturnType<typeof dataPaths>) => readNodeKey(p), (p: ReturnType<typeof dataPaths>) => p.nodeKey],
     ['card.key', (p: ReturnType<typeof dataPaths>) => readCardKey(p.cardKey), (p: ReturnType<typeof dataPaths>) => p.cardKey],

@@ -9,7 +9,7 @@ import { siteTopicId, type KeyPair } from '@keymesh/protocol';
 import { UsageError } from '@keymesh/ledger/cli';
 import type { CommandRun, Flags } from '../cli/command.js';
 import { str } from '../cli/command.js';
-import { dataPaths, readSite, runningServer, type DataPaths, type SiteRecord } from '../data-dir.js';
+import { checkPrivate, dataPaths, readSite, runningServer, type DataPaths, type SiteRecord } from '../data-dir.js';
 import { readKeyFile } from '../files.js';
 import { defaultKeysDir } from '../site-init.js';
 import { apiFor } from './api.js';
@@ -60,6 +60,7 @@ export async function withAdmin<T>(r: CommandRun, fn: (s: AdminSession) => Promi
   const paths = dataPaths(r.data);
   const site = readSite(paths);
   const keyFile = adminKeyPath(r, site.site);
+  if (opts.needsKey !== false) checkPrivate(keyFile, 'the admin key');
   const key = opts.needsKey === false ? (null as unknown as KeyPair) : readKeyFile(keyFile);
   const url = serverUrl(r, paths);
   const target = url ? serverTarget(apiFor(url), url) : ledgerTarget(paths.ledger, site.site);
