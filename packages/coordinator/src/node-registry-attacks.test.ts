@@ -9,7 +9,7 @@ import { signSync, type Bus, type BusHandler, type Ledger } from '@keymesh/ledge
 import { topics, type NodeState, type NodeStatus } from '@keymesh/protocol';
 import { foundedLedger, populate } from '@keymesh/testkit/ledger-fixtures';
 import { testKey } from '@keymesh/testkit/site';
-import { MAX_AHEAD_MS, NodeRegistry } from './node-registry.js';
+import { MAX_AHEAD_MS, NODE_MESSAGE_RATE, NodeRegistry } from './node-registry.js';
 
 const NOW = 1_800_000_000_000;
 const door = testKey(30); // populate() enrols it for resource "door"
@@ -83,6 +83,23 @@ describe('node registry: what an enrolled node may not make it keep', () => {
     await reg.start();
     s.h.deliver(s.t.state(door.publicKey), state(NOW, 'locked'), true);
     expect(reg.get(door.publicKey)?.state?.state).toBe('locked');
+  });
+
+  it(`takes at most a burst of ${NODE_MESSAGE_RATE.burst} statuses from a node flooding them; the rest are dropped unread`, async () => {
+    const s = setup();
+    const reg = s.make();
+    await reg.start();
+    let writes = 0;
+    const note = s.ledger.note.bind(s.ledger);
+    s.ledger.note = ((name: string, value?: string) => (value !== undefined && writes++, note(name, value))) as typeof s.ledger.note;
+    for (let i = 0; i < NODE_MESSAGE_RATE.burst + 30; i++) s.h.deliver(s.t.status(door.publicKey), status(NOW + i));
+    expect(writes).toBe(NODE_MESSAGE_RATE.burst);
+    expect(reg.get(door.publicKey)?.status?.at).toBe(NOW + NODE_MESSAGE_RATE.burst - 1);
+    expect(s.invalid.filter((r) => /messages a second/.test(r))).toHaveLength(30);
+    // Time refills it: the node's next status counts.
+    s.advance(1000);
+    s.h.deliver(s.t.status(door.publicKey), status(NOW + 1000));
+    expect(reg.get(door.publicKey)?.status?.at).toBe(NOW + 1000);
   });
 
   it("refuses a state about a resource the node does not control (another door's 'unlocked')", async () => {

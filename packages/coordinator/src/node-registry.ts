@@ -9,6 +9,7 @@
 import { Buffer } from 'node:buffer';
 import { LOGIN_WINDOW_MS, NodeState, NodeStatus, topics, type NodeValue } from '@keymesh/protocol';
 import { signedBy, type Bus, type BusMessage, type Ledger } from '@keymesh/ledger';
+import { TokenBucket, type RateOptions } from './broker/rate-limit.js';
 
 /** A node whose last status is older than this is shown offline even without its Last Will. */
 export const STATUS_STALE_MS = 30_000;
@@ -19,6 +20,13 @@ const MAX_MESSAGE_BYTES = 4096;
  * message after it ("newer than the last" is judged by `at`) until its date came.
  */
 export const MAX_AHEAD_MS = LOGIN_WINDOW_MS;
+/**
+ * Statuses and states taken per node and kind. A node sends a status every sync period (5 s)
+ * and a state when its door or machine changes; each taken one costs a signature check and a
+ * SQLite write, so a node sending thousands a second (within the broker's rate, which is sized
+ * for entries) has the rest dropped unread.
+ */
+export const NODE_MESSAGE_RATE: RateOptions = { perSecond: 2, burst: 20 };
 
 /** The ledger note holding a node's last status or state (note names are at most 64 characters; 192 bits of the key tell nodes apart). */
 function noteName(kind: 'status' | 'state', node: string): string {
@@ -44,6 +52,7 @@ export class NodeRegistry {
   private readonly t: ReturnType<typeof topics>;
   private readonly kept = new Map<string, Kept>();
   private readonly handlers: Array<[string, (m: BusMessage) => void]> = [];
+  private readonly rates = new Map<string, TokenBucket>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -115,6 +124,10 @@ export class NodeRegistry {
     if (m.payload.byteLength > MAX_MESSAGE_BYTES) return this.o.onInvalid?.(`${m.payload.byteLength} bytes is more than a node message may be (${MAX_MESSAGE_BYTES})`, m.topic);
     const enrolled = this.ledger.nodes().find((n) => n.node === node);
     if (!enrolled) return this.o.onInvalid?.('not from an enrolled node', m.topic);
+    const kind = m.topic.slice(m.topic.lastIndexOf('/') + 1);
+    let bucket = this.rates.get(`${kind}/${node}`);
+    if (!bucket) this.rates.set(`${kind}/${node}`, (bucket = new TokenBucket(NODE_MESSAGE_RATE, this.now())));
+    if (!bucket.take(this.now())) return this.o.onInvalid?.(`over ${NODE_MESSAGE_RATE.perSecond} ${kind} messages a second from this node: dropped`, m.topic);
     try {
       h(m, node, enrolled);
     } catch (err) {
