@@ -31,7 +31,11 @@ export class MqttJsBus implements Bus {
         }
       }
     });
-    client.on('connect', () => this.emit(true));
+    // Nagle's algorithm held each small QoS 1 publish until the previous one was acknowledged:
+    // tens of ms per message. MQTT.js does not turn it off on its TCP socket; this does.
+    const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    noDelay();
+    client.on('connect', () => (noDelay(), this.emit(true)));
     client.on('close', () => this.emit(false));
   }
 
