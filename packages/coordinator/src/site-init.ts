@@ -13,6 +13,7 @@ import { Ledger } from '@keymesh/ledger';
 import { assertOwnFile, dataPaths, writeCardKey, type DataPaths, type SiteRecord } from './data-dir.js';
 import { CoordinatorError } from './errors.js';
 import { writeFileAtomic, writeKeyFile } from './files.js';
+import { writeMark } from './admin/signed-mark.js';
 
 export interface InitOptions {
   name: string;
@@ -74,6 +75,8 @@ export function initSite(o: InitOptions): InitResult {
   } finally {
     ledger.close();
   }
+  // What the daily key has signed (seq 2): admin commands refuse a target that holds less.
+  writeMark(dailyKeyFile, { site: s.site, author: s.daily.publicKey, seq: enrol.entry.seq, hash: enrol.hash });
   const record: SiteRecord = { keymesh: 'site', v: 1, site: s.site, name: o.name, genesis: s.genesis.wire, created: now };
   writeFileAtomic(paths.site, JSON.stringify(record, null, 2) + '\n');
   return { site: s.site, name: o.name, paths, coordinator: coordinator.publicKey, dailyKeyFile, recoveryKeyFile, daily: s.daily };

@@ -14,6 +14,7 @@ import { readKeyFile } from '../files.js';
 import { defaultKeysDir } from '../site-init.js';
 import { apiFor } from './api.js';
 import { ledgerTarget, serverTarget, type AdminTarget } from './target.js';
+import { markedTarget } from './signed-mark.js';
 
 export const ADMIN_FLAGS: Flags = {
   key: { type: 'string' },
@@ -63,7 +64,8 @@ export async function withAdmin<T>(r: CommandRun, fn: (s: AdminSession) => Promi
   if (opts.needsKey !== false) checkPrivate(keyFile, 'the admin key');
   const key = opts.needsKey === false ? (null as unknown as KeyPair) : readKeyFile(keyFile);
   const url = serverUrl(r, paths);
-  const target = url ? serverTarget(apiFor(url), url) : ledgerTarget(paths.ledger, site.site);
+  const plain = url ? serverTarget(apiFor(url), url) : ledgerTarget(paths.ledger, site.site);
+  const target = key ? markedTarget(plain, keyFile, site.site, key.publicKey) : plain;
   try {
     return await fn({ paths, site, key, keyFile, target });
   } finally {
