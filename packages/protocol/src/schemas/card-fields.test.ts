@@ -12,6 +12,8 @@ import { BODY_SCHEMAS } from './bodies.js';
 type Def = { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; innerType?: z.ZodType; options?: z.ZodType[]; keyType?: z.ZodType; valueType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; left?: z.ZodType; right?: z.ZodType };
 const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
 const CARD_FIELD = /card|uid/i;
+/** Fields whose name mentions a card but that hold no card number: the site card key (provisioning files). */
+const NOT_A_CARD = new Set(['cardKey']);
 
 /** Every field (path) under `schema` whose name mentions a card or a uid, with its schema. */
 function cardFields(schema: z.ZodType, path: string, out: Map<string, z.ZodType>, seen = new Set<z.ZodType>()): void {
@@ -22,7 +24,7 @@ function cardFields(schema: z.ZodType, path: string, out: Map<string, z.ZodType>
   switch (d.type) {
     case 'object':
       for (const [k, v] of Object.entries(d.shape!)) {
-        if (CARD_FIELD.test(k)) out.set(`${path}.${k}`, v);
+        if (CARD_FIELD.test(k) && !NOT_A_CARD.has(k)) out.set(`${path}.${k}`, v);
         walk(v, `${path}.${k}`);
       }
       break;
