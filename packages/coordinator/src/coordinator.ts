@@ -54,6 +54,8 @@ export class Coordinator {
   readonly log: Logger;
   readonly metrics: CoordinatorMetrics;
   private readonly pool: IngestPool;
+  /** Started from an empty ledger: the heads it holds are old until the nodes were heard. */
+  readonly rebuilt: boolean;
   sync!: PubSubSync;
   registry!: NodeRegistry;
   ownFeed!: OwnFeed;
@@ -79,7 +81,8 @@ export class Coordinator {
     this.log = o.log ?? createLogger();
     this.ledger = Ledger.open(this.paths.ledger, { site: this.site, ...(o.now ? { now: o.now } : {}) });
     // A ledger lost or deleted starts again from the genesis kept in site.json; the rest comes from the nodes (DESIGN §10).
-    if (this.ledger.count() === 0) this.ledger.ingest([site.genesis]);
+    this.rebuilt = this.ledger.count() === 0;
+    if (this.rebuilt) this.ledger.ingest([site.genesis]);
     this.blobs = BlobStore.open(this.paths.blobs, { chunking: BUNDLE_CHUNKING });
     this.metrics = new CoordinatorMetrics(this.ledger);
     this.pool = new IngestPool(this.ledger);
@@ -158,6 +161,9 @@ export class Coordinator {
       blobs: this.blobs,
       publishCommand: (node, payload) => this.bus.publish(topics(this.site).cmd(node), payload, { qos: 1, retain: false }),
       brokerClients: () => this.broker?.stats().clients ?? null,
+      refusingEntries: () => (this.rebuilt && !this.ownFeed.learned
+        ? 'this coordinator started from an empty ledger and has not yet heard every node, so the heads it holds may be old and an entry signed after one would fork its key; try again in a minute (keymesh status lists the nodes heard). With no node enrolled or reachable, restore ledger.db from a backup instead.'
+        : null),
       ...(o.now ? { now: o.now } : {}),
     });
     if (this.broker) this.broker.attachWebSocket(this.api.server, '/mqtt');

@@ -6,11 +6,11 @@
  * hold), a fork that retires the admin key. The admin tool keeps what it signed beside the key
  * file (signed-mark.ts) and refuses a head below it; nothing is signed.
  *
- * Left open: a coordinator rebuilding could also refuse POST /api/entries (503
- * OWN_HEAD_UNKNOWN) until it has learned the heads from the nodes, for clients without a mark
- * (the dashboard, another device); that belongs in coordinator.ts.
+ * For clients without a mark (the dashboard, another device), the rebuilt coordinator itself
+ * refuses POST /api/entries (503 OWN_HEAD_UNKNOWN) until it has heard the nodes.
  */
 import { rmSync } from 'node:fs';
+import { nextEntry, type AnyEntry } from '@keymesh/protocol';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { tempDir } from '@keymesh/testkit/temp-files';
@@ -50,6 +50,14 @@ it('a coordinator rebuilt from the genesis does not take an admin entry that re-
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/signed seq 2 with it/);
     expect(c.ledger.headOf(daily)?.seq).toBe(1);
+    // A client without a mark signs after the old head the API answers: the server refuses it.
+    const head = await (await fetch(`http://127.0.0.1:${c.httpPort}/api/feeds/${daily}/head`)).json() as { line: string };
+    const again = nextEntry(JSON.parse(head.line) as AnyEntry, 'member.put', { member: 'ada', name: 'Ada', contact: '', status: 'active', validUntil: null, keys: [], trainerFor: [] }, readKeyFile(dailyAdminKey));
+    const res = await fetch(`http://127.0.0.1:${c.httpPort}/api/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entry: again.wire }) });
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('OWN_HEAD_UNKNOWN');
+    expect(c.ledger.headOf(daily)?.seq).toBe(1);
+    expect(c.rebuilt).toBe(true);
   } finally {
     await c.stop();
   }

@@ -24,6 +24,11 @@ export interface ApiDeps {
   /** The blob store (bundles); no route reads it yet. */
   blobs?: BlobStore;
   now?: () => number;
+  /**
+   * Why entries cannot be taken now (null: they can). A coordinator rebuilt from the genesis
+   * holds old heads until it has heard the nodes; an admin signing after one would fork its key.
+   */
+  refusingEntries?: () => string | null;
   /** Largest request body in bytes (default 256 KiB). */
   bodyLimit?: number;
 }

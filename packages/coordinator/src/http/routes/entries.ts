@@ -34,6 +34,8 @@ export const entryRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   const keep = new TokenBucket(QUARANTINE_RATE, ctx.now());
   app.post('/api/entries', async (req, reply) => {
     const { entry: line } = parseInput(Body, req.body, 'body');
+    const why = ctx.deps.refusingEntries?.();
+    if (why) return failure(reply, 'OWN_HEAD_UNKNOWN', why);
     const out = sync.submit(line);
     if (out.ok) {
       metrics.onIngest({ ...emptyIngestResult(), accepted: 1 }, 'api');
