@@ -7,21 +7,9 @@
 import type { Command as SignedCommand } from '@keymesh/protocol';
 import { Ledger } from '@keymesh/ledger';
 
-/** The signed head of a feed: its newest entry, as the target holds it. */
-export interface SignedHead {
-  author: string;
-  seq: number;
-  hash: string;
-  /** The entry's canonical line (verified again before anything is signed after it). */
-  line: string;
-}
-
-/** A policy register: its value (as the reducer merges its heads) and its heads. */
-export interface PolicyRegister {
-  key: string;
-  value: unknown;
-  heads: string[];
-}
+/** The signed head of a feed (its newest entry, as the target holds it) and a policy register: the API's shapes. */
+export type { FeedHeadInfo as SignedHead, PolicyInfo as PolicyRegister } from '../http/client.js';
+import type { FeedHeadInfo as SignedHead, PolicyInfo as PolicyRegister } from '../http/client.js';
 
 export type SubmitOutcome =
   | { ok: true; seq: number; hash: string }

@@ -4,8 +4,6 @@
  * when a received entry would be), through a listening port on a real ledger and PubSubSync.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { nextEntry, parseEntryText, type AnyEntry } from '@keymesh/protocol';
 import { MemoryBroker } from '@keymesh/testkit/memory-broker';
@@ -13,22 +11,7 @@ import { TestSite, memberBody, testKey } from '@keymesh/testkit/site';
 import { SYNC_T0, decisionBody, stopSyncPeers, syncPeer, syncSite } from '@keymesh/testkit/sync-fixtures';
 import { CoordinatorMetrics } from './metrics.js';
 import { buildApi } from './server.js';
-
-/**
- * Requests through a real listening port (fastify's inject needs light-my-request, whose
- * ESM-only cookie package jest's module loader cannot require).
- */
-async function caller(app: FastifyInstance) {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return async (o: { method?: 'GET' | 'POST'; url: string; payload?: unknown; headers?: Record<string, string> }) => {
-    const body = o.payload === undefined ? undefined : typeof o.payload === 'string' ? o.payload : JSON.stringify(o.payload);
-    const headers = { ...(typeof o.payload === 'object' ? { 'content-type': 'application/json' } : {}), ...o.headers };
-    const res = await fetch(base + o.url, { method: o.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) });
-    const text = await res.text();
-    return { statusCode: res.status, body: text, headers: Object.fromEntries(res.headers), json: () => JSON.parse(text) };
-  };
-}
+import { httpCaller } from '@keymesh/testkit/http-caller';
 
 const closers: Array<() => unknown> = [];
 afterAll(async () => {
@@ -48,7 +31,7 @@ async function api() {
     publishCommand: async () => undefined, brokerClients: () => null,
   });
   closers.push(() => app.close());
-  const call = await caller(app);
+  const call = await httpCaller(app);
   const post = (entry: string) => call({ method: 'POST', url: '/api/entries', payload: { entry } });
   /** What a refusal must leave unchanged. */
   const snapshot = () => ({ digest: ledger.digest(), count: ledger.count(), heads: ledger.heads() });

@@ -3,8 +3,6 @@
  * real ledger file and a real PubSubSync over the in-memory broker.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { makeCommand } from '@keymesh/protocol';
@@ -15,22 +13,7 @@ import { stopSyncPeers, syncPeer, syncSite } from '@keymesh/testkit/sync-fixture
 import { NodeRegistry } from '../node-registry.js';
 import { CoordinatorMetrics } from './metrics.js';
 import { buildApi } from './server.js';
-
-/**
- * Requests through a real listening port (fastify's inject needs light-my-request, whose
- * ESM-only cookie package jest's module loader cannot require).
- */
-async function caller(app: FastifyInstance) {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  return async (o: { method?: 'GET' | 'POST'; url: string; payload?: unknown; headers?: Record<string, string> }) => {
-    const body = o.payload === undefined ? undefined : typeof o.payload === 'string' ? o.payload : JSON.stringify(o.payload);
-    const headers = { ...(typeof o.payload === 'object' ? { 'content-type': 'application/json' } : {}), ...o.headers };
-    const res = await fetch(base + o.url, { method: o.method ?? 'GET', headers, ...(body === undefined ? {} : { body }) });
-    const text = await res.text();
-    return { statusCode: res.status, body: text, headers: Object.fromEntries(res.headers), json: () => JSON.parse(text) };
-  };
-}
+import { httpCaller } from '@keymesh/testkit/http-caller';
 
 const closers: Array<() => unknown> = [];
 afterAll(async () => {
@@ -59,7 +42,7 @@ async function api(o: { bodyLimit?: number; registry?: boolean } = {}) {
     brokerClients: () => 3,
   });
   closers.push(() => app.close());
-  const call = await caller(app);
+  const call = await httpCaller(app);
   return { ...s, broker, bus, ledger, sync, metrics, app, lines, call };
 }
 
