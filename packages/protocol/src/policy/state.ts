@@ -71,12 +71,8 @@ export class PolicyState implements PolicyView, AuthorityView {
       return 'inert';
     }
     const key = policyKeyOf(entry);
-    if (key === null && !isEventType(entry.type)) {
-      // A clock tick changes nothing: it counts towards its feed's chain and fork detection only.
-      this.ticks.add(hash);
-      this.trackSeq(entry.author, entry.seq, hash);
-      return 'added';
-    }
+    // A clock tick changes nothing: it counts towards its feed's chain and fork detection only.
+    if (key === null && !isEventType(entry.type)) return (this.ticks.add(hash), this.trackSeq(entry.author, entry.seq, hash), 'added');
     if (key === null && this.options.events) throw new ProtocolError('EVENTS_KEPT_BY_STORE', `${entry.type} is an access event; record it in the store that was given as \`events\`, not with add().`);
     if (key === null) {
       this.eventIndex.set(hash, { hash, author: entry.author, seq: entry.seq, resource: (entry.body as { resource: string }).resource });
@@ -185,7 +181,6 @@ export class PolicyState implements PolicyView, AuthorityView {
   }
 
   // ---- authority -------------------------------------------------------------------------
-
   private forkedOut(e: { author: string; seq: number }): boolean {
     return this.equivocations.forkedOut(e.author, e.seq);
   }

@@ -304,16 +304,16 @@ export function replacementAsRetirement(s: StoredEntry, counting: (hash: string)
   let lastSeq = r.lastSeq;
   // Iterative: an author controls how long a deps chain is.
   const seen = new Set<string>();
-  const todo = [...e.deps];
-  while (todo.length) {
-    const d = todo.pop()!;
+  const queue = [...e.deps];
+  while (queue.length) {
+    const d = queue.pop()!;
     if (seen.has(d)) continue;
     seen.add(d);
     const named = counting(d)?.entry;
     if (named?.type === 'node.retire' && named.body.node === r.node) lastSeq = Math.min(lastSeq, named.body.lastSeq);
     else if (named?.type === 'node.enrol' && named.body.replaces?.node === r.node) {
       lastSeq = Math.min(lastSeq, named.body.replaces.lastSeq);
-      todo.push(...named.deps);
+      queue.push(...named.deps);
     }
   }
   const entry: Entry<'node.retire'> = { ...e, type: 'node.retire', body: { node: r.node, lastSeq, reason: `key replaced by ${e.body.node}` } };
