@@ -85,7 +85,7 @@ describe('node registry: what an enrolled node may not make it keep', () => {
     expect(reg.get(door.publicKey)?.state?.state).toBe('locked');
   });
 
-  it(`takes at most a burst of ${NODE_MESSAGE_RATE.burst} statuses from a node flooding them; the rest are dropped unread`, async () => {
+  it(`takes at most a burst of ${NODE_MESSAGE_RATE.burst} statuses from a node flooding them; the rest are dropped before their signature is checked`, async () => {
     const s = setup();
     const reg = s.make();
     await reg.start();
@@ -100,6 +100,17 @@ describe('node registry: what an enrolled node may not make it keep', () => {
     s.advance(1000);
     s.h.deliver(s.t.status(door.publicKey), status(NOW + 1000));
     expect(reg.get(door.publicKey)?.status?.at).toBe(NOW + 1000);
+  });
+
+  it('marks a node offline by its Last Will even when its statuses used up their rate', async () => {
+    const s = setup();
+    const reg = s.make();
+    await reg.start();
+    for (let i = 0; i < NODE_MESSAGE_RATE.burst + 5; i++) s.h.deliver(s.t.status(door.publicKey), status(NOW + i));
+    expect(reg.get(door.publicKey)?.status?.online).toBe(true);
+    const { sig: _sig, ...unsigned } = status(NOW + 100) as { sig?: string };
+    s.h.deliver(s.t.status(door.publicKey), { ...unsigned, online: false });
+    expect(reg.get(door.publicKey)).toMatchObject({ online: false, status: { online: false } });
   });
 
   it("refuses a state about a resource the node does not control (another door's 'unlocked')", async () => {

@@ -24,7 +24,8 @@ export const MAX_AHEAD_MS = LOGIN_WINDOW_MS;
  * Statuses and states taken per node and kind. A node sends a status every sync period (5 s)
  * and a state when its door or machine changes; each taken one costs a signature check and a
  * SQLite write, so a node sending thousands a second (within the broker's rate, which is sized
- * for entries) has the rest dropped unread.
+ * for entries) has the rest dropped before the check and the write. The Last Will is never
+ * limited: it costs neither.
  */
 export const NODE_MESSAGE_RATE: RateOptions = { perSecond: 2, burst: 20 };
 
@@ -124,15 +125,21 @@ export class NodeRegistry {
     if (m.payload.byteLength > MAX_MESSAGE_BYTES) return this.o.onInvalid?.(`${m.payload.byteLength} bytes is more than a node message may be (${MAX_MESSAGE_BYTES})`, m.topic);
     const enrolled = this.ledger.nodes().find((n) => n.node === node);
     if (!enrolled) return this.o.onInvalid?.('not from an enrolled node', m.topic);
-    const kind = m.topic.slice(m.topic.lastIndexOf('/') + 1);
-    let bucket = this.rates.get(`${kind}/${node}`);
-    if (!bucket) this.rates.set(`${kind}/${node}`, (bucket = new TokenBucket(NODE_MESSAGE_RATE, this.now())));
-    if (!bucket.take(this.now())) return this.o.onInvalid?.(`over ${NODE_MESSAGE_RATE.perSecond} ${kind} messages a second from this node: dropped`, m.topic);
     try {
       h(m, node, enrolled);
     } catch (err) {
       this.o.onInvalid?.(`could not be handled: ${(err as Error).message}`, m.topic);
     }
+  }
+
+  /** The costly messages (a signature check, a SQLite write) a node may send: NODE_MESSAGE_RATE. */
+  private allowed(m: BusMessage, node: string): boolean {
+    const kind = m.topic.slice(m.topic.lastIndexOf('/') + 1);
+    let bucket = this.rates.get(`${kind}/${node}`);
+    if (!bucket) this.rates.set(`${kind}/${node}`, (bucket = new TokenBucket(NODE_MESSAGE_RATE, this.now())));
+    if (bucket.take(this.now())) return true;
+    this.o.onInvalid?.(`over ${NODE_MESSAGE_RATE.perSecond} ${kind} messages a second from this node: dropped`, m.topic);
+    return false;
   }
 
   private parse(m: BusMessage): unknown {
@@ -155,11 +162,13 @@ export class NodeRegistry {
     const s = r.data;
     const k = this.entry(node);
     if (!s.online && s.sig === undefined) {
-      // The Last Will: unsigned by design, so it can only say "offline".
+      // The Last Will: unsigned by design, so it can only say "offline". Never rate-limited:
+      // it costs nothing, and a node whose Will was dropped would stay online on the dashboard.
       if (k.status) k.status = { ...k.status, online: false };
       k.seen = null;
       return;
     }
+    if (!this.allowed(m, node)) return;
     if (!signedBy(s, node, this.ledger.crypto)) return this.o.onInvalid?.('status signature does not verify', m.topic);
     if (s.at > this.now() + MAX_AHEAD_MS) return this.o.onInvalid?.(`status dated ${s.at - this.now()} ms ahead of this clock`, m.topic);
     // A retained copy may be older than what SQLite holds; a live one is news even if the node's clock went back.
@@ -175,6 +184,7 @@ export class NodeRegistry {
     // A state is unsigned (the broker's ACL says who published it): it may speak only of the node's own resources.
     if (!enrolled.resources.includes(r.data.resource)) return this.o.onInvalid?.(`state of resource ${r.data.resource}, which this node does not control`, m.topic);
     if (r.data.at > this.now() + MAX_AHEAD_MS) return this.o.onInvalid?.(`state dated ${r.data.at - this.now()} ms ahead of this clock`, m.topic);
+    if (!this.allowed(m, node)) return;
     const k = this.entry(node);
     if (m.retain && k.state && k.state.at > r.data.at) return;
     k.state = r.data;
