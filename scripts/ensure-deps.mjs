@@ -17,6 +17,7 @@ const lock = join(root, 'package-lock.json');
 const nativeArtifacts = [
   ['better-sqlite3', 'build/Release/better_sqlite3.node'],
   ['@keymesh/cdc-native', 'build/Release/keymesh_cdc.node'],
+  ['epoll', 'build/Release/epoll.node'],
 ];
 
 function mtime(p) {
