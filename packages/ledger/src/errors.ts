@@ -14,6 +14,8 @@ export const LedgerError = defineErrors('LedgerError', {
   SELF_FORK: "this node's own feed has forked",
   BAD_ENTRY: 'the entry to append is invalid',
   TOO_MANY_FEEDS: 'the ledger holds as many feeds as entry ids can tell apart',
+  FILE_EXISTS: 'the file already exists',
+  BAD_KEY_FILE: 'the key file cannot be used',
 });
 export type LedgerError = ErrorOf<typeof LedgerError>;
 

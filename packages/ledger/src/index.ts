@@ -7,3 +7,4 @@ export * from './ingest-pool.js';
 export * from './check-line.js';
 export * from './bus/bus.js';
 export * from './bus/mqttjs.js';
+export * from './files.js';
