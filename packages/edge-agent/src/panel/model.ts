@@ -39,6 +39,8 @@ export interface PanelSnapshot {
   rulesAgeMs: number | null;
   /** When the rules were last confirmed fresh (DESIGN §6); null: never. */
   rulesFreshAt: number | null;
+  /** The resource's rules are stale (protocol `rulesAreStale`): only admins may use it. */
+  rulesStale: boolean;
   /** Connected to the broker. */
   online: boolean;
   /** Active alarms, in words ("door held open", "emergency stop pressed"). */
