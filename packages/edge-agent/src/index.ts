@@ -1,2 +1,3 @@
 export * from './errors.js';
 export * from './drivers/types.js';
+export * from './bundles/index.js';
