@@ -67,7 +67,7 @@ describe('DoorController', () => {
     expect(r.greenLed.value).toBe(false);
     expect(events(r.ctx)).toEqual(['unlocked', 'locked']);
     expect(r.ctx.lastState).toBe('locked');
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('uses the fallback unlock time when the rules do not know the resource', () => {
@@ -76,7 +76,7 @@ describe('DoorController', () => {
     r.door.tap(ALICE_CARD);
     jest.advanceTimersByTime(2000);
     expect(r.relay.value).toBe(false);
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('a refused tap: relay untouched, red and the deny beep, the decision recorded with its reason', () => {
@@ -92,7 +92,7 @@ describe('DoorController', () => {
     expect(r.redLed.value).toBe(false);
     r.door.tap('e'.repeat(32));
     expect(r.ctx.of('access.decision').at(-1)).toMatchObject({ reason: 'UNKNOWN_CARD', member: null });
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('fail_safe (maglock): the relay is energised to lock, released to unlock', () => {
@@ -106,7 +106,7 @@ describe('DoorController', () => {
     r.door.tap(ALICE_CARD);
     r.door.safe();
     expect(r.relay.value).toBe(true);
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('opened and closed after a tap; relocks as soon as it closes', () => {
@@ -119,7 +119,7 @@ describe('DoorController', () => {
     expect(r.relay.value).toBe(false);
     expect(events(r.ctx)).toEqual(['unlocked', 'opened', 'closed', 'locked']);
     expect(r.ctx.lastState).toBe('locked');
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('forced open: opened while locked raises the alarm until it closes', () => {
@@ -136,7 +136,7 @@ describe('DoorController', () => {
     expect(events(r.ctx)).toEqual(['forced', 'closed']);
     expect(r.redLed.value).toBe(false);
     expect(r.ctx.lastState).toBe('locked');
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('held open: the alarm after heldOpenSeconds, cleared when it closes', () => {
@@ -154,7 +154,7 @@ describe('DoorController', () => {
     expect(events(r.ctx).slice(-1)).toEqual(['closed']);
     expect(r.buzzer.offs).toBeGreaterThan(1);
     expect(r.ctx.lastState).toBe('locked');
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('the exit button unlocks with cause exit_button, and opening then is not forced', () => {
@@ -168,7 +168,7 @@ describe('DoorController', () => {
     expect(events(r.ctx)).toEqual(['unlocked', 'opened']);
     r.doorSensor.set(false);
     expect(r.ctx.records.filter((x) => x.type === 'access.decision')).toEqual([]);
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('an exit button that does not unlock marks the next opening as an exit for unlockSeconds', () => {
@@ -183,7 +183,7 @@ describe('DoorController', () => {
     r.doorSensor.set(true);
     expect(events(r.ctx).at(-1)).toBe('forced');
     r.doorSensor.set(false);
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('a remote unlock acts once per command id and names the command and its issuer', () => {
@@ -197,7 +197,7 @@ describe('DoorController', () => {
     expect(r.door.remoteUnlock({ command: CMD, issuer: ISSUER })).toBe(false);
     expect(r.relay.value).toBe(false);
     expect(events(r.ctx)).toEqual(['unlocked', 'locked']);
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('a tap during the unlock window extends it', () => {
@@ -210,7 +210,7 @@ describe('DoorController', () => {
     expect(r.relay.value).toBe(true);
     jest.advanceTimersByTime(1000);
     expect(r.relay.value).toBe(false);
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('safe() mid-unlock locks at once and leaves no timer; a door found open at start is open, not forced', () => {
@@ -223,7 +223,7 @@ describe('DoorController', () => {
     r.door.safe();
     expect(r.relay.value).toBe(false);
     expect(r.greenLed.value).toBe(false);
-    r.door.stop();
+    r.door.shutdown();
   });
 
   it('refuses settings out of range', () => {

@@ -75,10 +75,15 @@ export class DoorController {
     this.publish();
   }
 
-  /** Stops watching and drives the outputs safe. */
-  stop(): void {
+  /** Stops watching and drives the outputs safe (records nothing: a door has no session to close). */
+  shutdown(): void {
     for (const u of this.unwatch.splice(0)) u();
     this.safe();
+  }
+
+  /** The same as `shutdown()`. */
+  stop(): void {
+    this.shutdown();
   }
 
   /** Synchronously: lock, LEDs off, buzzer off, timers cleared. Records nothing. */
