@@ -10,8 +10,8 @@
  *
  * A read is the keys between Enters. It is discarded (reported, never read) when it holds a key
  * no reader types, grows past maxChars, takes longer than maxReadMs by the kernel's timestamps
- * from its first key (a person typing, or a read broken up and joined to the next), or is not a
- * uid of the configured form. Problems never carry the typed characters: they are the uid.
+ * from its first key to its Enter (a person typing), stops for maxReadMs without its Enter (a
+ * partial read: never joined to the next card's keys), or is not a uid of the configured form. Problems never carry the typed characters: they are the uid.
  */
 import type { CardUidForm } from '@keymesh/protocol';
 
@@ -51,6 +51,7 @@ export class KeyWedgeDecoder {
   #rest: Buffer = Buffer.alloc(0);
   #chars: string[] = [];
   #firstUs = 0;
+  #lastUs = 0;
   #garbled: string | null = null;
 
   constructor(opts: KeyWedgeOptions) {
@@ -89,10 +90,14 @@ export class KeyWedgeDecoder {
       ? Number(buf.readBigInt64LE(o)) * 1e6 + Number(buf.readBigInt64LE(o + 8))
       : buf.readInt32LE(o) * 1e6 + buf.readInt32LE(o + 4);
     if (SHIFTS.has(code)) return;
-    if (this.inRead && us - this.#firstUs > this.opts.maxReadMs * 1000) {
-      this.#reset();
-      out.push({ kind: 'error', detail: `a read took longer than ${this.opts.maxReadMs} ms (keys typed by hand, or a broken read)` });
+    if (this.inRead && us - this.#lastUs > this.opts.maxReadMs * 1000) {
+      // the keys held are a partial read that stopped: report it, and start afresh with this key
+      out.push(...this.abandon());
+    } else if (this.inRead && us - this.#firstUs > this.opts.maxReadMs * 1000) {
+      // still typing but too slow: the whole read, up to its Enter, is discarded
+      this.#garbled ??= `a read took longer than ${this.opts.maxReadMs} ms (keys typed by hand, or a broken read)`;
     }
+    this.#lastUs = us;
     if (code === KEY_ENTER || code === KEY_KPENTER) {
       if (this.inRead) out.push(this.#finish());
       return;
