@@ -130,6 +130,10 @@ export const firmataDisplaySchema = z
     if (cfg.controller !== 'PARALLEL' && cfg.pins) {
       ctx.addIssue({ code: 'custom', path: ['pins'], message: `an I2C LCD (${cfg.controller}) is on the board's SDA/SCL: remove pins, or set controller: PARALLEL` });
     }
+    if (cfg.rows > 2 && cfg.columns !== 20) {
+      // johnny-five places rows 3 and 4 where a 20-column LCD keeps them (0x14, 0x54).
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: `a ${cfg.rows}-row LCD is driven as a 2004: set columns: 20 (a ${cfg.columns}x${cfg.rows} LCD cannot be used)` });
+    }
     if (cfg.controller === 'PARALLEL' && cfg.address !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['address'], message: 'a PARALLEL LCD has no I2C address: remove address, or set the backpack controller (PCF8574)' });
     }
