@@ -33,7 +33,7 @@ export function lcdText(s: string): string {
 function spread(left: string, right: string, width: number): string {
   if (right.length >= width) return right.slice(0, width);
   const room = width - right.length - (left && right ? 1 : 0);
-  const l = left.slice(0, Math.max(0, room));
+  const l = left.slice(0, Math.max(0, room)).trimEnd();
   return l + ' '.repeat(width - l.length - right.length) + right;
 }
 
@@ -42,7 +42,7 @@ function titleLine(s: PanelSnapshot, width: number): string {
   const state = stateWords(s.state);
   const room = width - state.length - 2;
   if (room < 3) return state;
-  return `${s.node.resource.name.slice(0, room)}: ${state}`;
+  return `${s.node.resource.name.slice(0, room).trimEnd()}: ${state}`;
 }
 
 /** The newest decision or message younger than LCD_RECENT_MS, as a line; null when none. */
@@ -63,7 +63,7 @@ function sessionLine(s: PanelSnapshot, now: number, width: number): string | nul
 
 function rulesWords(s: PanelSnapshot, now: number): string {
   if (s.rulesStale) return 'rules stale';
-  if (s.rulesFreshAt === null) return 'rules unsynced';
+  if (s.rulesFreshAt === null) return 'never synced';
   return `rules ${humanDuration(now - s.rulesFreshAt)}`;
 }
 
