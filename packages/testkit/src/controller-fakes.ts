@@ -3,6 +3,7 @@
  * machine, trainer). They match edge-agent's device interfaces and `ControllerContext` by
  * shape (testkit never imports edge-agent). Time is `Date.now()`, so jest's fake timers move it.
  */
+import { afterEach, beforeEach, expect, jest } from '@jest/globals';
 import { DECISION_REASONS, type CanCertify, type Decision, type DecisionReason } from '@keymesh/protocol';
 
 export class FakeOutput {
@@ -109,4 +110,16 @@ export class FakeContext {
   get lastState(): string | undefined {
     return this.states.at(-1)?.state;
   }
+}
+
+/** Each test of the calling suite runs on jest's fake clock from `startMs`, and must end with no timer left (a controller that leaks one fails). */
+export function fakeClockPerTest(startMs = 1_800_000_000_000): void {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: startMs });
+  });
+  afterEach(() => {
+    const left = jest.getTimerCount();
+    jest.useRealTimers();
+    expect(left).toBe(0);
+  });
 }

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { DoorEvent, AccessDecision } from '@keymesh/protocol';
-import { FakeBuzzer, FakeContext, FakeInput, FakeOutput, decision } from '@keymesh/testkit/controller-fakes';
+import { FakeBuzzer, FakeContext, FakeInput, FakeOutput, decision, fakeClockPerTest } from '@keymesh/testkit/controller-fakes';
 import { DoorController, type DoorOptions } from './door.js';
 
 const ALICE_CARD = 'a'.repeat(32);
@@ -21,13 +21,7 @@ function rig(over: Partial<DoorOptions> = {}) {
 }
 const events = (ctx: FakeContext) => ctx.of('door.event').map((b) => b.event);
 
-beforeEach(() => {
-  jest.useFakeTimers({ now: 1_800_000_000_000 });
-});
-afterEach(() => {
-  expect(jest.getTimerCount()).toBe(0);
-  jest.useRealTimers();
-});
+fakeClockPerTest();
 
 describe('DoorController', () => {
   it('start drives every output safe before anything else, and publishes the state', () => {

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { AccessDecision, MachineSession, ResourceLockout } from '@keymesh/protocol';
-import { FakeBuzzer, FakeContext, FakeInput, FakeOutput, decision } from '@keymesh/testkit/controller-fakes';
+import { FakeBuzzer, FakeContext, FakeInput, FakeOutput, decision, fakeClockPerTest } from '@keymesh/testkit/controller-fakes';
 import { MachineController, type MachineOptions } from './machine.js';
 
 const ALICE = 'a'.repeat(32);
@@ -24,13 +24,7 @@ function rig(over: Partial<MachineOptions> = {}) {
 }
 const sessions = (ctx: FakeContext) => ctx.of('machine.session').map((b) => MachineSession.parse(b));
 
-beforeEach(() => {
-  jest.useFakeTimers({ now: 1_800_000_000_000 });
-});
-afterEach(() => {
-  expect(jest.getTimerCount()).toBe(0);
-  jest.useRealTimers();
-});
+fakeClockPerTest();
 
 describe('MachineController', () => {
   it('start drives the power off first; a tap starts a session (power before the records), a second tap ends it with the seconds used', () => {

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { CERTIFY_REFUSALS, CertGrant } from '@keymesh/protocol';
-import { FakeBuzzer, FakeContext, FakeInput, FakeOutput, decision } from '@keymesh/testkit/controller-fakes';
+import { FakeBuzzer, FakeContext, FakeInput, FakeOutput, decision, fakeClockPerTest } from '@keymesh/testkit/controller-fakes';
 import { MachineController } from './machine.js';
 
 const TRAINER = '1'.repeat(32);
@@ -28,13 +28,7 @@ function rig() {
   return { ctx, m, asked, buzzer };
 }
 
-beforeEach(() => {
-  jest.useFakeTimers({ now: 1_800_000_000_000 });
-});
-afterEach(() => {
-  expect(jest.getTimerCount()).toBe(0);
-  jest.useRealTimers();
-});
+fakeClockPerTest();
 
 describe('trainer at the machine panel', () => {
   it('trainer taps, trainee taps within 30 s: one cert.grant per missing cert, granted by the trainer, naming the trainer record in deps', () => {
