@@ -139,7 +139,8 @@ function render() {
   setText($('state-word'), cap(stateWords(v.state)));
   $('state').className = 'card state tone-' + stateTone(v);
   setText($('state-who'), hint(v));
-  setText($('timer'), v.sessionStartedAt === null ? '' : clockDuration(now - v.sessionStartedAt) + '  (since ' + localTime(v.sessionStartedAt) + ')');
+  setText($('timer'), v.sessionStartedAt === null ? '' : clockDuration(now - v.sessionStartedAt));
+  setText($('since'), v.sessionStartedAt === null ? '' : 'session since ' + localTime(v.sessionStartedAt));
 
   if (!connected) pill($('online'), 'agent not answering', 'bad');
   else pill($('online'), v.online ? 'online' : 'offline', v.online ? 'ok' : 'bad');

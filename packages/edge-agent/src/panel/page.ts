@@ -37,6 +37,7 @@ export function panelPage(view: PanelView): string {
     <div id="state-word" class="state-word">…</div>
     <div id="state-who" class="state-who"></div>
     <div id="timer" class="timer" aria-label="session time"></div>
+    <div id="since" class="since"></div>
   </section>
   <section id="alarms" class="card alarms" role="alert" hidden></section>
   <section id="decision" class="card decision" aria-live="polite" hidden>
@@ -88,7 +89,8 @@ main { display: grid; gap: .75rem; padding: 0 1rem 1rem; max-width: 60rem; margi
 .state.tone-info { border-color: var(--info); }
 .state-word { font-size: clamp(2.2rem, 9vw, 4.5rem); font-weight: 700; letter-spacing: .02em; }
 .state-who { font-size: 1.3rem; margin-top: .25rem; }
-.timer { font-size: 2rem; font-variant-numeric: tabular-nums; margin-top: .25rem; }
+.timer { font-size: 2.6rem; font-weight: 600; font-variant-numeric: tabular-nums; margin-top: .25rem; }
+.since { color: var(--dim); font-size: .9rem; }
 .alarms { background: #5a1616; font-size: 1.2rem; font-weight: 600; }
 .alarms ul { margin: 0; padding-left: 1.2rem; }
 .decision { border-left: .5rem solid var(--dim); }
