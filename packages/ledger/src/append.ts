@@ -11,7 +11,7 @@ import { releaseHeld } from './held-drain.js';
 import { assertOwnFeedWritable } from './own-feed.js';
 import { storeEntry } from './store.js';
 
-export function appendMany(l: LedgerCore, key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown }>): Array<{ entry: AnyEntry; hash: string; hashBytes: Uint8Array }> {
+export function appendMany(l: LedgerCore, key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown; deps?: readonly string[] }>): Array<{ entry: AnyEntry; hash: string; hashBytes: Uint8Array }> {
   writable(l);
   if (items.length === 0) return [];
   const author = key.publicKey;
@@ -34,7 +34,8 @@ export function appendMany(l: LedgerCore, key: KeyPair, items: ReadonlyArray<{ t
       const pkey = policyKeyOf(probe);
       const { entry, hash, hashBytes, wire } = signEntry(key, {
         site: l.site, seq: seq + 1, prev, hlc: l.clock.now(), type: item.type,
-        deps: pkey ? l.state.headHashes(pkey) : [], body: item.body as never,
+        // Its key's heads, and what the caller names besides (a panel's cert.grant names the trainer record it was judged against).
+        deps: [...new Set([...(pkey ? l.state.headHashes(pkey) : []), ...(item.deps ?? [])])].sort(), body: item.body as never,
       }, l.crypto);
       storeEntry(l, { entry: entry as AnyEntry, json: wire, hash: hashBytes }, touched, hash);
       seq += 1;

@@ -107,7 +107,7 @@ export class Ledger {
   }
 
   /** Appends several entries by one author in a single transaction. */
-  appendMany(key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown }>): Array<{ entry: AnyEntry; hash: string; hashBytes: Uint8Array }> {
+  appendMany(key: KeyPair, items: ReadonlyArray<{ type: EntryType; body: unknown; deps?: readonly string[] }>): Array<{ entry: AnyEntry; hash: string; hashBytes: Uint8Array }> {
     return appendMany(this.l, key, items);
   }
 

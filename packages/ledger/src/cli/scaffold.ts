@@ -129,3 +129,4 @@ function report(name: string, json: boolean, err: unknown): number {
   if (json) process.stdout.write(JSON.stringify({ ok: false, error: { code, message } }) + '\n');
   return exitStatusOf(err);
 }
+export * from './systemd.js';

@@ -1,5 +1,5 @@
 import { Coordinator, DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT } from '../../coordinator.js';
-import { notifyReady, notifyStopping, startWatchdog } from '../../systemd.js';
+import { notifyReady, notifyStopping, startWatchdog } from '@keymesh/ledger/cli';
 import { port, str, type Command } from '../command.js';
 
 export const serve: Command = {
