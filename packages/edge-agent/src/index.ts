@@ -7,3 +7,4 @@ export * from './controllers/door.js';
 export * from './controllers/machine.js';
 export * from './controllers/trainer.js';
 export * from './bundles/index.js';
+export { SimReader, hidReaderSchema, rdm6300ReaderSchema, id12laReaderSchema, wiegandReaderSchema, simReaderSchema } from './drivers/readers/index.js';
