@@ -12,6 +12,7 @@ export const EdgeError = defineErrors('EdgeError', {
   BAD_READ: 'a reader sent data that is not a card',
   AGENT_RUNNING: 'an agent is running on this data folder',
   AGENT_UNREACHABLE: 'the agent did not answer',
+  NOT_SIM: 'the agent does not run sim hardware',
   BUNDLE_REFUSED: 'the bundle was refused',
 });
 export type EdgeError = ErrorOf<typeof EdgeError>;
