@@ -8,3 +8,6 @@ export * from './controllers/machine.js';
 export * from './controllers/trainer.js';
 export * from './bundles/index.js';
 export { SimReader, hidReaderSchema, rdm6300ReaderSchema, id12laReaderSchema, wiegandReaderSchema, simReaderSchema } from './drivers/readers/index.js';
+export type { PanelModel, PanelSnapshot, PanelTone, SimTapResult } from './panel/model.js';
+export { startPanel, DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT, type PanelServer, type PanelOptions, type PanelLog } from './panel/server.js';
+export { lcdLines, type LcdSize } from './panel/lcd-lines.js';
