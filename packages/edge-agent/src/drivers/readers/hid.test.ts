@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { open as openFile, writeFile, type FileHandle } from 'node:fs/promises';
-import { readerSuite } from '@keymesh/testkit/reader-suite';
+import { readerSuite } from '@keymesh/testkit/driver-suites/reader-suite';
 import { EV_KEY, inputEvent, keyTaps, type InputEventLayout } from '@keymesh/testkit/input-events';
 import { scratchDir } from '@keymesh/testkit/temp-files';
 import type { CardUid } from '@keymesh/protocol';

@@ -2,7 +2,7 @@ import { SerialPortMock } from 'serialport';
 
 // @serialport/binding-mock's MockBinding, as serialport re-exports it (its own package has no ESM types)
 const MockBinding = SerialPortMock.binding;
-import { readerSuite } from '@keymesh/testkit/reader-suite';
+import { readerSuite } from '@keymesh/testkit/driver-suites/reader-suite';
 import { emSerialFrame } from '@keymesh/testkit/reader-frames';
 import type { CardUid } from '@keymesh/protocol';
 import { openReader, type OpenSerialPort } from './index.js';

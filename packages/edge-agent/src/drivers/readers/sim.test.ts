@@ -1,4 +1,4 @@
-import { readerSuite } from '@keymesh/testkit/reader-suite';
+import { readerSuite } from '@keymesh/testkit/driver-suites/reader-suite';
 import type { CardUid } from '@keymesh/protocol';
 import { SimReader, openReader, hidReaderSchema, rdm6300ReaderSchema, id12laReaderSchema, simReaderSchema, wiegandReaderSchema } from './index.js';
 import type { DriverEnv } from '../env.js';

@@ -1,4 +1,4 @@
-import { readerSuite } from '@keymesh/testkit/reader-suite';
+import { readerSuite } from '@keymesh/testkit/driver-suites/reader-suite';
 import { wiegandBits, wiegandEdges, type WiegandEdge } from '@keymesh/testkit/reader-frames';
 import type { CardUid } from '@keymesh/protocol';
 import { normaliseCardUid } from '@keymesh/protocol';

@@ -4,8 +4,11 @@
  * read of a uid, `presentGarbage` feeds it something that is not a card. The suite holds each
  * reader to the `Reader` contract of @keymesh/edge-agent (declared here as its own shape:
  * testkit does not depend on the agent): one read per good presentation, in canonical form;
- * an error and no read for garbage; no uid in any error; nothing after close.
+ * an error and no read for garbage; no uid in any error; nothing after close. Timings are real
+ * and short; nothing asserts speed.
  */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { eventually } from '../processes.js';
 
 /** What the suite needs of a reader (edge-agent's `Reader`). */
 export interface SuiteReader {
@@ -37,29 +40,12 @@ interface Recorder {
 function record(reader: SuiteReader): Recorder {
   const reads: string[] = [];
   const errors: Error[] = [];
-  let wake = () => {};
-  reader.onRead((uid) => {
-    reads.push(uid);
-    wake();
-  });
-  reader.onError((err) => {
-    errors.push(err);
-    wake();
-  });
-  const until = (what: 'reads' | 'errors', n: number) =>
-    new Promise<void>((resolve, reject) => {
-      const list = what === 'reads' ? reads : errors;
-      const timer = setTimeout(() => reject(new Error(`waited 5 s for ${n} ${what}, have ${list.length} (reads ${reads.length}, errors ${errors.length})`)), 5000);
-      const check = () => {
-        if (list.length >= n) {
-          clearTimeout(timer);
-          wake = () => {};
-          resolve();
-        }
-      };
-      wake = check;
-      check();
-    });
+  reader.onRead((uid) => reads.push(uid));
+  reader.onError((err) => errors.push(err));
+  const until = async (what: 'reads' | 'errors', n: number) => {
+    const list = what === 'reads' ? reads : errors;
+    await eventually(`${n} ${what} (reads ${reads.length}, errors ${errors.length})`, () => (list.length >= n ? true : undefined), 5000, 5);
+  };
   return { reads, errors, until };
 }
 
