@@ -3,16 +3,15 @@
  * by /dev/input/by-id/usb-…-event-kbd, which survives reboots and replugging). Decoding is in
  * hid-keys.ts; this file opens the device and turns decoded text into reads.
  *
- * The agent's user needs read access to the node: group `input`, or a udev rule giving the
- * reader's vendor:product to the agent's group.
+ * The agent's user needs read access to the node: group `input`, or the udev rule of
+ * hardware/pi-setup.md (which also gives the reader a fixed name, /dev/input/keymesh-reader).
  *
- * Grabbing: the kernel also hands the reader's keys to the console and to any desktop, so a
- * wedge reader types the card number into a login prompt on the HDMI screen. EVIOCGRAB would
- * stop that, but it is an ioctl and Node has none without a native addon, so this driver does
- * not grab. Instead (hardware/ documents it): on a headless Pi mask the console login
- * (`systemctl mask getty@tty1`, nothing then echoes keys on tty1); on a kiosk screen add a udev
- * rule `ENV{LIBINPUT_IGNORE_DEVICE}="1"` for the reader so the browser never sees its keys; or
- * use a reader that offers a serial or HID-POS mode instead of a keyboard.
+ * Grabbing: the kernel also hands the reader's keys to the text console and to any desktop, so
+ * a card tapped at a login prompt is typed into it. EVIOCGRAB would stop that, but it is an
+ * ioctl and Node has none without a native addon, so this driver does not grab. Instead
+ * (hardware/pi-setup.md): mask the console login on a node without a keyboard (`systemctl mask
+ * getty@tty1`), and the udev rule's `LIBINPUT_IGNORE_DEVICE` keeps the reader out of a desktop
+ * or kiosk browser session; or use a reader with a serial mode.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { ReadStream } from 'node:fs';
