@@ -224,6 +224,23 @@ describe('panel: live events', () => {
     b.close();
   });
 
+  it('a client that stops reading is dropped once its backlog passes the bound, and the panel keeps serving', async () => {
+    const p = await start({ sim: false });
+    const ev = openEvents(p.url);
+    const res = await ev.ready;
+    await ev.until(() => ev.snapshots.length >= 1);
+    res.pause(); // reads nothing more: the kernel buffers fill, then the server's
+    res.socket.pause();
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; panel!.eventClients() > 0; i++) {
+      if (i > 1000) throw new Error('a client that reads nothing was never dropped'); // 64 MB sent: far past any socket buffer
+      p.set({ alarms: [big + i] });
+      await new Promise((r) => setImmediate(r));
+    }
+    expect((await fetch(p.url + '/api/status')).status).toBe(200);
+    ev.close();
+  });
+
   it('close() ends the streams and lets go of the model', async () => {
     const p = await start({ sim: false });
     const ev = openEvents(p.url);

@@ -47,6 +47,8 @@ export interface PanelServer {
   /** Where a browser on this machine reaches it. */
   url: string;
   port: number;
+  /** Live event streams open now (for doctor and tests). */
+  eventClients(): number;
   close(): Promise<void>;
 }
 
@@ -189,6 +191,7 @@ export async function startPanel(opts: PanelOptions): Promise<PanelServer> {
   return {
     url,
     port,
+    eventClients: () => hub.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
         unsubscribe();
