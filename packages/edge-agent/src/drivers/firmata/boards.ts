@@ -46,11 +46,10 @@ interface Entry {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-const JOHNNY_FIVE: string = 'johnny-five';
-
-async function loadJohnnyFive(): Promise<J5> {
+/** Imports johnny-five (`specifier` lets a test name a package that is not there). */
+export async function loadJohnnyFive(specifier: string = 'johnny-five'): Promise<J5> {
   try {
-    const mod = (await import(JOHNNY_FIVE)) as { default?: J5 } & J5;
+    const mod = (await import(specifier)) as { default?: J5 } & J5;
     return mod.default ?? mod;
   } catch (err) {
     throw new EdgeError('DRIVER_UNAVAILABLE', 'johnny-five cannot be loaded: install it with `npm install johnny-five` (an optional dependency of @keymesh/edge-agent), or pick another driver for this device', { cause: String(err) }, { cause: err });
@@ -108,7 +107,7 @@ export class FirmataBoards {
   async #open(name: string, cfg: FirmataBoardConfig, e: Entry): Promise<void> {
     let five: J5;
     try {
-      five = await (this.#five ??= (this.opts.load ?? loadJohnnyFive)());
+      five = await (this.#five ??= (this.opts.load ?? (() => loadJohnnyFive()))());
     } catch (err) {
       return this.#fail(e, err as Error);
     }
@@ -165,11 +164,12 @@ export class FirmataBoards {
     for (const p of e.pending.splice(0)) p.reject(err);
   }
 
-  /** Closes the serial port and johnny-five's own connect timer. */
+  /** Closes the serial port, johnny-five's connect timer and firmata.js's version timer. */
   #release(e: Entry): void {
     const b = e.board;
     if (!b) return;
     if (b.timer) clearTimeout(b.timer);
+    if (b.io?.reportVersionTimeoutId) clearTimeout(b.io.reportVersionTimeoutId);
     try {
       b.io?.transport?.close?.(() => {});
     } catch {

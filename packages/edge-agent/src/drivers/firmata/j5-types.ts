@@ -20,6 +20,8 @@ export interface J5Io extends J5Emitter {
   reportDigitalPin?(pin: number, value: 0 | 1): void;
   removeAllListeners?(event: string): unknown;
   readonly analogPins?: readonly number[];
+  /** firmata.js asks the board for its version once this fires (5 s); cleared when a board is given up. */
+  reportVersionTimeoutId?: ReturnType<typeof setTimeout>;
   /** firmata.js's serial port (absent on MockFirmata). */
   transport?: { close?(callback?: (err?: Error | null) => void): void; isOpen?: boolean } | null;
 }

@@ -28,10 +28,12 @@ export const firmataBoardSchema = z.strictObject({
 });
 
 export const firmataBoardsSchema = z
-  .record(
-    z.string().regex(BOARD_NAME, 'a board name is a letter then letters, digits, "-" or "_" (at most 32): rename the board'),
-    firmataBoardSchema,
-  )
+  .record(z.string(), firmataBoardSchema)
+  .superRefine((boards, ctx) => {
+    for (const name of Object.keys(boards)) {
+      if (!BOARD_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `board name "${name.slice(0, 40)}" is not a letter then letters, digits, "-" or "_" (at most 32): rename the board` });
+    }
+  })
   .describe('The Firmata boards, by name; a johnny-five device names its board with `board:`.');
 
 /** A board pin: a digital pin number, or an analog pin used as digital ("A0"). */
