@@ -13,6 +13,7 @@ import { BUNDLE_CHUNKING, initSite, readNodeKey, startBundleService, type Bundle
 import { MemoryBroker, prng, testKey, type MemoryBus } from '@keymesh/testkit';
 import { tempDir } from '@keymesh/testkit/temp-files';
 import { EdgeBundles } from './edge-bundles.js';
+import type { BundleLedgerView } from './wanted.js';
 
 let cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -61,11 +62,11 @@ async function world() {
   const logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }> = [];
   const edgeDir = join(root, 'edge');
   let edgeBus: MemoryBus | null = null;
-  const edge = (): EdgeBundles => {
+  const edge = (o: { ledger?: BundleLedgerView } = {}): EdgeBundles => {
     edgeBus?.end(); // a restarted agent connects again
     edgeBus = broker.client(edgeKey.publicKey);
     const e = new EdgeBundles({
-      bus: edgeBus, site: init.site, key: edgeKey, ledger: edgeLedger, blobs: edgeBlobs, dir: edgeDir,
+      bus: edgeBus, site: init.site, key: edgeKey, ledger: o.ledger ?? edgeLedger, blobs: edgeBlobs, dir: edgeDir,
       log: (level, msg, fields) => logs.push({ level, msg, fields }), pollMs: 600_000, timeoutMs: 500, retries: 1,
     });
     cleanup.push(() => e.stop());
@@ -95,7 +96,7 @@ async function world() {
     edgeLedger.close();
   });
   sync();
-  return { init, edgeKey, edgeDir, edgeBlobs, broker, tamper, sent, logs, edge, publish, heldAtCoordinator };
+  return { init, edgeKey, edgeLedger, edgeDir, edgeBlobs, broker, tamper, sent, logs, edge, publish, heldAtCoordinator };
 }
 
 describe('EdgeBundles', () => {
@@ -181,9 +182,24 @@ describe('EdgeBundles', () => {
 
     const again = w.edge();
     await again.start();
+    await again.check();
     expect(w.logs.some((l) => l.msg.includes('bundle 1.0.0') && l.msg.includes('does not match its manifest'))).toBe(true);
     await again.check();
     expect(readFileSync(join(w.edgeDir, 'bundles', '1.0.0', 'bundle')).equals(v1)).toBe(true);
     expect(await w.heldAtCoordinator()).toEqual(['1.0.0', '2.0.0']);
+  });
+
+  it('a failure inside a pass is logged, never an unhandled rejection; the next pass runs', async () => {
+    const w = await world();
+    await w.publish(prng(79)(50_000), '1.0.0');
+    let broken = true;
+    const ledger = { policy: { keys: (p: string) => { if (broken) throw new Error('replica closed'); return w.edgeLedger.policy.keys(p); }, bundle: (m: string) => w.edgeLedger.policy.bundle(m) }, nodes: () => w.edgeLedger.nodes(), now: () => w.edgeLedger.now() };
+    const e = w.edge({ ledger });
+    await e.start();
+    await e.check();
+    expect(w.logs).toContainEqual(expect.objectContaining({ level: 'error', msg: expect.stringContaining('bundle check failed'), fields: { reason: 'replica closed' } }));
+    broken = false;
+    await e.check();
+    expect(e.status().held.map((h) => h.version)).toEqual(['1.0.0']);
   });
 });

@@ -61,6 +61,7 @@ export class EdgeBundles {
   private timer: ReturnType<typeof setInterval> | undefined;
   private offConnection: (() => void) | undefined;
   private lastAt = 0;
+  private scanned = false;
 
   constructor(private readonly o: EdgeBundlesOptions) {
     this.files = new BundleFiles(o.dir);
@@ -70,15 +71,15 @@ export class EdgeBundles {
     });
   }
 
-  /** Checks what the data folder holds, reports it, then fetches what is wanted and missing. */
+  /**
+   * Starts listening and returns; in the background it checks what the data folder holds
+   * (hashing each bundle file: a start never waits on that), reports it, then fetches what is
+   * wanted and missing. `check()` resolves when that first pass is done.
+   */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.fetcher.start();
-    const { held, damaged } = await this.files.held(this.o.blobs);
-    for (const v of damaged) this.o.log('warn', `bundle ${v} in ${this.files.root} does not match its manifest (damaged or incomplete); it is fetched again if still published`, { version: v });
-    this.held = held;
-    await this.report();
     this.offConnection = this.o.bus.onConnection((up) => {
       if (!up) return;
       void this.report();
@@ -119,15 +120,28 @@ export class EdgeBundles {
     }
     this.running = (async () => {
       try {
+        if (!this.scanned) await this.scan();
         do {
           this.again = false;
           await this.pass();
         } while (this.again && this.started);
+      } catch (err) {
+        // Never an unhandled rejection: the next poll tries again.
+        this.o.log('error', 'bundle check failed; tried again at the next poll', { reason: (err as Error).message });
       } finally {
         this.running = null;
       }
     })();
     return this.running;
+  }
+
+  /** What the data folder holds whole (checked once per start), then the first report. */
+  private async scan(): Promise<void> {
+    const { held, damaged } = await this.files.held(this.o.blobs);
+    for (const v of damaged) this.o.log('warn', `bundle ${v} in ${this.files.root} does not match its manifest (damaged or incomplete); it is fetched again if still published`, { version: v });
+    this.held = held;
+    this.scanned = true;
+    await this.report();
   }
 
   private async pass(): Promise<void> {
@@ -185,12 +199,12 @@ export class EdgeBundles {
 
   /** Publishes the held report (retained); when the bus is down, the next connection does it. */
   private async report(): Promise<void> {
-    if (!this.o.bus.connected) return;
+    if (!this.o.bus.connected || !this.scanned) return;
     const held = [...this.held].sort((a, b) => compareVersions(b.version, a.version)).slice(0, BLOB_HELD_MAX_BUNDLES);
-    // A newer report must carry a later time: the coordinator keeps the latest by `at`.
-    const at = Math.max(this.o.ledger.now(), this.lastAt + 1);
-    this.lastAt = at;
     try {
+      // A newer report must carry a later time: the coordinator keeps the latest by `at`.
+      const at = Math.max(this.o.ledger.now(), this.lastAt + 1);
+      this.lastAt = at;
       await publishHeld(this.o.bus, this.o.site, this.o.key, held, at);
     } catch (err) {
       this.o.log('warn', 'bundle held report not published; sent again on reconnection', { reason: (err as Error).message });
