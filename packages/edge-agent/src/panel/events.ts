@@ -20,6 +20,8 @@ export interface EventHubOptions {
   payload(): string;
   maxClients?: number;
   heartbeatMs?: number;
+  /** A snapshot that could not be made (a bug in the model): logged, the streams go on. */
+  onError?: (err: unknown) => void;
 }
 
 export class EventHub {
@@ -45,6 +47,7 @@ export class EventHub {
     if (this.clients.size >= this.maxClients) {
       throw new HttpRefusal(503, `the panel already serves ${this.maxClients} live views; close one (or reload later)`, { 'Retry-After': '10' });
     }
+    const first = this.event(); // before the headers: a failure is still an ordinary 500
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -56,7 +59,7 @@ export class EventHub {
     const drop = () => this.clients.delete(res);
     res.on('close', drop);
     req.on('close', drop);
-    this.write(res, 'retry: 2000\n\n' + this.event());
+    this.write(res, 'retry: 2000\n\n' + first);
   }
 
   /** Something changed: every client gets the new snapshot, once per turn of the event loop. */
@@ -65,7 +68,15 @@ export class EventHub {
     this.pending = true;
     setImmediate(() => {
       this.pending = false;
-      if (this.clients.size && !this.closed) this.broadcast(this.event());
+      if (!this.clients.size || this.closed) return;
+      let text: string;
+      try {
+        text = this.event();
+      } catch (err) {
+        this.opts.onError?.(err); // runs outside any request: thrown here it would end the agent
+        return;
+      }
+      this.broadcast(text);
     });
   }
 

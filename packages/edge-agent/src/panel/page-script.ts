@@ -146,7 +146,7 @@ function render() {
   else pill($('online'), v.online ? 'online' : 'offline', v.online ? 'ok' : 'bad');
   if (v.rulesStale) pill($('rules'), 'rules stale', 'bad');
   else if (v.rulesFreshAt === null) pill($('rules'), 'rules never synced', 'warn');
-  else pill($('rules'), 'rules ' + humanDuration(now - v.rulesFreshAt) + ' old', 'ok');
+  else pill($('rules'), 'rules ' + humanDuration(now - v.rulesFreshAt) + ' old', now - v.rulesFreshAt > 3600000 ? 'warn' : 'ok');
 
   var alarms = $('alarms');
   alarms.hidden = v.alarms.length === 0;

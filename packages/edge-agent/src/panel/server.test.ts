@@ -40,12 +40,16 @@ function fakeModel(opts: { sim: boolean; tapThrows?: boolean }) {
   const listeners = new Set<() => void>();
   const taps: string[] = [];
   const inputs: Array<[string, boolean]> = [];
+  const broken = { on: false };
   const set = (patch: Partial<PanelSnapshot>) => {
     snap = { ...snap, ...patch };
     for (const l of listeners) l();
   };
   const model: PanelModel = {
-    snapshot: () => snap,
+    snapshot: () => {
+      if (broken.on) throw new Error('snapshot bug');
+      return snap;
+    },
     subscribe(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
@@ -67,7 +71,7 @@ function fakeModel(opts: { sim: boolean; tapThrows?: boolean }) {
       },
     };
   }
-  return { model, set, taps, inputs, listeners };
+  return { model, set, taps, inputs, listeners, broken };
 }
 
 let panel: PanelServer | undefined;
@@ -238,6 +242,23 @@ describe('panel: live events', () => {
       await new Promise((r) => setImmediate(r));
     }
     expect((await fetch(p.url + '/api/status')).status).toBe(200);
+    ev.close();
+  });
+
+  it('a snapshot the model fails to make is logged, not thrown: streams and the process go on', async () => {
+    const p = await start({ sim: false });
+    const ev = openEvents(p.url);
+    await ev.until(() => ev.snapshots.length >= 1);
+    p.broken.on = true;
+    p.set({ state: 'in_use' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(p.warnings).toEqual([expect.objectContaining({ err: 'snapshot bug' })]);
+    expect((await fetch(p.url + '/api/status')).status).toBe(500);
+    expect((await fetch(p.url + '/api/events')).status).toBe(500);
+    p.broken.on = false;
+    p.set({ state: 'locked_out' });
+    await ev.until(() => ev.snapshots.length >= 2);
+    expect(ev.snapshots[1].state).toBe('locked_out');
     ev.close();
   });
 

@@ -94,7 +94,12 @@ export async function startPanel(opts: PanelOptions): Promise<PanelServer> {
   const host = opts.host ?? DEFAULT_PANEL_HOST;
   const log: PanelLog = opts.log ?? { info() {}, warn() {} };
   const view = () => panelView(model.snapshot(), Date.now());
-  const hub = new EventHub({ payload: () => JSON.stringify(view()), maxClients: opts.maxEventClients, heartbeatMs: opts.heartbeatMs });
+  const hub = new EventHub({
+    payload: () => JSON.stringify(view()),
+    maxClients: opts.maxEventClients,
+    heartbeatMs: opts.heartbeatMs,
+    onError: (err) => log.warn({ err: (err as Error)?.message }, 'panel: the agent could not make a snapshot'),
+  });
   const unsubscribe = model.subscribe(() => hub.changed());
 
   const routes: Record<string, Partial<Record<'GET' | 'POST', Handler>>> = {
