@@ -3,6 +3,7 @@
  * and the fix; and the config of the johnny-five outputs and inputs.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { MockBoards, type MockIoClass } from '@keymesh/testkit/firmata-seam';
 import type { DriverEnv } from '../env.js';
@@ -61,6 +62,28 @@ describe('FirmataBoards', () => {
     await expect(loadJohnnyFive('johnny-five-not-installed')).rejects.toMatchObject({ code: 'DRIVER_UNAVAILABLE', message: expect.stringMatching(/npm install johnny-five/) });
     const five = await loadJohnnyFive();
     expect(typeof five.Board).toBe('function');
+  });
+
+  it('close() waits for the port to send the safe-state writes before closing it', async () => {
+    const mocks = new MockBoards(MockFirmata);
+    boards = new FirmataBoards({ uno: { port: '/dev/ttyACM0', timeoutMs: 10_000 } }, env, { io: mocks.io });
+    const events: string[] = [];
+    const port = Object.assign(new EventEmitter(), {
+      isOpen: true,
+      writableLength: 3, // a write still queued in the stream
+      drain: (cb: () => void) => void setImmediate(() => (events.push('drained'), cb())),
+      close: () => void events.push('closed'),
+    });
+    await boards.use('uno', (b) => {
+      (b.io as { transport?: unknown }).transport = port;
+      b.onClose(() => void events.push('relay released'));
+    });
+    const closing = boards.close();
+    await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['relay released']); // the stream has not said drain yet
+    port.emit('drain');
+    await closing;
+    expect(events).toEqual(['relay released', 'drained', 'closed']);
   });
 
   it('after close() no board can be used, and close() twice is harmless', async () => {

@@ -192,11 +192,28 @@ export class FirmataBoards {
       const closeErr = new EdgeError('DEVICE_FAILED', `the Firmata boards closed before board "${name}" was ready`);
       for (const p of e.pending.splice(0)) p.reject(closeErr);
       clearTimeout(e.timer);
+      // The safe-state writes above are queued on the serial port: closing it at once could drop them.
+      if (e.state === 'ready') await flushed(e.board?.io?.transport);
       this.#release(e);
       e.state = 'closed';
     }
   }
 }
+
+/** Resolves once the port has sent what was written to it (at most FLUSH_MS: a stuck port must not hold the exit). */
+async function flushed(port: J5Io['transport']): Promise<void> {
+  const p = port as (NonNullable<J5Io['transport']> & { writableLength?: number; once?(ev: string, fn: () => void): unknown; drain?(cb: () => void): unknown }) | null | undefined;
+  if (!p || p.isOpen === false) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const sent = (async () => {
+    if ((p.writableLength ?? 0) > 0 && p.once) await new Promise<void>((r) => void p.once!('drain', r));
+    if (p.drain) await new Promise<void>((r) => void p.drain!(() => r()));
+  })();
+  await Promise.race([sent, new Promise<void>((r) => (timer = setTimeout(r, FLUSH_MS)))]);
+  clearTimeout(timer);
+}
+
+const FLUSH_MS = 1_000;
 
 function messageOf(x: unknown): string {
   if (x instanceof Error) return x.message;
