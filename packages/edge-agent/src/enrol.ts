@@ -57,13 +57,13 @@ export function enrol(provisioningPath: string, dataDir: string, now = Date.now(
   if (existsSync(paths.enrolment) || existsSync(paths.nodeKey)) {
     throw new EdgeError('ALREADY_ENROLLED', `${paths.dir} is already enrolled: a node keeps one key for its life. To re-image this node, enrol it into a new, empty folder with a new key (\`keymesh node enrol … --replaces OLD_KEY\`), then remove the old folder.`, { path: paths.dir });
   }
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  chmodSync(paths.dir, 0o700);
   const keyMadeHere = prov.node.seed === undefined;
   const key = keyMadeHere ? generateKeyPair() : keyPairFromSeed(fromHex(prov.node.seed!));
   if (prov.node.key !== undefined && prov.node.key !== key.publicKey) {
     throw new EdgeError('BAD_PROVISIONING', `${provisioningPath} names node key ${prov.node.key.slice(0, 16)}… but its seed makes another key: make the file again with \`keymesh node enrol\`.`, { path: provisioningPath });
   }
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  chmodSync(paths.dir, 0o700);
   const enrolment: Enrolment = {
     keymesh: 'edge-enrolment', v: 1,
     site: prov.site, siteName: prov.siteName, genesis: prov.genesis, broker: prov.broker,
