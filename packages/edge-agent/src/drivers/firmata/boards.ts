@@ -29,6 +29,15 @@ export interface FirmataBoardsOptions {
   load?: () => Promise<J5>;
 }
 
+export interface UseOptions {
+  /** Set up before the other devices in the ready event (outputs: their safe level first). */
+  first?: boolean;
+  /** The device, for the error when two devices claim one pin. */
+  device?: string;
+  /** The pins the device takes; a pin claimed twice is refused (BAD_CONFIG). */
+  pins?: readonly (number | string)[];
+}
+
 interface Pending {
   setup: (b: ReadyBoard) => unknown;
   first: boolean;
@@ -58,6 +67,8 @@ export async function loadJohnnyFive(specifier: string = 'johnny-five'): Promise
 
 export class FirmataBoards {
   readonly #boards = new Map<string, Entry>();
+  /** "board:pin" → the device given it. */
+  readonly #pins = new Map<string, string>();
   #five: Promise<J5> | undefined;
   #closed = false;
 
@@ -77,13 +88,22 @@ export class FirmataBoards {
    * if it already is) and resolves with its result. `first` setups (outputs) run before the others.
    * Opens the board on first use.
    */
-  use<T>(board: string, setup: (b: ReadyBoard) => T, first = false): Promise<T> {
+  use<T>(board: string, setup: (b: ReadyBoard) => T, opts: UseOptions = {}): Promise<T> {
+    const first = opts.first ?? false;
     if (this.#closed) return Promise.reject(new EdgeError('DEVICE_FAILED', `the Firmata boards are closed: board "${board}" cannot be used`));
     const cfg = this.config[board];
     if (!cfg) {
       const known = this.names.length ? this.names.map((n) => `"${n}"`).join(', ') : 'none';
       return Promise.reject(new EdgeError('BAD_CONFIG', `board "${board}" is not declared under boards: (declared: ${known}); add boards: { ${board}: { port: /dev/ttyACM0 } } or fix the device's board:`));
     }
+    for (const pin of opts.pins ?? []) {
+      const key = `${board}:${pin}`;
+      const holder = this.#pins.get(key);
+      if (holder !== undefined && holder !== opts.device) {
+        return Promise.reject(new EdgeError('BAD_CONFIG', `pin ${pin} of board "${board}" is given to both ${holder} and ${opts.device ?? 'another device'}: give each device its own pin`, { board, pin: String(pin) }));
+      }
+    }
+    for (const pin of opts.pins ?? []) this.#pins.set(`${board}:${pin}`, opts.device ?? '?');
     let e = this.#boards.get(board);
     if (!e) {
       e = { state: 'opening', pending: [], closers: [] };

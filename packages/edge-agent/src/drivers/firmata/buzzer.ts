@@ -78,5 +78,5 @@ function setup(name: string, cfg: FirmataBuzzerConfig, env: DriverEnv, b: ReadyB
 
 /** Opens a piezo buzzer; silent until told to beep. */
 export function openBuzzer(name: string, cfg: FirmataBuzzerConfig, env: DriverEnv, boards: FirmataBoards): Promise<Buzzer> {
-  return boards.use(cfg.board, (b) => setup(name, cfg, env, b));
+  return boards.use(cfg.board, (b) => setup(name, cfg, env, b), { device: name, pins: [cfg.pin] });
 }

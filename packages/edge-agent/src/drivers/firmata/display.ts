@@ -74,5 +74,6 @@ function setup(name: string, cfg: FirmataDisplayConfig, env: DriverEnv, b: Ready
 
 /** Opens a character LCD, blank. */
 export function openDisplay(name: string, cfg: FirmataDisplayConfig, env: DriverEnv, boards: FirmataBoards): Promise<Display> {
-  return boards.use(cfg.board, (b) => setup(name, cfg, env, b));
+  // An I2C backpack shares SDA/SCL with any other I2C device: only parallel pins are claimed.
+  return boards.use(cfg.board, (b) => setup(name, cfg, env, b), { device: name, pins: cfg.pins ?? [] });
 }

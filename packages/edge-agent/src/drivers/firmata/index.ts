@@ -3,7 +3,7 @@
  * Firmata boards. Nothing here imports johnny-five at load: FirmataBoards imports it when the
  * first board opens.
  */
-export { FirmataBoards, type FirmataBoardsOptions, type ReadyBoard } from './boards.js';
+export { FirmataBoards, type FirmataBoardsOptions, type UseOptions, type ReadyBoard } from './boards.js';
 export { openOutput, outputInverted } from './output.js';
 export { openInput } from './input.js';
 export { openBuzzer, PATTERNS, BEAT_MS } from './buzzer.js';

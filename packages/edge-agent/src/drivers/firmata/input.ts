@@ -83,5 +83,5 @@ function setup(name: string, cfg: FirmataInputConfig, env: DriverEnv, b: ReadyBo
 
 /** Opens a button or switch input; inactive until the board reports otherwise. */
 export function openInput(name: string, cfg: FirmataInputConfig, env: DriverEnv, boards: FirmataBoards): Promise<DigitalInput> {
-  return boards.use(cfg.board, (b) => setup(name, cfg, env, b));
+  return boards.use(cfg.board, (b) => setup(name, cfg, env, b), { device: name, pins: [cfg.pin] });
 }

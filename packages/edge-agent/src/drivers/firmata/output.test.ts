@@ -73,6 +73,19 @@ describe('johnny-five relay: safe state', () => {
     expect(relay.value).toBe(false);
   });
 
+  it('two devices given one pin are refused, naming both and the fix', async () => {
+    const mocks = new MockBoards(MockFirmata);
+    boards = new FirmataBoards(BOARDS, env, { io: mocks.io });
+    await openOutput('relay', firmataOutputSchema.parse({ driver: 'johnny-five', board: 'uno', pin: PIN }), env, boards);
+    await expect(openInput('exitButton', firmataInputSchema.parse({ driver: 'johnny-five', board: 'uno', pin: PIN }), env, boards)).rejects.toMatchObject({
+      code: 'BAD_CONFIG',
+      message: expect.stringMatching(/pin 7 of board "uno" is given to both relay and exitButton: give each device its own pin/),
+    });
+    // The relay kept its pin as an output, released.
+    expect(mocks.seam('uno').mode(PIN)).toBe(1);
+    expect(mocks.seam('uno').level(PIN)).toBe(false);
+  });
+
   it('several devices share one board, opened once', async () => {
     const mocks = new MockBoards(MockFirmata);
     boards = new FirmataBoards(BOARDS, env, { io: mocks.io });

@@ -87,6 +87,6 @@ export function openOutput(name: string, cfg: FirmataOutputConfig, env: DriverEn
       b.onClose(() => out.release());
       return out;
     },
-    true,
+    { first: true, device: name, pins: [cfg.pin] },
   );
 }
