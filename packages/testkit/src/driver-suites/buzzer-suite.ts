@@ -4,9 +4,10 @@
  * harness that opens the driver and reads its lowest seam. The types are structural: testkit
  * never imports the edge agent.
  *
- * What it holds every driver to: silent from open; each pattern sounds and then ends by itself,
- * leaving the line silent; off() silences at once and nothing more sounds after it (the rest of
- * the pattern is dropped); close() silences too, and a beep after close() makes no sound.
+ * What it holds every driver to: silent from open; allow, deny and warn sound and then end by
+ * themselves, leaving the line silent; alarm sounds until off() (the door controller's alarm
+ * lasts until the door closes); off() silences at once and nothing more sounds after it (the
+ * rest of the pattern is dropped); close() silences too, and a beep after close() makes no sound.
  * Waits are for absence (nothing happens within a time), never for speed.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -32,7 +33,9 @@ export interface BuzzerHarness<B extends SuiteBuzzer = SuiteBuzzer> {
   close?(): Promise<void>;
 }
 
-const PATTERNS: SuiteBeepPattern[] = ['allow', 'deny', 'warn', 'alarm'];
+const ENDING: SuiteBeepPattern[] = ['allow', 'deny', 'warn'];
+/** Longer than one cycle of any alarm (on and off), so each window holds some sound. */
+const ALARM_WINDOW_MS = 1_200;
 /** Long enough for a wrong sound to show up; not a speed check. */
 const QUIET_MS = 300;
 const SETTLE_MS = 10_000;
@@ -78,7 +81,7 @@ export function buzzerSuite<B extends SuiteBuzzer>(name: string, harness: Buzzer
       expect(await harness.silent()).toBe(true);
     });
 
-    for (const pattern of PATTERNS) {
+    for (const pattern of ENDING) {
       it(`beep('${pattern}') sounds, then ends by itself with the line silent`, async () => {
         const b = await open();
         const a = await harness.activity();
@@ -88,6 +91,32 @@ export function buzzerSuite<B extends SuiteBuzzer>(name: string, harness: Buzzer
         expect(await harness.silent()).toBe(true);
       });
     }
+
+    it("beep('alarm') keeps sounding until off()", async () => {
+      const b = await open();
+      const a = await harness.activity();
+      b.beep('alarm');
+      await soundStarts(a);
+      for (let window = 0; window < 3; window++) {
+        const before = await harness.activity();
+        await sleep(ALARM_WINDOW_MS);
+        expect(await harness.activity()).toBeGreaterThan(before);
+      }
+      b.off();
+      expect(await harness.silent()).toBe(true);
+    });
+
+    it('a new beep cuts the alarm: the line falls quiet after it, with no alarm after', async () => {
+      const b = await open();
+      const a = await harness.activity();
+      b.beep('alarm');
+      await soundStarts(a);
+      b.beep('allow');
+      await quiet();
+      const after = await harness.activity();
+      await sleep(ALARM_WINDOW_MS);
+      expect(await harness.activity()).toBe(after);
+    });
 
     it('off() silences at once and drops the rest of the pattern', async () => {
       const b = await open();

@@ -21,11 +21,13 @@ export const PATTERNS: Readonly<Record<BeepPattern, readonly (readonly [number |
   allow: [[392, 1], [523, 2]], // G4 then C5, rising: yes
   deny: [[131, 3], [null, 1], [131, 3]], // C3 twice, low: no
   warn: [[330, 1], [null, 1], [330, 1]], // E4 twice: the session ends soon
-  alarm: [[440, 2], [262, 2], [440, 2], [262, 2], [440, 2], [262, 2]], // A4/C4 siren: held or forced open
+  alarm: [[440, 2], [262, 2]], // A4/C4 siren, repeated until off(): held or forced open
 };
 
 class FirmataBuzzer implements Buzzer {
   #closed = false;
+  /** Bumped by each beep and off(): a pattern's end only acts if nothing came after it. */
+  #generation = 0;
 
   constructor(
     readonly name: string,
@@ -33,18 +35,30 @@ class FirmataBuzzer implements Buzzer {
     private readonly env: DriverEnv,
   ) {}
 
+  /** Plays `pattern`, cutting the one playing; `alarm` repeats until off() or another pattern. */
   beep(pattern: BeepPattern): void {
     if (this.#closed) return;
     const song = PATTERNS[pattern];
     if (!song) return this.env.log('warn', 'unknown beep pattern', { device: this.name, pattern: String(pattern) });
+    const gen = ++this.#generation;
+    const play = (): void => {
+      // Fresh arrays: johnny-five's play() may keep and change what it is given.
+      this.piezo.play({ song: song.map(([hz, beats]) => [hz, beats]), tempo: TEMPO }, () =>
+        this.#guard(() => {
+          if (gen !== this.#generation || this.#closed) return;
+          if (pattern === 'alarm') play();
+          else this.piezo.off();
+        }),
+      );
+    };
     this.#guard(() => {
       this.#silence();
-      // Fresh arrays: johnny-five's play() may keep and change what it is given.
-      this.piezo.play({ song: song.map(([hz, beats]) => [hz, beats]), tempo: TEMPO }, () => this.#guard(() => this.piezo.off()));
+      play();
     });
   }
 
   off(): void {
+    this.#generation++;
     this.#guard(() => this.#silence());
   }
 
