@@ -221,6 +221,7 @@ export class Agent {
     else this.controller?.stop();
     this.outbox?.send();
     await this.panel?.close().catch(() => undefined);
+    this.view.stop();
     await this.bundles?.stop().catch(() => undefined);
     await this.commands?.stop().catch(() => undefined);
     if (this.sync && this.connection?.connected) {

@@ -18,6 +18,9 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
+/** How long a clean disconnect may take before the connection is dropped. */
+const CLOSE_WAIT_MS = 2000;
+
 export const DEFAULT_BACKOFF: BackoffOptions = { minMs: 500, maxMs: 30_000 };
 
 /** The wait before attempt `n` (0-based): doubling from minMs up to maxMs, with ±25 % jitter so a site's nodes do not all return at once. */
@@ -102,6 +105,10 @@ export class EdgeConnection {
     this.closing = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await this.client.endAsync(false).catch(() => undefined);
+    // A clean DISCONNECT when up (no Last Will: the agent published its own signed goodbye);
+    // MQTT.js waits for messages in flight, which never finish on a dead link: force it then.
+    const clean = this.client.connected ? this.client.endAsync(false).catch(() => undefined) : Promise.resolve();
+    const waited = await Promise.race([clean.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), CLOSE_WAIT_MS).unref())]);
+    if (!waited || !this.client.disconnected) await this.client.endAsync(true).catch(() => undefined);
   }
 }

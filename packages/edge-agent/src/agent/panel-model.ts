@@ -26,6 +26,7 @@ export class AgentView implements PanelModel {
   private readonly listeners = new Set<() => void>();
   private notifyQueued = false;
   sim?: PanelModel['sim'];
+  private displayTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly agent: Agent) {}
 
@@ -57,6 +58,17 @@ export class AgentView implements PanelModel {
     const show = () => display.show(lcdLines(this.snapshot(), { columns: display.columns, rows: display.rows }, Date.now()));
     this.subscribe(show);
     show();
+    // The session timer ticks on the display too (the display only redraws lines that changed).
+    this.displayTimer = setInterval(() => {
+      if (this.sessionStartedAt !== null) show();
+    }, 1000);
+    this.displayTimer.unref();
+  }
+
+  stop(): void {
+    if (this.displayTimer) clearInterval(this.displayTimer);
+    this.displayTimer = null;
+    this.listeners.clear();
   }
 
   decision(d: Decision): void {

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { BrokerAddress } from '@keymesh/protocol';
 import { DoorSettings, MachineSettings, TapSettings } from '../controllers/settings.js';
+import { firmataBoardsSchema } from '../drivers/firmata/schemas.js';
 import { BuzzerConfig, DisplayConfig, InputConfig, OutputConfig, ReaderConfig } from '../drivers/configs.js';
 
 export const PanelConfig = z.strictObject({
@@ -50,8 +51,7 @@ export const EdgeConfig = z.strictObject({
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('pino log level (one JSON line per event on stdout)'),
   }).default({ level: 'info' }),
-  boards: z.record(z.string().regex(/^[A-Za-z][\w-]{0,31}$/, 'must be a name of letters, digits, _ and -'), z.unknown()).default({})
-    .describe('Firmata boards (johnny-five) by name, shared by the devices that name them'),
+  boards: firmataBoardsSchema.default({}),
   devices: Devices,
   taps: TapSettings.default(TapSettings.parse({})).describe('what counts as one tap, and how unknown cards are rate-limited'),
   door: DoorSettings.default(DoorSettings.parse({})).describe('door controller settings (nodes of kind door)'),
