@@ -22,14 +22,15 @@ type Kind = 'output' | 'input' | 'reader' | 'buzzer' | 'display';
 
 const sim = () => import('./sim/index.js') as unknown as Promise<Family>;
 const firmata = () => import('./firmata/index.js') as unknown as Promise<Family>;
+const gpio = () => import('./gpio/index.js') as unknown as Promise<Family>;
 const readers = () => import('./readers/index.js') as unknown as Promise<Family>;
 
 /** driver name → its family module, per kind. */
 const FAMILIES: Record<Kind, Record<string, () => Promise<Family>>> = {
-  output: { sim, 'johnny-five': firmata },
-  input: { sim, 'johnny-five': firmata },
+  output: { sim, onoff: gpio, gpiod: gpio, 'johnny-five': firmata },
+  input: { sim, onoff: gpio, gpiod: gpio, 'johnny-five': firmata },
   reader: { sim: readers, hid: readers, rdm6300: readers, id12la: readers, wiegand: readers },
-  buzzer: { sim, 'johnny-five': firmata },
+  buzzer: { sim, onoff: gpio, gpiod: gpio, 'johnny-five': firmata },
   display: { sim, 'johnny-five': firmata },
 };
 
