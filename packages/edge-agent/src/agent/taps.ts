@@ -27,6 +27,8 @@ export class Taps {
   private readonly off: Array<() => void> = [];
   private errors = 0;
   private lastErrorLog = 0;
+  /** When the last rate-limit summary was logged (read time): a storm is one line per ERROR_LOG_EVERY_MS, not one per phantom. */
+  private lastDropLog: number | null = null;
 
   constructor(private readonly o: TapsOptions) {
     this.filter = new TapFilter({ ...o.settings, known: o.known });
@@ -36,11 +38,20 @@ export class Taps {
 
   /** A read: returns what happened to it (for the sim panel and tests). */
   read(uid: CardUid, at: number): 'tap' | 'repeat' | 'unknown_repeat' | 'rate_limited' {
-    const ref = this.o.toRef(uid);
+    let ref: string;
+    try {
+      ref = this.o.toRef(uid);
+    } catch {
+      // A driver that hands over a non-canonical uid must not throw into its own data handler (that ends the agent).
+      this.readError(new Error('the reader reported a card number that is not canonical hex (a driver bug)'));
+      return 'rate_limited';
+    }
     const v = this.filter.accept(ref, at);
     if (!v.pass) {
-      const dropped = this.filter.takeDropped();
-      if (dropped > 0) this.o.log.warn({ ev: 'unknown-rate-limited', dropped }, 'unknown cards dropped by the rate limit (a reader without a common ground reads phantom cards)');
+      if (v.why === 'rate_limited' && (this.lastDropLog === null || at - this.lastDropLog >= ERROR_LOG_EVERY_MS || at < this.lastDropLog)) {
+        this.lastDropLog = at;
+        this.o.log.warn({ ev: 'unknown-rate-limited', dropped: this.filter.takeDropped() }, 'unknown cards dropped by the rate limit (a reader without a common ground reads phantom cards)');
+      }
       return v.why;
     }
     try {
