@@ -62,12 +62,14 @@ export class EdgeBundles {
   private offConnection: (() => void) | undefined;
   private lastAt = 0;
   private scanned = false;
+  private lastRefusedLog = -Infinity;
+  private refusedSince = 0;
 
   constructor(private readonly o: EdgeBundlesOptions) {
     this.files = new BundleFiles(o.dir);
     this.fetcher = new BlobFetcher({
       bus: o.bus, site: o.site, self: o.key.publicKey, store: o.blobs, timeoutMs: o.timeoutMs, retries: o.retries,
-      onRefused: (from, why, reason) => o.log('warn', 'bundle transfer: a part was refused', { from: from.slice(0, 12), why, reason }),
+      onRefused: (from, why, reason) => this.refused(from, why, reason),
     });
   }
 
@@ -195,6 +197,18 @@ export class EdgeBundles {
       }
     }
     throw last;
+  }
+
+  /** A log line per refused part, at most one each 10 s (a flood of bad parts is not a flood of lines). */
+  private refused(from: string, why: string, reason: string): void {
+    const now = Date.now();
+    if (now - this.lastRefusedLog < 10_000) {
+      this.refusedSince++;
+      return;
+    }
+    this.o.log('warn', 'bundle transfer: a part was refused', { from: from.slice(0, 12), why, reason, alsoRefusedSinceLastLine: this.refusedSince });
+    this.lastRefusedLog = now;
+    this.refusedSince = 0;
   }
 
   /** Publishes the held report (retained); when the bus is down, the next connection does it. */
