@@ -34,6 +34,7 @@ export function loadUnindexed(l: LedgerCore): UnindexedEvent[] {
   const rows = l.db.prepare(`
     SELECT f.id AS feed, e.seq, e.json FROM feeds f LEFT JOIN events_indexed x ON x.feed = f.id
     JOIN entries e ON e.id BETWEEN ${entryIdSql('f.id', 'coalesce(x.seq, 0) + 1')} AND ${entryIdSql('f.id', String(2 ** SEQ_BITS - 1))}
+    JOIN events ev ON ev.id = e.id -- access events only: an entry with no policy key is not always one (a clock.tick has no resource)
     WHERE e.pkey IS NULL AND e.id NOT IN (SELECT id FROM held)`).iterate() as Iterable<{ feed: number; seq: number; json: string }>;
   for (const r of rows) {
     const b = (JSON.parse(r.json) as { body: { resource: string; member?: string | null; at: number } }).body;
