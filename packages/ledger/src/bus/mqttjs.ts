@@ -5,8 +5,8 @@
  *
  * Publishing while disconnected rejects rather than queueing in MQTT.js's offline store: sync
  * asks again after a reconnection, and a queue of stale batches would only delay it.
- * MQTT.js restores subscriptions on reconnect, and the broker then sends the retained messages
- * again.
+ * Subscriptions are restored on reconnect (by MQTT.js, or here when the caller reconnects by
+ * itself), and the broker then sends the retained messages again.
  */
 import { Buffer } from 'node:buffer';
 import type { MqttClient } from 'mqtt';
@@ -35,7 +35,18 @@ export class MqttJsBus implements Bus {
     // tens of ms per message. MQTT.js does not turn it off on its TCP socket; this does.
     const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     noDelay();
-    client.on('connect', () => (noDelay(), this.emit(true)));
+    // MQTT.js restores subscriptions only when it reconnects by itself (reconnectPeriod > 0). A
+    // caller that reconnects with client.reconnect() (the edge agent: a fresh login token each
+    // attempt) gets a clean session without them: they are made again before the bus says it is up.
+    let before = client.connected;
+    client.on('connect', () => {
+      noDelay();
+      if (before && !((client.options.reconnectPeriod ?? 0) > 0)) {
+        for (const filter of this.handlers.keys()) client.subscribe(filter, { qos: 1 }, (err) => err && this.onError(err, filter));
+      }
+      before = true;
+      this.emit(true);
+    });
     client.on('close', () => this.emit(false));
   }
 
