@@ -1,0 +1,73 @@
+// `npm run demo` as a person runs it (scripts/demo.mjs; the build is `npm test`'s own): set up
+// from nothing, every process up, a tap at each panel, stopped in order. Then a second run
+// that reuses the site, takes a tap typed at its prompt, shows it on that panel, and stops on
+// SIGINT with the agents' outputs safe before the coordinator stops.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, eventually, run } from '@keymesh/testkit/processes';
+import { tempDir } from '@keymesh/testkit/temp-files';
+
+const DEMO = join(REPO_ROOT, 'scripts', 'demo.mjs');
+const URL_RE = 'http://127\\.0\\.0\\.1:\\d+/';
+const data = join(tempDir('km-demo-'), 'demo-data');
+
+const urlOf = (out: string, label: string): string => {
+  const m = new RegExp(`^  ${label}\\s+(${URL_RE})`, 'm').exec(out);
+  if (!m) throw new Error(`no ${label} URL in the demo's output:\n${out}`);
+  return m[1]!;
+};
+
+test('--help explains the flags; an unknown flag is refused with the help', async () => {
+  const help = await run(process.execPath, [DEMO, '--help']);
+  expect(help.code).toBe(0);
+  for (const flag of ['--reset', '--data', '--no-prompt', '--once']) expect(help.stdout).toContain(flag);
+  const bad = await run(process.execPath, [DEMO, '--frobnicate']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--reset');
+});
+
+test('--once --reset: sets the site up, starts a coordinator and three agents, taps at each panel, stops everything, exit 0', async () => {
+  const r = await run(process.execPath, [DEMO, '--once', '--reset', '--data', data], { timeoutMs: 100_000, cwd: REPO_ROOT });
+  const out = r.stdout + r.stderr;
+  expect({ code: r.code, tail: out.slice(-3000) }).toEqual({ code: 0, tail: expect.any(String) });
+  expect(out).toContain('setting the demo site up afresh');
+  for (const label of ['Coordinator', 'Front door', 'Laser cutter', 'CNC router']) expect(urlOf(out, label)).toMatch(new RegExp(URL_RE));
+  expect(new Set(['Front door', 'Laser cutter', 'CNC router'].map((l) => urlOf(out, l))).size).toBe(3);
+  expect(out).toContain('every panel answered and shows its tap');
+  expect(out).toMatch(/npx keymesh-edge tap 0a0b0c0d --panel http/);
+  // Agents before the coordinator, each saying its outputs went safe.
+  const coordinatorStop = out.indexOf('stopping the coordinator');
+  for (const n of ['Front door', 'Laser cutter', 'CNC router']) {
+    const at = out.indexOf(`${n} agent stopped (exit 0); its log says its outputs`);
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(coordinatorStop);
+  }
+  expect(out).toContain('coordinator stopped (exit 0)');
+  // Nothing is left running on the folder.
+  expect(existsSync(join(data, 'site', 'serve.json'))).toBe(false);
+  for (const id of ['door', 'laser', 'cnc']) expect(existsSync(join(data, 'edges', id, 'agent.json'))).toBe(false);
+}, 120_000);
+
+test('a second run reuses the site; a tap typed at its prompt shows on that panel; SIGINT stops everything, exit 0', async () => {
+  const p = spawn(process.execPath, [DEMO, '--data', data, '--any-port'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+  try {
+    await eventually('the prompt', () => (out.includes('keymesh-demo>') ? true : undefined), 60_000);
+    expect(out).toContain('reusing the demo site');
+    const door = urlOf(out, 'Front door');
+    p.stdin.write('tap hedy door\n');
+    await eventually('the tap answer', () => (/DENIED at the Front door: Hedy Lamarr's badge — membership has expired/.test(out) ? true : undefined), 15_000);
+    const status = (await (await fetch(new URL('api/status', door))).json()) as { lastDecision: { allow: boolean; member: string; reason: string } | null };
+    expect(status.lastDecision).toMatchObject({ allow: false, member: 'Hedy Lamarr', reason: 'MEMBERSHIP_EXPIRED' });
+    p.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toContain('SIGINT: stopping everything');
+    expect(out.indexOf('Front door agent stopped (exit 0)')).toBeLessThan(out.indexOf('coordinator stopped (exit 0)'));
+  } finally {
+    if (p.exitCode === null) p.kill('SIGKILL');
+  }
+}, 120_000);
