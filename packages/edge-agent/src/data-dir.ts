@@ -95,11 +95,31 @@ export function writeEnrolment(p: EdgePaths, e: Enrolment): void {
   writeFileAtomic(p.enrolment, `${JSON.stringify(e, null, 2)}\n`, { mode: 0o600 });
 }
 
-export const AgentRecord = z.strictObject({ pid: z.number().int().positive(), panel: z.string().max(200).nullable(), started: Millis });
+export const AgentRecord = z.strictObject({
+  pid: z.number().int().positive(),
+  panel: z.string().max(200).nullable(),
+  started: Millis,
+  /** Which process, beyond its pid (Linux: boot id and start tick): a record a power cut left must not match the pid's next owner. */
+  proc: z.string().max(100).optional(),
+});
 export type AgentRecord = z.infer<typeof AgentRecord>;
 
+/** `<boot id>:<start tick>` of a live process on Linux, else null (then the pid alone is the test). */
+export function processIdentity(pid: number): string | null {
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime); the command name (field 2, in parentheses) may hold spaces.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return start ? `${boot}:${start}` : null;
+  } catch {
+    return null;
+  }
+}
+
 export function writeAgentRecord(p: EdgePaths, r: AgentRecord): void {
-  writeFileAtomic(p.agent, `${JSON.stringify(r)}\n`, { mode: 0o600, overwrite: true });
+  const proc = r.proc ?? (r.pid === process.pid ? processIdentity(r.pid) ?? undefined : undefined);
+  writeFileAtomic(p.agent, `${JSON.stringify({ ...r, ...(proc ? { proc } : {}) })}\n`, { mode: 0o600, overwrite: true });
 }
 
 /** The agent running on this folder, if its record names a live process. */
@@ -113,6 +133,9 @@ export function runningAgent(p: EdgePaths): AgentRecord | null {
   }
   try {
     process.kill(r.pid, 0);
+    // After a reboot (or a kill -9 and a while) the pid may belong to another process now.
+    const now = r.proc === undefined ? null : processIdentity(r.pid);
+    if (now !== null && now !== r.proc) return null;
     return r;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM' ? r : null;

@@ -6,21 +6,22 @@
  * enrol (`keymesh node enrol … --node-key KEY`). The ledger is seeded with the genesis so the
  * node holds its root of trust before any sync; it never needs the network to start.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { Ledger, writeKeyFile } from '@keymesh/ledger';
 import { ProvisioningFile, decodeEntry, describeZodError, entryHash, fromHex, generateKeyPair, keyPairFromSeed, type KeyPair } from '@keymesh/protocol';
 import { edgePaths, writeEnrolment, type EdgePaths, type Enrolment } from './data-dir.js';
 import { EdgeError } from './errors.js';
+import { NotSmallFile, readSmallFile } from './small-file.js';
 
 export const MAX_PROVISIONING_BYTES = 128 * 1024;
 
 export function readProvisioningFile(path: string): ProvisioningFile {
   let text: string;
   try {
-    if (statSync(path).size > MAX_PROVISIONING_BYTES) throw new EdgeError('BAD_PROVISIONING', `${path} is larger than a provisioning file can be (${MAX_PROVISIONING_BYTES} bytes): check you gave the file \`keymesh node enrol\` wrote.`, { path });
-    text = readFileSync(path, 'utf8');
+    text = readSmallFile(path, MAX_PROVISIONING_BYTES);
   } catch (err) {
-    if (err instanceof EdgeError) throw err;
+    if (err instanceof NotSmallFile && err.why === 'too_large') throw new EdgeError('BAD_PROVISIONING', `${path} is larger than a provisioning file can be (${MAX_PROVISIONING_BYTES} bytes): check you gave the file \`keymesh node enrol\` wrote.`, { path });
+    if (err instanceof NotSmallFile) throw new EdgeError('BAD_PROVISIONING', `${err.message}: give the path of the file \`keymesh node enrol\` wrote, copied onto this machine.`, { path });
     throw new EdgeError('BAD_PROVISIONING', `${path} cannot be read: ${(err as Error).message}. Copy the file \`keymesh node enrol\` wrote onto this machine and give its path.`, { path });
   }
   let json: unknown;

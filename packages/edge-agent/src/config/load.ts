@@ -3,11 +3,11 @@
  * schema. Each problem is reported as its field, the value found, what is wrong, and what the
  * field is for (the schema's own description): enough to fix it without reading the code.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { EdgeError } from '../errors.js';
+import { NotSmallFile, readSmallFile } from '../small-file.js';
 import { Devices, EdgeConfig } from './schema.js';
 
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -100,10 +100,10 @@ export function parseConfig(input: unknown, source: string, baseDir: string): Ed
 export function loadConfig(path: string): EdgeConfig {
   let text: string;
   try {
-    if (statSync(path).size > MAX_CONFIG_BYTES) throw new EdgeError('BAD_CONFIG', `${path} is over ${MAX_CONFIG_BYTES} bytes: that is not a config file.`, { path });
-    text = readFileSync(path, 'utf8');
+    text = readSmallFile(path, MAX_CONFIG_BYTES);
   } catch (err) {
-    if (err instanceof EdgeError) throw err;
+    if (err instanceof NotSmallFile && err.why === 'too_large') throw new EdgeError('BAD_CONFIG', `${path} is over ${MAX_CONFIG_BYTES} bytes: that is not a config file.`, { path });
+    if (err instanceof NotSmallFile) throw new EdgeError('BAD_CONFIG', `${err.message}: give the path of the agent's config file (see hardware/examples/).`, { path });
     throw new EdgeError('BAD_CONFIG', `${path} cannot be read: ${(err as Error).message}. Give the path of the agent's config (see hardware/examples/ for one per kind of hardware).`, { path });
   }
   let input: unknown;
