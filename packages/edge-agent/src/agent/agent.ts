@@ -170,6 +170,8 @@ export class Agent {
         // A suspension, a revoke or a lockout that arrived ends a running session at once (DESIGN §5).
         if (r.accepted > 0 && this.controller instanceof MachineController) this.controller.recheck();
         if (r.accepted > 0) this.view.changed();
+        // A bundle published for this node is fetched now, not at the next poll.
+        if (r.accepted > 0) void this.bundles?.check();
       },
       onInvalid: (reason, topic) => this.log.warn({ ev: 'invalid', topic, reason }, 'message dropped'),
     });
