@@ -12,7 +12,7 @@
  * where POST /api/sim/tap and /api/sim/input exist (and only then) to play with a demo.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { normaliseCardUid, type CardUid, type CardUidForm } from '@keymesh/protocol';
 import { z } from 'zod';
 import { EventHub, DEFAULT_MAX_SSE_CLIENTS } from './events.js';
@@ -88,6 +88,36 @@ function sendJson(res: ServerResponse, status: number, value: unknown, headers: 
   send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), headers);
 }
 
+/**
+ * A POST moves the (sim) relay, so it must come from the panel's own page or a local tool. DNS
+ * rebinding (a hostile page's own name made to resolve to this machine) is same-origin to the
+ * browser, but its Host header still names that DNS name: a POST is taken only when Host is an IP
+ * address, localhost, or the host the panel was bound to. A cross-site request names its site
+ * in Origin, which must then be the panel's own.
+ */
+function checkPostSource(req: IncomingMessage, boundHost: string): void {
+  const hostHeader = req.headers.host ?? '';
+  let host: URL;
+  try {
+    host = new URL(`http://${hostHeader}`);
+  } catch {
+    throw new HttpRefusal(400, 'the Host header is not a host name; open the panel by its address');
+  }
+  const name = host.hostname.replace(/^\[|\]$/g, '');
+  if (name !== 'localhost' && isIP(name) === 0 && name !== boundHost.toLowerCase()) {
+    throw new HttpRefusal(403, `the Host header names "${name.slice(0, 60)}": the panel takes a POST only when addressed by its IP address or as localhost (a page on another site can point a DNS name at this machine); open the panel by its address`);
+  }
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  let from: string | null;
+  try {
+    from = new URL(origin).host;
+  } catch {
+    from = null;
+  }
+  if (from !== host.host) throw new HttpRefusal(403, 'the request comes from a page on another origin; the sim buttons work only from the panel\'s own page or `keymesh-edge tap`');
+}
+
 /** Starts the panel; resolves once it listens. */
 export async function startPanel(opts: PanelOptions): Promise<PanelServer> {
   const { model } = opts;
@@ -155,6 +185,7 @@ export async function startPanel(opts: PanelOptions): Promise<PanelServer> {
     const route = routes[path];
     if (!route) throw new HttpRefusal(404, `nothing at ${path.slice(0, 80)}; the panel serves /, /api/status and /api/events${sim ? ', /api/sim/tap and /api/sim/input' : ' (the sim endpoints exist only when the agent runs sim hardware)'}`);
     const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (method === 'POST') checkPostSource(req, host);
     const handler = route[method as 'GET' | 'POST'];
     if (!handler) {
       const allow = Object.keys(route).join(', ');
