@@ -145,7 +145,8 @@ export class MachineController {
       ctx.say(running ? `${d.member} takes over from ${running.member}` : `${d.member}: session started`, 'ok');
     } else {
       this.recordDecision(card, d);
-      const outcome = this.trainers.trainee(d);
+      // No sign-off while the e-stop is held (an emergency is not a training that went well).
+      const outcome = this.estopPressed ? 'not_trainee' : this.trainers.trainee(d);
       if (outcome === 'certified') this.feedback.beep('allow');
       else this.feedback.denied();
       if (outcome === 'not_trainee') ctx.say(d.message, 'deny');
@@ -183,6 +184,8 @@ export class MachineController {
     if (this.estopPressed) return;
     this.estopPressed = true;
     this.opts.relay.write(false);
+    // An e-stop ends the training window too: the trainer taps again to certify after it.
+    this.trainers.close();
     const s = this.session;
     if (s) this.endSession('admin');
     this.feedback.alarm();
