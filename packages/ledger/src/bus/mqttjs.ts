@@ -35,16 +35,13 @@ export class MqttJsBus implements Bus {
     // tens of ms per message. MQTT.js does not turn it off on its TCP socket; this does.
     const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
     noDelay();
-    // MQTT.js restores subscriptions only when it reconnects by itself (reconnectPeriod > 0). A
-    // caller that reconnects with client.reconnect() (the edge agent: a fresh login token each
-    // attempt) gets a clean session without them: they are made again before the bus says it is up.
-    let before = client.connected;
+    // MQTT.js restores subscriptions only when it reconnects by itself (reconnectPeriod > 0), and
+    // fails a subscription asked while an attempt is pending. A caller that reconnects with
+    // client.reconnect() (the edge agent: a fresh login token each attempt, and it must start with
+    // the broker down) gets them made here on each connection, before the bus says it is up.
     client.on('connect', () => {
       noDelay();
-      if (before && !((client.options.reconnectPeriod ?? 0) > 0)) {
-        for (const filter of this.handlers.keys()) client.subscribe(filter, { qos: 1 }, (err) => err && this.onError(err, filter));
-      }
-      before = true;
+      if (!this.selfReconnecting) for (const filter of this.handlers.keys()) client.subscribe(filter, { qos: 1 }, (err) => err && this.onError(err, filter));
       this.emit(true);
     });
     client.on('close', () => this.emit(false));
@@ -52,6 +49,10 @@ export class MqttJsBus implements Bus {
 
   get connected(): boolean {
     return this.client.connected;
+  }
+
+  private get selfReconnecting(): boolean {
+    return (this.client.options.reconnectPeriod ?? 0) > 0;
   }
 
   async publish(topic: string, payload: Uint8Array, opts: PublishOptions = {}): Promise<void> {
@@ -63,6 +64,7 @@ export class MqttJsBus implements Bus {
     const set = this.handlers.get(filter) ?? new Set();
     set.add(handler);
     this.handlers.set(filter, set);
+    if (!this.client.connected && !this.selfReconnecting) return; // made on the next connection (above)
     try {
       await this.client.subscribeAsync(filter, { qos: 1 });
     } catch (err) {
