@@ -17,6 +17,7 @@ export interface Ran {
 /** The repository's root (testkit lives in packages/testkit/dist). */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const KEYMESH_BIN = `${REPO_ROOT}packages/coordinator/bin/keymesh.js`;
+export const KEYMESH_EDGE_BIN = `${REPO_ROOT}packages/edge-agent/bin/keymesh-edge.js`;
 
 /** Runs `cmd args` to its end, or kills it after `timeoutMs` (the result says so by its signal). */
 export function run(cmd: string, args: readonly string[], o: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<Ran> {
@@ -36,6 +37,11 @@ export function run(cmd: string, args: readonly string[], o: { timeoutMs?: numbe
 /** `keymesh …` as an operator runs it. */
 export function keymesh(args: readonly string[], o: Parameters<typeof run>[2] = {}): Promise<Ran> {
   return run(process.execPath, [KEYMESH_BIN, ...args], o);
+}
+
+/** `keymesh-edge …` as an operator runs it on the Pi. */
+export function keymeshEdge(args: readonly string[], o: Parameters<typeof run>[2] = {}): Promise<Ran> {
+  return run(process.execPath, [KEYMESH_EDGE_BIN, ...args], o);
 }
 
 const started = new Set<ChildProcess>();
