@@ -12,8 +12,10 @@ import { Agent } from '@keymesh/edge-agent/agent/agent';
 import { loadConfig } from '@keymesh/edge-agent/config/load';
 import { SimOutput } from '@keymesh/edge-agent/drivers/sim/index';
 import { createLogger } from '@keymesh/edge-agent/log';
+import { PI5_CHIPS, fakeGpioTools } from '@keymesh/testkit/fake-gpio-tools/fake-gpio-tools';
+import { lineKey } from '@keymesh/testkit/fake-gpio-tools/state';
 import { eventually, exited, start, stopAll } from '@keymesh/testkit/processes';
-import { CARDS, Panel, freePort, makeSite, startServe, writeEdgeConfig, type EdgeSite } from './edge-site.js';
+import { CARDS, Panel, freePort, makeSite, startEdge, startServe, writeEdgeConfig, type EdgeSite } from './edge-site.js';
 
 const CHILD = fileURLToPath(new URL('./edge-safety-child.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'km-edge-safety-'));
@@ -27,7 +29,7 @@ beforeAll(async () => {
   deadBroker = `mqtt://127.0.0.1:${await freePort()}`;
   site = await makeSite(dir, { laser: false, unlockSeconds: 60 });
   broker = (await startServe(site, { mqtt: 0, http: 0 })).mqtt;
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await stopAll();
   rmSync(dir, { recursive: true, force: true });
@@ -148,5 +150,34 @@ describe('exit paths leave the relay safe', () => {
     const fatal = p.output().split('\n').find((l) => l.includes('"ev":"fatal"'));
     expect(fatal).toBeDefined();
     expect(JSON.parse(fatal!)).toMatchObject({ level: 60, ev: 'fatal', err: expect.stringContaining('thrown from a timer while the door is unlocked') });
+  });
+
+  // gpioset with --interactive drives the line low, then lets go; Debian's build (no
+  // --interactive) ends the holding gpioset and the line is released to its pull resistor
+  // (drivers/gpio/gpiod-output.ts, hardware/). Either way nobody holds it high after the exit.
+  test.each([
+    { build: 'gpioset --interactive', interactive: true },
+    { build: "Debian's gpioset", interactive: false },
+  ])('keymesh-edge run on gpiod (fake libgpiod v2 tools, $build, a Pi 5): SIGTERM while unlocked leaves the relay line low', async ({ interactive }) => {
+    const gpio = fakeGpioTools({ version: '2', interactive, chips: PI5_CHIPS });
+    try {
+      const node = { ...site.door, config: join(dir, `gpiod-${interactive}.json`) };
+      writeEdgeConfig(node.config, { data: site.door.data, broker, extra: {
+        devices: { reader: { driver: 'sim' }, relay: { driver: 'gpiod', pin: 17, chipLabel: 'pinctrl-rp1' } },
+      } });
+      const edge = await startEdge(node, gpio.env);
+      afterThis.push(edge.process);
+      await eventually('the rules from the coordinator', async () => ((await edge.panel.status()).rulesFreshAt !== null ? true : undefined), 20_000);
+      expect(gpio.levels('gpiochip4', 17)[0]).toBe(false); // requested at its safe level
+      expect((await edge.panel.tap({ card: CARDS[0]!.name })).ok).toBe(true);
+      await eventually('the relay line high (unlocked)', () => (gpio.level('gpiochip4', 17) ? true : undefined));
+      edge.process.kill('SIGTERM');
+      expect(await exited(edge.process)).toEqual({ code: 0, signal: null });
+      expect(gpio.state.holder(lineKey('gpiochip4', 17))).toBeUndefined();
+      expect(gpio.level('gpiochip4', 17)).toBe(false);
+      if (interactive) expect(gpio.levels('gpiochip4', 17).at(-1)).toBe(false);
+    } finally {
+      gpio.remove();
+    }
   });
 });
