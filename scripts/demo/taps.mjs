@@ -63,7 +63,8 @@ export async function tapAndDescribe(panelUrl, badge, node) {
     const s = await panelStatus(panelUrl);
     after = describeStatus(s);
     // What the agent told people beside the decision (trainer flow: "margaret certified…").
-    if (s.lastMessage && s.lastMessage.at >= before) note = `\n    panel says: ${s.lastMessage.text}`;
+    const text = s.lastMessage && s.lastMessage.at >= before ? s.lastMessage.text : '';
+    if (text && !r.message.includes(text) && !/: (allowed|denied)$/.test(text)) note = `\n    panel says: ${text}`;
   } catch {
     after = '(the panel did not answer a status request)';
   }
