@@ -88,10 +88,11 @@ export class Agent {
     const { config } = this.o;
     const trace = this.o.trace ?? (() => undefined);
     const env = { log: (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) => this.log[level](fields, msg), now: () => Date.now() };
-    this.devices = await openDevices(config.devices, env, config.boards);
-    trace('devices-open');
+    // Before the devices: a second agent opening the relay would drive it off under the first (and unexport its GPIO on the way out).
     const other = runningAgent(this.paths);
     if (other && other.pid !== process.pid) throw new EdgeError('AGENT_RUNNING', `process ${other.pid} already runs an agent on ${this.paths.dir}; stop it first (two agents would drive one relay and fork one feed).`, { pid: other.pid });
+    this.devices = await openDevices(config.devices, env, config.boards);
+    trace('devices-open');
     this.enrolment = readEnrolment(this.paths);
     this.key = readEdgeKey(this.paths);
     this.ledger = Ledger.open(this.paths.ledger, { site: this.enrolment.site });
