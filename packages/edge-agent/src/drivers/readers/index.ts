@@ -4,12 +4,12 @@
  * for the form it reads). Libraries (serialport, the GPIO edge source) are imported only when
  * config names a driver that needs them.
  */
-import { EdgeError } from '../../errors.js';
 import type { DriverEnv } from '../env.js';
+import type { EdgeDeps } from '../gpio/edges.js';
 import type { Reader } from '../types.js';
 import { defaultEventLayout } from './hid-keys.js';
 import { HidReader, openHidReader } from './hid.js';
-import type { ReaderDriverConfig } from './schemas.js';
+import type { ReaderDriverConfig, WiegandReaderConfig } from './schemas.js';
 import { openSerialReader, SERIAL_READER_BAUD, SerialReader, type OpenSerialPort, type SerialPortLike } from './serial.js';
 import { SimReader } from './sim.js';
 import { openWiegandReader, WiegandReader, type EdgeCallback, type WatchEdges } from './wiegand.js';
@@ -22,15 +22,20 @@ export type { OpenSerialPort, SerialPortLike, WatchEdges, EdgeCallback };
 export interface ReaderDeps {
   /** Opens a serial port (default: serialport's SerialPort). */
   openSerialPort?: OpenSerialPort;
-  /** Watches GPIO edges for Wiegand (default: the gpio family's watchEdges). */
+  /** Watches GPIO edges for Wiegand (default: the gpio family's watchEdges, given edgeDeps). */
   watchEdges?: WatchEdges;
+  /** What the gpio family's watchEdges takes besides config (tests: the fake libgpiod tools). */
+  edgeDeps?: EdgeDeps;
 }
 
 /** Most characters a wedge read may hold (a 32-byte uid in hex). */
 const HID_MAX_CHARS = 64;
 
-async function defaultWatchEdges(): Promise<WatchEdges> {
-  throw new EdgeError('DRIVER_UNAVAILABLE', 'no GPIO edge source is configured for the Wiegand reader');
+/** The gpio family's edge source, imported only when a Wiegand reader opens. */
+async function gpioEdges(cfg: WiegandReaderConfig, env: DriverEnv, deps?: EdgeDeps): Promise<WatchEdges> {
+  const { watchEdges } = await import('../gpio/edges.js');
+  const source = cfg.chipLabel === undefined ? { driver: cfg.edges } : { driver: cfg.edges, chipLabel: cfg.chipLabel };
+  return (lines, cb) => watchEdges(source, lines, cb, env, deps);
 }
 
 export async function openReader(name: string, cfg: ReaderDriverConfig, env: DriverEnv, deps: ReaderDeps = {}): Promise<Reader> {
@@ -53,9 +58,18 @@ export async function openReader(name: string, cfg: ReaderDriverConfig, env: Dri
     case 'wiegand':
       return openWiegandReader(
         name,
-        { d0: cfg.d0, d1: cfg.d1, formats: cfg.formats, gapMs: cfg.gapMs, minPulseUs: cfg.minPulseUs, maxPulseUs: cfg.maxPulseUs },
+        {
+          d0: cfg.d0,
+          d1: cfg.d1,
+          formats: cfg.formats,
+          gapMs: cfg.gapMs,
+          minPulseUs: cfg.minPulseUs,
+          // onoff reports falling edges only, stamped on arrival: two bits' wake-ups may arrive
+          // together, so "both lines low at once" cannot be told from latency there
+          maxPulseUs: cfg.edges === 'onoff' ? 0 : cfg.maxPulseUs,
+        },
         env,
-        deps.watchEdges ?? (await defaultWatchEdges()),
+        deps.watchEdges ?? (await gpioEdges(cfg, env, deps.edgeDeps)),
       );
     case 'sim':
       return new SimReader(name, env);

@@ -61,6 +61,17 @@ export const wiegandReaderSchema = z
     driver: z.literal('wiegand').describe('A Wiegand reader on two GPIO lines (5 V readers need level shifting, and a common ground).'),
     d0: gpioLine.describe('BCM number of the line wired to the reader\'s D0 (green wire).'),
     d1: gpioLine.describe('BCM number of the line wired to the reader\'s D1 (white wire).'),
+    edges: z
+      .enum(['gpiod', 'onoff'])
+      .default('gpiod')
+      .describe(
+        'Where the edges come from: gpiod (the libgpiod tools, `sudo apt install gpiod`: kernel timestamps on both edges, the reliable choice on any Pi OS) or onoff (sysfs, Bookworm and older only: falling edges stamped on arrival, best effort).',
+      ),
+    chipLabel: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Label of the GPIO chip holding d0 and d1; by default the Pi\'s pin controller (pinctrl-rp1, -bcm2711 or -bcm2835).'),
     formats: z
       .array(z.union([z.literal(26), z.literal(34)]))
       .min(1, 'list the frame lengths the reader sends: [26], [34] or [26, 34]')

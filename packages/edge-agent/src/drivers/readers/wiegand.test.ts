@@ -1,3 +1,6 @@
+import { fakeGpioTools } from '@keymesh/testkit/fake-gpio-tools/fake-gpio-tools';
+import { lineKey } from '@keymesh/testkit/fake-gpio-tools/state';
+import { eventually } from '@keymesh/testkit/processes';
 import { readerSuite } from '@keymesh/testkit/driver-suites/reader-suite';
 import { wiegandBits, wiegandEdges, type WiegandEdge } from '@keymesh/testkit/reader-frames';
 import type { CardUid } from '@keymesh/protocol';
@@ -126,7 +129,7 @@ function edgeSeam(bits: 26 | 34) {
     get watching() {
       return cb !== undefined;
     },
-    open: () => openReader('reader', { driver: 'wiegand', d0: 17, d1: 27, formats: [bits], gapMs: 25, minPulseUs: 10, maxPulseUs: 500 }, env, { watchEdges }),
+    open: () => openReader('reader', { driver: 'wiegand', d0: 17, d1: 27, edges: 'gpiod', formats: [bits], gapMs: 25, minPulseUs: 10, maxPulseUs: 500 }, env, { watchEdges }),
   };
 }
 
@@ -177,6 +180,58 @@ describe('wiegand reader', () => {
     const { wiegandReaderSchema } = await import('./schemas.js');
     expect(wiegandReaderSchema.safeParse({ driver: 'wiegand', d0: 5, d1: 5 }).error?.issues[0]?.message).toContain('two different GPIO lines');
     expect(wiegandReaderSchema.safeParse({ driver: 'wiegand', d0: 5, d1: 6, formats: [] }).error?.issues[0]?.message).toContain('[26, 34]');
-    expect(wiegandReaderSchema.parse({ driver: 'wiegand', d0: 5, d1: 6 })).toEqual({ driver: 'wiegand', d0: 5, d1: 6, formats: [26, 34], gapMs: 25, minPulseUs: 10, maxPulseUs: 500 });
+    expect(wiegandReaderSchema.parse({ driver: 'wiegand', d0: 5, d1: 6 })).toEqual({ driver: 'wiegand', d0: 5, d1: 6, edges: 'gpiod', formats: [26, 34], gapMs: 25, minPulseUs: 10, maxPulseUs: 500 });
   });
+});
+
+describe('wiegand reader over gpiomon (the gpio family\'s edge source, fake libgpiod tools)', () => {
+  let cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups) await c();
+    cleanups = [];
+  });
+  for (const version of ['1.6', '2'] as const) {
+    it(`reads a frame and refuses a short one (libgpiod v${version})`, async () => {
+      const tools = fakeGpioTools({ version });
+      cleanups.push(async () => tools.remove());
+      // Wiegand lines idle high (the reader's pull-ups)
+      tools.setPull('gpiochip0', 20, true);
+      tools.setPull('gpiochip0', 21, true);
+      const reader = await openReader(
+        'reader',
+        { driver: 'wiegand', d0: 20, d1: 21, edges: 'gpiod', formats: [26], gapMs: 500, minPulseUs: 10, maxPulseUs: 500 },
+        env,
+        { edgeDeps: { toolsEnv: tools.env } },
+      );
+      cleanups.unshift(() => reader.close());
+      const reads: CardUid[] = [];
+      const errors: Error[] = [];
+      reader.onRead((u) => reads.push(u));
+      reader.onError((e) => errors.push(e));
+      await eventually('gpiomon on the lines', () => (tools.state.holder(lineKey('gpiochip0', 21))?.tool === 'gpiomon' ? true : undefined), 10_000, 10);
+      // Facility 0, number 0: 25 zeros on D0, then the odd parity bit, a 1, on D1. Each line's
+      // edges are in time order, and D0 is written first: gpiomon reports them in order.
+      const send = (zeros: number) => {
+        const t0 = BigInt(Date.now()) * 1_000_000n;
+        const edges = wiegandEdges([...Array(zeros).fill(0), 1], { startUs: 0 });
+        const at = (e: WiegandEdge): [boolean, bigint] => [e.rising, t0 + BigInt(e.atUs * 1000)];
+        tools.state.drive(lineKey('gpiochip0', 20), edges.filter((e) => e.line === 0).map(at));
+        tools.state.drive(lineKey('gpiochip0', 21), edges.filter((e) => e.line === 1).map(at));
+      };
+      send(25);
+      await eventually(
+        'a read',
+        () => {
+          if (errors.length > 0) throw errors[0]!;
+          return reads.length > 0 ? true : undefined;
+        },
+        10_000,
+        10,
+      );
+      send(24);
+      await eventually('an error', () => (errors.length > 0 ? true : undefined), 10_000, 10);
+      expect(reads).toEqual(['000000']);
+      expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('frame of 25 bits')]);
+    });
+  }
 });
