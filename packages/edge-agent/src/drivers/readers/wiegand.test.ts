@@ -176,6 +176,23 @@ describe('wiegand reader', () => {
     expect(seam.watching).toBe(false);
   });
 
+  it('on onoff edges (falling only, stamped on arrival) bunched wake-ups are not taken for both lines low', async () => {
+    const result = async (edges: 'gpiod' | 'onoff') => {
+      const seam = edgeSeam(26);
+      const reader = await openReader('reader', { driver: 'wiegand', d0: 17, d1: 27, edges, formats: [26], gapMs: 25, minPulseUs: 10, maxPulseUs: 500 }, env, { watchEdges: seam.watchEdges });
+      const seen: string[] = [];
+      reader.onRead((u) => seen.push(u));
+      reader.onError((e) => seen.push(e.message));
+      // the process woke late: all 26 falling edges arrive 20 µs apart
+      await seam.send(wiegandEdges(wiegandBits(26, '7bb26e'), { intervalUs: 20 }).filter((e) => !e.rising));
+      await eventually('a result', () => (seen.length > 0 ? true : undefined), 5000, 5);
+      await reader.close();
+      return seen;
+    };
+    expect(await result('onoff')).toEqual(['7bb26e']);
+    expect(await result('gpiod')).toEqual([expect.stringContaining('both Wiegand lines low')]);
+  });
+
   it('refuses d0 = d1 and an empty format list in config, naming the fix', async () => {
     const { wiegandReaderSchema } = await import('./schemas.js');
     expect(wiegandReaderSchema.safeParse({ driver: 'wiegand', d0: 5, d1: 5 }).error?.issues[0]?.message).toContain('two different GPIO lines');
