@@ -1,5 +1,6 @@
 // What the demo prints once everything is up: where to look, the badges, how to tap, how to stop.
-import { relative, isAbsolute } from 'node:path';
+import { relative, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MEMBERS, NODES, UNKNOWN_CARD, badgeLabel } from './cast.mjs';
 
 /** A path as short as it can be written from here. */
@@ -8,7 +9,17 @@ export function shown(p) {
   return r && !r.startsWith('..') && !isAbsolute(r) ? r : p;
 }
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** How to run a workspace bin from here: npx finds it only inside the repository. */
+function bin(name, file) {
+  const inside = !relative(ROOT, process.cwd()).startsWith('..');
+  return inside ? `npx ${name}` : `node ${resolve(ROOT, file)}`;
+}
+
 export function printIntro({ paths, marker, coordinator, agents, prompt }) {
+  const edge = bin('keymesh-edge', 'packages/edge-agent/bin/keymesh-edge.js');
+  const keymesh = bin('keymesh', 'packages/coordinator/bin/keymesh.js');
   const panel = (id) => agents.find((a) => a.node.id === id).panel;
   const w = Math.max(...NODES.map((n) => n.name.length), 'Coordinator'.length) + 2;
   const lines = [
@@ -22,13 +33,13 @@ export function printIntro({ paths, marker, coordinator, agents, prompt }) {
     ...MEMBERS.map((m) => `  ${badgeLabel(m).padEnd(20)}${m.uid}   ${m.name}: ${m.may}`),
     `  ${UNKNOWN_CARD.label.padEnd(20)}${UNKNOWN_CARD.uid}   ${UNKNOWN_CARD.may}`,
     '',
-    'Tap from another terminal (in this folder):',
-    `  npx keymesh-edge tap ${MEMBERS[0].uid} --panel ${panel('laser')}      # Ada at the laser cutter: allowed`,
-    `  npx keymesh-edge tap ${MEMBERS[2].uid} --panel ${panel('cnc')}      # Margaret at the CNC router: not certified`,
+    'Tap from another terminal:',
+    `  ${edge} tap ${MEMBERS[0].uid} --panel ${panel('laser')}      # Ada at the laser cutter: allowed`,
+    `  ${edge} tap ${MEMBERS[2].uid} --panel ${panel('cnc')}      # Margaret at the CNC router: not certified`,
     '',
     'Admin commands go through the running coordinator, e.g.:',
-    `  npx keymesh member suspend ada --data ${shown(paths.site)} --key ${shown(marker.adminKey)}`,
-    `  npx keymesh log --data ${shown(paths.site)}          # the access log`,
+    `  ${keymesh} member suspend ada --data ${shown(paths.site)} --key ${shown(marker.adminKey)}`,
+    `  ${keymesh} log --data ${shown(paths.site)}          # the access log`,
     '',
     `Logs: ${shown(paths.logs)}/   Data: ${shown(paths.dir)}/ (kept for the next run; --reset starts afresh)`,
   ];

@@ -1,11 +1,13 @@
 // `--once`: one badge at each node through its panel, and one through `keymesh-edge tap` as a
 // person would type it; each answer must be the expected decision and show on that panel.
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MEMBERS } from './cast.mjs';
 import { findBadge, panelStatus, tapAndDescribe } from './taps.mjs';
 
 const run = promisify(execFile);
+const EDGE_BIN = fileURLToPath(new URL('../../packages/edge-agent/bin/keymesh-edge.js', import.meta.url));
 const member = (id) => MEMBERS.find((m) => m.id === id);
 
 /** [who, where, allowed?, how]: an allowed door, an allowed machine session, a refusal, and the CLI. */
@@ -27,7 +29,7 @@ export async function runOnce(agents, say) {
       say(`tap ${who} ${where}: ${r.text}`);
       allowed = r.ok;
     } else {
-      const argv = ['packages/edge-agent/bin/keymesh-edge.js', 'tap', m.uid, '--panel', a.panel];
+      const argv = [EDGE_BIN, 'tap', m.uid, '--panel', a.panel];
       const r = await run(process.execPath, argv, { timeout: 20_000 }).catch((err) => ({ stdout: err.stdout ?? '', stderr: err.stderr ?? err.message }));
       say(`keymesh-edge tap ${m.uid} --panel ${a.panel}: ${(r.stdout || r.stderr).trim()}`);
       allowed = r.stdout.startsWith('ALLOWED') ? true : r.stdout.startsWith('DENIED') ? false : undefined;
