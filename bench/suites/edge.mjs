@@ -29,17 +29,20 @@ const USAGE = `npm run bench -- edge [--quick] [--rebuild] [--prof DIR]
   --rebuild  build the site again instead of the cached one in bench/tmp/edge-site
   --prof DIR a CPU profile of each agent during its taps (RESULTS.md untouched)
 The peers and their broker (standing in for other machines) run at the agent's priority;
-BENCH_PEER_NICE=N runs them at nice N.`;
+BENCH_PEER_NICE=N runs them at nice N. BENCH_EDGE_NODE_FLAGS="--flag …" gives the agent's
+process Node flags (a what-if: RESULTS.md untouched).`;
 // The peers stand in for other machines; at nice 10 on a loaded 2-vCPU VM they were starved and
 // the catch-up all but stopped, so by default they run at the agent's priority (it competes).
 const PEER_NICE = Number(process.env.BENCH_PEER_NICE ?? 0);
+/** Node flags for the agent's process (what-ifs such as --max-semi-space-size=2; the recorded run has none, as the systemd unit). */
+const AGENT_FLAGS = (process.env.BENCH_EDGE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const AGENT = fileURLToPath(new URL('../lib/edge-agent-child.mjs', import.meta.url));
 const PEER = fileURLToPath(new URL('../lib/edge-peer-child.mjs', import.meta.url));
 const NODES = [{ kind: 'door', resource: 'door', seed: 11 }, { kind: 'machine', resource: 'laser', seed: 12 }];
 
 /** A child process and a way to wait for its messages. */
-function child(script, arg, { nice = 0, stdout = 'ignore' } = {}) {
-  const p = fork(script, [JSON.stringify(arg)], { stdio: ['ignore', stdout, 'inherit', 'ipc'] });
+function child(script, arg, { nice = 0, stdout = 'ignore', execArgv = [] } = {}) {
+  const p = fork(script, [JSON.stringify(arg)], { stdio: ['ignore', stdout, 'inherit', 'ipc'], execArgv });
   if (nice) os.setPriority(p.pid, nice);
   const exited = new Promise((_, reject) => p.once('exit', (code, sig) => reject(new Error(`${script} exited (${code ?? sig}) before answering`))));
   exited.catch(() => {});
@@ -58,7 +61,7 @@ async function tapRun(files, dir, node, n, profileDir, log) {
   const { url } = await peer.next('ready', 60_000);
   const data = join(dir, node.kind);
   enrolEdge(files, data, { kind: node.kind, resource: node.resource, brokerUrl: url });
-  const agent = child(AGENT, { mode: 'taps', data, broker: url, kind: node.kind });
+  const agent = child(AGENT, { mode: 'taps', data, broker: url, kind: node.kind }, { execArgv: AGENT_FLAGS });
   try {
     const ready = await agent.next('ready', 60_000);
     log(`  ${node.kind} agent started in ${ready.startMs.toFixed(0)} ms (connected: ${ready.connected}, RSS ${ready.rssMb.toFixed(0)} MB); a fresh peer asks for its feed…`);
@@ -156,7 +159,7 @@ export async function run(args, log) {
   m('edge_open_rss_mb', Math.max(...open.map((o) => o.rssMb)), 'MB');
   m('edge_entries', files.entries, 'entries');
   m('machine_load_avg', os.loadavg()[0], 'runnable');
-  if (!quick && !profileDir) {
+  if (!quick && !profileDir && AGENT_FLAGS.length === 0) {
     const v = Object.fromEntries(metrics.map((x) => [x.name, x]));
     const row = (name, what, budget) => [{ ...v[name], what, budget }];
     const misses = recordRun('edge', {
