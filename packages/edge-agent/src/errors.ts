@@ -14,5 +14,6 @@ export const EdgeError = defineErrors('EdgeError', {
   AGENT_UNREACHABLE: 'the agent did not answer',
   NOT_SIM: 'the agent does not run sim hardware',
   BUNDLE_REFUSED: 'the bundle was refused',
+  STOPPED: 'the agent was stopped while it started',
 });
 export type EdgeError = ErrorOf<typeof EdgeError>;

@@ -28,6 +28,8 @@ import { AgentView } from './panel-model.js';
 import { Taps } from './taps.js';
 
 export const EDGE_VERSION = '0.1.0';
+/** How long stop() waits for a start under way to reach its next step. */
+const STOP_WAITS_FOR_START_MS = 5000;
 
 export interface AgentOptions {
   config: EdgeConfig;
@@ -57,6 +59,8 @@ export class Agent {
   /** Resolves when `stop()` has finished. */
   readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
   private lastState: NodeState | null = null;
+  /** Settles when start() has; stop() waits for it so a part start opens after a signal is still closed. */
+  private starting: Promise<void> = Promise.resolve();
 
   /** Make it, install the exit paths (safety.ts) on it, then `start()`: a signal during start still finds the outputs. */
   constructor(readonly o: AgentOptions) {
@@ -72,8 +76,10 @@ export class Agent {
 
   /** Starts every part; on a failure, stops what started (outputs safe) and throws. */
   async start(): Promise<void> {
+    const run = this.startParts();
+    this.starting = run.then(() => undefined, () => undefined);
     try {
-      await this.startParts();
+      await run;
     } catch (err) {
       await this.stop().catch(() => undefined);
       throw err;
@@ -92,6 +98,7 @@ export class Agent {
     const other = runningAgent(this.paths);
     if (other && other.pid !== process.pid) throw new EdgeError('AGENT_RUNNING', `process ${other.pid} already runs an agent on ${this.paths.dir}; stop it first (two agents would drive one relay and fork one feed).`, { pid: other.pid });
     this.devices = await openDevices(config.devices, env, config.boards);
+    this.stillStarting();
     trace('devices-open');
     this.enrolment = readEnrolment(this.paths);
     this.key = readEdgeKey(this.paths);
@@ -114,12 +121,20 @@ export class Agent {
     writeAgentRecord(this.paths, { pid: process.pid, panel: null, started: Date.now() });
     if (config.panel !== false) {
       this.panel = await startPanel({ model: this.view, host: config.panel.host, port: config.panel.port, log: this.log });
+      this.stillStarting();
       writeAgentRecord(this.paths, { pid: process.pid, panel: this.panel.url, started: Date.now() });
       trace('panel');
     }
+    this.stillStarting();
     await this.startNetwork();
+    this.stillStarting();
     trace('network');
     this.log.info({ ev: 'started', node: this.key.publicKey.slice(0, 16), resource: this.enrolment.node.resource, kind: this.enrolment.node.kind, panel: this.panel?.url ?? null, broker: this.brokerUrl }, 'edge agent running');
+  }
+
+  /** A signal's stop() arrived during start: go no further (stop() closes what is open once start has settled). */
+  private stillStarting(): void {
+    if (this.stopping) throw new EdgeError('STOPPED', 'the agent was stopped while it started; nothing more was started, and the outputs are safe.');
   }
 
   get resource(): string {
@@ -218,6 +233,11 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopping) return this.stopped;
     this.stopping = true;
+    this.safe();
+    // Bounded: a part that never finishes starting must not keep a signal from stopping the rest.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.starting, new Promise<void>((r) => (timer = setTimeout(r, STOP_WAITS_FOR_START_MS)))]);
+    clearTimeout(timer);
     this.safe();
     this.taps?.stop();
     if (this.controller instanceof MachineController) this.controller.shutdown();

@@ -32,3 +32,29 @@ test('a second agent on a folder another live agent runs on refuses before openi
   expect(steps).toEqual([]);
   expect(second.devices).toBeNull();
 });
+
+test('SIGTERM during start (stop() before the ledger opened): start does not go on to open the panel and the network after the stop', async () => {
+  const site = new TestSite();
+  const dir = tempDir('km-early-stop-');
+  const prov = join(dir, 'pi.json');
+  writeFileSync(prov, JSON.stringify({
+    keymesh: 'provisioning', v: 1, site: site.site, siteName: 'Test Space', genesis: encodeEntry(site.genesis),
+    broker: { url: 'mqtt://127.0.0.1:1' }, coordinators: [testKey(9).publicKey], cardKey: TEST_CARD_KEY,
+    node: { name: 'door-pi', kind: 'door', resource: 'front', seed: toHex(new Uint8Array(32).fill(9)) }, created: 1,
+  }));
+  enrol(prov, join(dir, 'edge'));
+  const config = parseConfig({ data: 'edge', panel: { host: '127.0.0.1', port: 0 }, devices: { reader: { driver: 'sim' }, relay: { driver: 'sim' } }, log: { level: 'silent' } }, 'test', dir);
+  const steps: string[] = [];
+  const a = new Agent({ config, log: pino({ level: 'silent' }), trace: (s) => steps.push(s) });
+  const started = a.start().then(() => 'started', (err: { code?: string }) => err.code ?? 'failed');
+  await a.stop(); // as the SIGTERM handler does, while start is still opening the devices
+  const outcome = await started;
+  const leftRunning = { panel: a.panel !== null, network: a.connection !== null };
+  // Clean up whatever start went on to open, so jest can exit either way.
+  await a.panel?.close();
+  await a.connection?.close();
+  a.ledger?.close();
+  expect(steps).not.toContain('network');
+  expect(leftRunning).toEqual({ panel: false, network: false });
+  expect(outcome).not.toBe('started');
+});
