@@ -144,11 +144,14 @@ export class MachineController {
       this.feedback.granted();
       ctx.say(running ? `${d.member} takes over from ${running.member}` : `${d.member}: session started`, 'ok');
     } else {
-      this.recordDecision(card, d);
       // No sign-off while the e-stop is held (an emergency is not a training that went well).
-      const outcome = this.estopPressed ? 'not_trainee' : this.trainers.trainee(d);
+      const mayBeTrainee = !this.estopPressed && this.trainers.trainer !== null && d.reason === 'NOT_CERTIFIED';
+      // A plain refusal shows at once; its record (a signature, a transaction) follows, as a door's does.
+      if (!mayBeTrainee) this.feedback.denied();
+      this.recordDecision(card, d);
+      const outcome = mayBeTrainee ? this.trainers.trainee(d) : 'not_trainee';
       if (outcome === 'certified') this.feedback.beep('allow');
-      else this.feedback.denied();
+      else if (mayBeTrainee) this.feedback.denied();
       if (outcome === 'not_trainee') ctx.say(d.message, 'deny');
     }
     this.publish();
