@@ -69,7 +69,7 @@ export async function makeSite(dir: string, o: { broker?: string; unlockSeconds?
   const site = { dir, data: join(dir, 'coord'), env: { XDG_CONFIG_HOME: join(dir, 'config') } };
   const init = JSON.parse(await keymeshOk(site, ['init', '--site', 'Edge System Space', '--keys', join(dir, 'keys'), '--json'])) as { dailyAdminKey: string };
   const admin = ['--key', init.dailyAdminKey];
-  await keymeshOk(site, ['resource', 'add', 'front-door', '--name', 'Front door', '--kind', 'door', '--unlock-seconds', String(o.unlockSeconds ?? 2), ...admin]);
+  await keymeshOk(site, ['resource', 'add', 'front-door', '--name', 'Front door', '--kind', 'door', '--unlock-seconds', String(o.unlockSeconds ?? 4), ...admin]);
   const laser = o.laser !== false;
   if (laser) await keymeshOk(site, ['resource', 'add', 'laser', '--name', 'Laser cutter', '--kind', 'machine', ...admin]);
   for (const c of CARDS) {
