@@ -22,6 +22,7 @@ import { EdgeBundles } from '../bundles/index.js';
 import { startPanel, type PanelServer } from '../panel/server.js';
 import { CommandListener } from './commands.js';
 import { EdgeConnection } from './connection.js';
+import { LogLimit } from './log-limit.js';
 import { controllerContext } from './controller-context.js';
 import { Outbox } from './outbox.js';
 import { AgentView } from './panel-model.js';
@@ -59,6 +60,8 @@ export class Agent {
   /** Resolves when `stop()` has finished. */
   readonly stopped = new Promise<void>((r) => (this.resolveStopped = r));
   private lastState: NodeState | null = null;
+  /** What peers' messages make this agent log (bad payloads, refused entries and commands) is bounded (log-limit.ts). */
+  private readonly peerNoise = new LogLimit();
   /** Settles when start() has; stop() waits for it so a part start opens after a signal is still closed. */
   private starting: Promise<void> = Promise.resolve();
 
@@ -175,21 +178,25 @@ export class Agent {
         if (up) this.republishState();
       },
     });
-    const bus = new MqttJsBus(this.connection.client, (err, topic) => this.log.warn({ ev: 'handler-failed', topic, err: (err as Error).message }, 'a message handler failed'));
+    const noisy = (level: 'info' | 'warn', fields: Record<string, unknown>, msg: string) => {
+      const dropped = level === 'warn' ? this.peerNoise.take() : 0;
+      if (dropped !== null) this.log[level](dropped > 0 ? { ...fields, notLogged: dropped } : fields, msg);
+    };
+    const bus = new MqttJsBus(this.connection.client, (err, topic) => noisy('warn', { ev: 'handler-failed', topic, err: (err as Error).message }, 'a message handler failed'));
     this.sync = new PubSubSync({
       bus, store: ledgerSyncStore(this.ledger), site, key: this.key,
       upstream: this.enrolment.coordinators, intervalMs: config.sync.intervalMs,
       versions: { 'keymesh-edge': EDGE_VERSION },
       onIngest: (r) => {
         if (r.accepted > 0) this.log.info({ ev: 'ingest', accepted: r.accepted, rejected: r.rejected.length }, 'entries received');
-        for (const rej of r.rejected.slice(0, 10)) this.log.warn({ ev: 'reject', code: rej.code, reason: rej.reason, author: rej.author?.slice(0, 16), seq: rej.seq }, 'entry refused');
+        for (const rej of r.rejected.slice(0, 10)) noisy('warn', { ev: 'reject', code: rej.code, reason: rej.reason, author: rej.author?.slice(0, 16), seq: rej.seq }, 'entry refused');
         // A suspension, a revoke or a lockout that arrived ends a running session at once (DESIGN §5).
         if (r.accepted > 0 && this.controller instanceof MachineController) this.controller.recheck();
         if (r.accepted > 0) this.view.changed();
         // A bundle published for this node is fetched now, not at the next poll.
         if (r.accepted > 0) void this.bundles?.check();
       },
-      onInvalid: (reason, topic) => this.log.warn({ ev: 'invalid', topic, reason }, 'message dropped'),
+      onInvalid: (reason, topic) => noisy('warn', { ev: 'invalid', topic, reason }, 'message dropped'),
     });
     await this.sync.start();
     this.commands = new CommandListener({
@@ -198,7 +205,7 @@ export class Agent {
         if (this.controller instanceof DoorController) this.controller.remoteUnlock({ command: c.id, issuer: c.issuer });
         else this.log.warn({ ev: 'cmd-refused', id: c.id, code: 'NOT_A_DOOR' }, 'an unlock command reached a machine; machines are unlocked by a lockout lift, not a command');
       },
-      log: (level, msg, fields) => this.log[level](fields, msg),
+      log: (level, msg, fields) => noisy(level, fields, msg),
     });
     await this.commands.start();
     this.blobs = BlobStore.open(this.paths.blobs);
