@@ -5,6 +5,7 @@
 // bounded and the panel keeps answering.
 import { afterEach, expect, test } from '@jest/globals';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { CardUid } from '@keymesh/protocol';
 import type { PanelModel, PanelSnapshot } from './model.js';
 import { startPanel, type PanelServer } from './server.js';
@@ -97,4 +98,26 @@ test('a flood of live views is bounded; the panel keeps answering', async () => 
   expect(panel.eventClients()).toBe(4);
   expect((await call(port, 'GET', '/api/status', {})).status).toBe(200);
   for (const r of opened) r.destroy();
+});
+
+test('slowloris: one address holding many half-sent requests cannot lock the kiosk out', async () => {
+  panel = await startPanel({ model, host: '127.0.0.1', port: 0 });
+  const port = panel.port;
+  const held: Socket[] = [];
+  // 127.0.0.2 is another address on Linux's loopback: the attacker; the kiosk is 127.0.0.1.
+  await Promise.all(Array.from({ length: 80 }, () => new Promise<void>((resolve) => {
+    const s = connect({ host: '127.0.0.1', port, localAddress: '127.0.0.2' }, () => {
+      s.write('GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
+      resolve();
+    });
+    s.on('error', () => resolve());
+    s.on('close', () => resolve());
+    held.push(s);
+  })));
+  await new Promise((r) => setTimeout(r, 100));
+  try {
+    expect((await call(port, 'GET', '/api/status', {})).status).toBe(200);
+  } finally {
+    for (const s of held) s.destroy();
+  }
 });

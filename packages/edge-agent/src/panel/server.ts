@@ -24,6 +24,8 @@ import { panelView } from './view.js';
 
 export const DEFAULT_PANEL_HOST = '127.0.0.1';
 export const DEFAULT_PANEL_PORT = 8080;
+/** Connections one remote address may hold at once (a kiosk needs a few: the page, its live view, a button). */
+export const MAX_CONNECTIONS_PER_ADDRESS = 24;
 
 /** The few log calls the panel makes (a pino logger fits). Never given a uid. */
 export interface PanelLog {
@@ -210,6 +212,23 @@ export async function startPanel(opts: PanelOptions): Promise<PanelServer> {
     });
   });
   server.maxConnections = (opts.maxEventClients ?? DEFAULT_MAX_SSE_CLIENTS) + 32;
+  // One address may hold only a share of those: sockets that send half a request (slowloris)
+  // live until Node's header timeout is checked (tens of seconds), and would lock the kiosk out.
+  const perAddress = new Map<string, number>();
+  server.on('connection', (socket) => {
+    const addr = socket.remoteAddress ?? '';
+    const n = (perAddress.get(addr) ?? 0) + 1;
+    if (n > MAX_CONNECTIONS_PER_ADDRESS) {
+      socket.destroy();
+      return;
+    }
+    perAddress.set(addr, n);
+    socket.once('close', () => {
+      const left = (perAddress.get(addr) ?? 1) - 1;
+      if (left > 0) perAddress.set(addr, left);
+      else perAddress.delete(addr);
+    });
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
