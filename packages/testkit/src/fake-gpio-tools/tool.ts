@@ -189,6 +189,7 @@ function gpiomon(): void {
   // drives once it sees the holder: nothing it drives after that is missed).
   const starts = keys.map((k) => ({ pos: sizeOf(state.edgesFile(k)), level: state.level(k) }));
   for (const k of keys) state.setHolder(k, { pid: process.pid, tool });
+  if (opts.banner) process.stdout.write(ids.length > 1 ? `Monitoring lines ${ids.slice(0, -1).map((i) => `'${i}', `).join('')}and '${ids.at(-1)}'...\n` : `Monitoring line '${ids[0]}'...\n`);
   const release = () => {
     flush();
     for (const k of keys) state.release(k, process.pid);

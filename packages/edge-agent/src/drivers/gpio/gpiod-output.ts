@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Output } from '../types.js';
 import type { DriverEnv } from '../env.js';
 import { EdgeError } from '../../errors.js';
-import { trackChild, type GpiodTools } from './gpiod-tools.js';
+import { readyWithin, trackChild, type GpiodTools } from './gpiod-tools.js';
 
 export interface GpiodLine {
   chip: string;
@@ -49,7 +49,7 @@ export class GpiodOutput implements Output {
   static async open(name: string, tools: GpiodTools, line: GpiodLine, env: DriverEnv): Promise<GpiodOutput> {
     const o = new GpiodOutput(name, tools, line, env);
     try {
-      await o.#start(false);
+      await readyWithin(o.#start(false), `gpioset did not confirm it holds ${line.chip} ${line.offset}`, () => {});
     } catch (err) {
       o.#closed = true;
       o.#child?.kill('SIGKILL');

@@ -111,3 +111,18 @@ export function trackChild(child: ChildProcess): () => void {
   }
   return () => void children.delete(child);
 }
+
+/** How long a tool may take to confirm it holds its lines before the open fails. */
+export const READY_MS = 10_000;
+
+/** `p`, or DEVICE_FAILED saying `what` did not happen within READY_MS. */
+export function readyWithin<T>(p: Promise<T>, what: string, onTimeout: () => void): Promise<T> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    t = setTimeout(() => {
+      onTimeout();
+      reject(new EdgeError('DEVICE_FAILED', `${what} within ${READY_MS / 1000} s: check the libgpiod tools (gpioset --version) and the line`));
+    }, READY_MS);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}

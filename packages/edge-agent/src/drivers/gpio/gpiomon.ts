@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EdgeError } from '../../errors.js';
-import { trackChild, type GpiodTools } from './gpiod-tools.js';
+import { readyWithin, trackChild, type GpiodTools } from './gpiod-tools.js';
 
 export type Bias = 'as-is' | 'pull-up' | 'pull-down' | 'disabled';
 
@@ -98,7 +98,7 @@ export function startGpiomon(
   );
   const untrack = trackChild(child);
   return {
-    ready,
+    ready: readyWithin(ready, `gpiomon did not report monitoring ${o.chip} ${o.offsets.join(',')}`, () => child.kill('SIGKILL')),
     close: async () => {
       if (closing) return exited;
       closing = true;
