@@ -11,3 +11,6 @@ export { SimReader, hidReaderSchema, rdm6300ReaderSchema, id12laReaderSchema, wi
 export type { PanelModel, PanelSnapshot, PanelTone, SimTapResult } from './panel/model.js';
 export { startPanel, DEFAULT_PANEL_HOST, DEFAULT_PANEL_PORT, type PanelServer, type PanelOptions, type PanelLog } from './panel/server.js';
 export { lcdLines, type LcdSize } from './panel/lcd-lines.js';
+export { SimOutput, SimInput, SimBuzzer, SimDisplay, simOutputSchema, simInputSchema, simBuzzerSchema, simDisplaySchema } from './drivers/sim/index.js';
+export { onoffOutputSchema, onoffInputSchema, gpiodOutputSchema, gpiodInputSchema, watchEdges, type EdgeSource, type EdgeListener, type EdgeWatch } from './drivers/gpio/index.js';
+export { BuzzerOnOutput, BEEP_PATTERNS, type BeepSequence } from './drivers/buzzer-on-output.js';
