@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { outputSuite } from '@keymesh/testkit/driver-suites/output-suite';
 import { inputSuite } from '@keymesh/testkit/driver-suites/input-suite';
+import { buzzerSuite } from '@keymesh/testkit/driver-suites/buzzer-suite';
 import { BOOKWORM_PI4_SYSFS, fakeOnoff, fakeSysfsTree, type FakeOnoffWorld } from '@keymesh/testkit/fake-gpio-tools/fake-onoff';
 import { OnoffInput, OnoffOutput, sysfsNumber } from './onoff.js';
-import { onoffInputSchema, onoffOutputSchema, openOutput, watchEdges } from './index.js';
+import { onoffInputSchema, onoffOutputSchema, openBuzzer, openOutput, watchEdges } from './index.js';
 
 const env = { log: () => {}, now: Date.now };
 const bookworm = fakeSysfsTree(BOOKWORM_PI4_SYSFS);
@@ -31,6 +32,17 @@ inputSuite('onoff (fake Gpio, Bookworm sysfs)', {
     return OnoffInput.open('doorSensor', onoffInputSchema.parse({ driver: 'onoff', pin: PIN, activeLow, debounceMs }), env, deps());
   },
   drive: async (level) => world.drive(N, level),
+});
+
+// An active buzzer on an active-low line: sound is the line low.
+buzzerSuite('onoff, an active buzzer on an active-low line', {
+  open: async () => {
+    world = fakeOnoff();
+    world.setPull(N, true);
+    return openBuzzer('buzzer', onoffOutputSchema.parse({ driver: 'onoff', pin: PIN, activeLow: true }), env, deps());
+  },
+  activity: () => world.levels(N).filter((l) => !l).length,
+  silent: () => world.level(N),
 });
 
 describe('onoff: BCM numbers through the chip base', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { outputSuite } from '@keymesh/testkit/driver-suites/output-suite';
 import { inputSuite } from '@keymesh/testkit/driver-suites/input-suite';
-import { SimDisplay, SimInput, SimOutput, openBuzzer, openDisplay, openInput, simDisplaySchema, simInputSchema, simOutputSchema } from './index.js';
+import { buzzerSuite } from '@keymesh/testkit/driver-suites/buzzer-suite';
+import { SimBuzzer, SimDisplay, SimInput, SimOutput, openBuzzer, openDisplay, openInput, simDisplaySchema, simInputSchema, simOutputSchema } from './index.js';
 
 const env = { log: () => {}, now: Date.now };
 
@@ -15,6 +16,19 @@ let lastIn: SimInput | undefined;
 inputSuite('sim', {
   open: async (opts) => (lastIn = new SimInput('doorSensor', opts)),
   drive: async (level) => lastIn!.setLevel(level),
+});
+
+let lastBuzzer: SimBuzzer | undefined;
+let buzzes = 0;
+buzzerSuite('sim', {
+  open: async () => {
+    lastBuzzer = new SimBuzzer('buzzer');
+    buzzes = 0;
+    lastBuzzer.line.onChange((on) => on && buzzes++);
+    return lastBuzzer;
+  },
+  activity: () => buzzes,
+  silent: () => !lastBuzzer!.line.value,
 });
 
 describe('sim devices for the panel', () => {
