@@ -15,7 +15,7 @@ import type { EdgeConfig } from '../config/schema.js';
 import { DoorController } from '../controllers/door.js';
 import { MachineController } from '../controllers/machine.js';
 import { edgePaths, readEdgeKey, readEnrolment, removeAgentRecord, runningAgent, writeAgentRecord, type EdgePaths, type Enrolment } from '../data-dir.js';
-import { allOutputsOff, closeAllDevices, deviceList, openDevices, type OpenDevices } from '../drivers/open.js';
+import { allOutputsOff, closeAllDevices, openDevices, type OpenDevices } from '../drivers/open.js';
 import { EdgeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { EdgeBundles } from '../bundles/index.js';
@@ -119,7 +119,9 @@ export class Agent {
       tap: (ref) => this.controller!.tap(ref),
       log: this.log,
     });
-    if (deviceList(this.devices).some((x) => x.constructor.name.startsWith('Sim'))) this.view.enableSim((uid) => this.taps!.read(uid, Date.now()));
+    // Panel taps stand in for the reader, so only a sim reader has them: a real reader with one sim part (a display
+    // not yet wired) is a real door, and the panel must not open it for whoever reaches it.
+    if (this.devices.reader.constructor.name === 'SimReader') this.view.enableSim((uid) => this.taps!.read(uid, Date.now()));
     this.view.showOnDisplay(this.devices.display);
     writeAgentRecord(this.paths, { pid: process.pid, panel: null, started: Date.now() });
     if (config.panel !== false) {
