@@ -9,7 +9,7 @@ import { encodeEntry, toHex } from '@keymesh/protocol';
 import { TestSite, TEST_CARD_KEY, testKey } from '@keymesh/testkit/site';
 import { tempDir } from '@keymesh/testkit/temp-files';
 import { loadConfig } from './config/load.js';
-import { edgePaths, processIdentity, readEdgeKey, runningAgent, writeAgentRecord } from './data-dir.js';
+import { edgePaths, processIdentity, readEdgeKey, readEnrolment, runningAgent, writeAgentRecord } from './data-dir.js';
 import { enrol, readProvisioningFile } from './enrol.js';
 
 const children: ChildProcess[] = [];
@@ -86,6 +86,15 @@ test('a node.key another user can read is refused', () => {
   const r = enrolled();
   chmodSync(r.paths.nodeKey, 0o644);
   expect(() => readEdgeKey(r.paths)).toThrow(expect.objectContaining({ code: 'BAD_DATA_FILE', message: expect.stringMatching(/chmod 600/) }));
+});
+
+test('a data folder other users can write to is refused (they could swap ledger.db, whose rules the node trusts)', () => {
+  const r = enrolled();
+  expect(readEnrolment(r.paths).node.name).toBe('door-pi');
+  chmodSync(r.paths.dir, 0o777);
+  expect(() => readEnrolment(r.paths)).toThrow(expect.objectContaining({ code: 'BAD_DATA_FILE', message: expect.stringMatching(/chmod 700/) }));
+  chmodSync(r.paths.dir, 0o750); // readable by the group: still nobody else can write
+  expect(readEnrolment(r.paths).node.name).toBe('door-pi');
 });
 
 test('an agent.json left by a power cut, its pid now reused by another process after the reboot, does not block the agent', () => {

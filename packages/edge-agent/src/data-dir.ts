@@ -78,10 +78,20 @@ export function checkPrivate(path: string, what: string): void {
   }
 }
 
+/** A folder others may write to lets them swap ledger.db (the rules, which the node trusts from its own file) or agent.json. */
+function checkPrivateDir(dir: string): void {
+  const st = statSync(dir);
+  const mine = typeof process.getuid !== 'function' || st.uid === process.getuid() || st.uid === 0;
+  if (st.mode & 0o022 || !mine) {
+    throw new EdgeError('BAD_DATA_FILE', `${dir} (the data folder) can be written by other users (mode ${(st.mode & 0o777).toString(8)}): \`chmod 700 ${dir}\`; if others may have changed its files, enrol the node again into a new folder.`, { path: dir });
+  }
+}
+
 const REENROL = 'enrol this node with `keymesh-edge enrol PROVISIONING_FILE`.';
 
 export function readEnrolment(p: EdgePaths): Enrolment {
   if (!existsSync(p.enrolment)) throw new EdgeError('NOT_ENROLLED', `${p.dir} holds no enrolment: ${REENROL}`, { path: p.dir });
+  checkPrivateDir(p.dir);
   checkPrivate(p.enrolment, 'the enrolment');
   return readJsonFile(p.enrolment, Enrolment, 'the enrolment', `Restore it from a backup or ${REENROL}`);
 }
