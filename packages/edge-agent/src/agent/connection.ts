@@ -48,6 +48,7 @@ export class EdgeConnection {
   private attempts = 0;
   private timer: NodeJS.Timeout | null = null;
   private closing = false;
+  private useWallClock = false;
 
   constructor(private readonly o: ConnectionOptions) {
     const clientId = `edge-${o.key.publicKey.slice(0, 16)}`;
@@ -67,7 +68,13 @@ export class EdgeConnection {
       this.attempts = 0;
       o.onState?.(true, 'connected');
     });
-    this.client.on('error', (err) => o.onState?.(false, err.message));
+    this.client.on('error', (err) => {
+      // Refused: the token's time may be what the broker disputes. The node's `now` can run ahead
+      // of a coordinator whose clock was corrected after it stamped a tick; then only the wall
+      // clock gets the node back in to learn the correction. Alternate until one is taken.
+      if (/not authori[sz]ed/i.test(err.message)) this.useWallClock = !this.useWallClock;
+      o.onState?.(false, err.message);
+    });
     this.client.on('close', () => {
       o.onState?.(false, 'disconnected');
       this.schedule();
@@ -77,7 +84,7 @@ export class EdgeConnection {
   private credentials(clientId: string): { username: string; password: string } {
     const b = this.o.broker;
     if (b.username !== undefined && b.password !== undefined) return { username: b.username, password: b.password };
-    return makeLoginToken({ clientId, site: this.o.site, now: this.o.now() }, this.o.key);
+    return makeLoginToken({ clientId, site: this.o.site, now: this.useWallClock ? Date.now() : this.o.now() }, this.o.key);
   }
 
   private schedule(): void {
