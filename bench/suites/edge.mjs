@@ -20,6 +20,7 @@ import { testKey } from '@keymesh/testkit/site';
 import { evictFromPageCache } from '../lib/edge-ledger.mjs';
 import { EDGE_KEY, OWN_EVENTS, edgeSiteFiles, enrolEdge } from '../lib/edge-site.mjs';
 import { quantile } from '../lib/edge-taps.mjs';
+import { edgeUnitRuntime } from '../lib/edge-unit.mjs';
 import { codeVersion, recordRun } from '../lib/results-md.mjs';
 
 export const describe = 'the edge agent: tap → relay latency over 10,000 sim taps while it serves a catch-up, on a 5,000-member replica; its RSS; its open';
@@ -34,15 +35,18 @@ process Node flags (a what-if: RESULTS.md untouched).`;
 // The peers stand in for other machines; at nice 10 on a loaded 2-vCPU VM they were starved and
 // the catch-up all but stopped, so by default they run at the agent's priority (it competes).
 const PEER_NICE = Number(process.env.BENCH_PEER_NICE ?? 0);
-/** Node flags for the agent's process (what-ifs such as --max-semi-space-size=2; the recorded run has none, as the systemd unit). */
+/** Node flags for the agent's process beyond the unit's (what-ifs; RESULTS.md untouched). */
 const AGENT_FLAGS = (process.env.BENCH_EDGE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** The agent runs as the systemd unit runs it: its node flags and Environment= variables. */
+const UNIT = edgeUnitRuntime();
+const AGENT_ENV = { ...process.env, ...UNIT.env };
 const AGENT = fileURLToPath(new URL('../lib/edge-agent-child.mjs', import.meta.url));
 const PEER = fileURLToPath(new URL('../lib/edge-peer-child.mjs', import.meta.url));
 const NODES = [{ kind: 'door', resource: 'door', seed: 11 }, { kind: 'machine', resource: 'laser', seed: 12 }];
 
 /** A child process and a way to wait for its messages. */
-function child(script, arg, { nice = 0, stdout = 'ignore', execArgv = [] } = {}) {
-  const p = fork(script, [JSON.stringify(arg)], { stdio: ['ignore', stdout, 'inherit', 'ipc'], execArgv });
+function child(script, arg, { nice = 0, stdout = 'ignore', execArgv = [], env = process.env } = {}) {
+  const p = fork(script, [JSON.stringify(arg)], { stdio: ['ignore', stdout, 'inherit', 'ipc'], execArgv, env });
   if (nice) os.setPriority(p.pid, nice);
   const exited = new Promise((_, reject) => p.once('exit', (code, sig) => reject(new Error(`${script} exited (${code ?? sig}) before answering`))));
   exited.catch(() => {});
@@ -61,7 +65,7 @@ async function tapRun(files, dir, node, n, profileDir, log) {
   const { url } = await peer.next('ready', 60_000);
   const data = join(dir, node.kind);
   enrolEdge(files, data, { kind: node.kind, resource: node.resource, brokerUrl: url });
-  const agent = child(AGENT, { mode: 'taps', data, broker: url, kind: node.kind }, { execArgv: AGENT_FLAGS });
+  const agent = child(AGENT, { mode: 'taps', data, broker: url, kind: node.kind }, { execArgv: [...UNIT.execArgv, ...AGENT_FLAGS], env: AGENT_ENV });
   try {
     const ready = await agent.next('ready', 60_000);
     log(`  ${node.kind} agent started in ${ready.startMs.toFixed(0)} ms (connected: ${ready.connected}, RSS ${ready.rssMb.toFixed(0)} MB); a fresh peer asks for its feed…`);
@@ -87,7 +91,7 @@ async function tapRun(files, dir, node, n, profileDir, log) {
 /** new Agent → start()'s local steps on `data`, broker unreachable, in a fresh process; the ledger evicted first. */
 function openOnce(data, broker) {
   const evicted = evictFromPageCache(join(data, 'ledger.db'));
-  const out = execFileSync(process.execPath, [AGENT, JSON.stringify({ mode: 'open', data, broker, kind: 'door' })], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [...UNIT.execArgv, ...AGENT_FLAGS, AGENT, JSON.stringify({ mode: 'open', data, broker, kind: 'door' })], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20, env: AGENT_ENV });
   // The agent logs JSON lines on stdout too: the result is the line with startMs.
   const line = out.split('\n').find((l) => l.startsWith('{"startMs"'));
   if (!line) throw new Error(`the open child printed no result: ${out.slice(-500)}`);
@@ -185,7 +189,7 @@ export async function run(args, log) {
         ...row('edge_open_rss_mb', 'RSS right after that open'),
       ],
       notes: [
-        `The peers and their broker stand in for other machines: they run in a process of their own${PEER_NICE ? ` at nice ${PEER_NICE}` : ' at the same priority as the agent (competing with it for the 2 vCPUs)'}; the agent in its own, as \`keymesh-edge run\` (no Node flags), its log on /dev/null.`,
+        `The peers and their broker stand in for other machines: they run in a process of their own${PEER_NICE ? ` at nice ${PEER_NICE}` : ' at the same priority as the agent (competing with it for the 2 vCPUs)'}; the agent in its own, as the systemd unit runs \`keymesh-edge run\` (node flags ${UNIT.execArgv.join(' ') || 'none'}; ${Object.entries(UNIT.env).map(([k, v]) => `${k}=${v}`).join(' ')}), its log on /dev/null.`,
         `Load average (1 min, ${os.cpus().length} vCPUs): ${loadStart.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end.`,
       ],
     });

@@ -81,6 +81,11 @@ export class Ledger {
     return queries.sqliteSynchronous(this.l);
   }
 
+  /** SQLite's page cache limit on this connection, in KiB, as `pageCacheKiB` set it. */
+  get sqlitePageCacheKiB(): number {
+    return queries.sqlitePageCacheKiB(this.l);
+  }
+
   /** The in-memory policy state (read-only use: decide(), queries). */
   get policy(): PolicyState {
     return this.l.state;

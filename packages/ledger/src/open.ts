@@ -15,7 +15,7 @@ import { HeldEntries } from './held.js';
 import { Pending } from './pending.js';
 import { Quarantine } from './quarantine.js';
 import { prepareStatements } from './statements.js';
-import { DURABILITIES, type LedgerOptions } from './types.js';
+import { DEFAULT_PAGE_CACHE_KIB, DURABILITIES, MIN_PAGE_CACHE_KIB, type LedgerOptions } from './types.js';
 import { loadFeeds, markChecked, write, type LedgerCore } from './core.js';
 import { coordinatorTime, loadState, rereadHeld } from './materialise.js';
 import { indexEvents, loadUnindexed } from './access-log.js';
@@ -31,6 +31,9 @@ export function openLedgerFile<T>(path: string, opts: LedgerOptions, make: (db: 
   }
   if (opts.groupCommitMs !== undefined && !(Number.isFinite(opts.groupCommitMs) && opts.groupCommitMs >= 0)) {
     throw new LedgerError('BAD_OPTION', `groupCommitMs must be a number of milliseconds ≥ 0, not ${JSON.stringify(opts.groupCommitMs)}; nothing was opened.`, { option: 'groupCommitMs' });
+  }
+  if (opts.pageCacheKiB !== undefined && !(Number.isSafeInteger(opts.pageCacheKiB) && opts.pageCacheKiB >= MIN_PAGE_CACHE_KIB)) {
+    throw new LedgerError('BAD_OPTION', `pageCacheKiB must be a whole number of KiB ≥ ${MIN_PAGE_CACHE_KIB}, not ${JSON.stringify(opts.pageCacheKiB)}; nothing was opened.`, { option: 'pageCacheKiB' });
   }
   if (path !== ':memory:') {
     if (!existsSync(path)) {
@@ -55,8 +58,8 @@ export function openLedgerFile<T>(path: string, opts: LedgerOptions, make: (db: 
       db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`); // see group-commit.ts
     }
     db.pragma('foreign_keys = OFF');
-    // 32 MiB page cache (default 2 MiB): keeps the access-log indexes' hot pages in memory.
-    db.pragma('cache_size = -32768');
+    // 32 MiB page cache by default (SQLite's: 2 MB): keeps the access-log indexes' hot pages in memory.
+    db.pragma(`cache_size = -${opts.pageCacheKiB ?? DEFAULT_PAGE_CACHE_KIB}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new LedgerError('LEDGER_TOO_NEW', `${path} has schema version ${version}; this release knows up to ${SCHEMA_VERSION}. Upgrade Keymesh on this node.`, { path });

@@ -152,6 +152,13 @@ export function durabilityStats(l: LedgerCore): DurabilityStats {
 }
 
 /** SQLite's `synchronous` level on the ledger's connection. */
+/** SQLite's page cache limit on this connection, in KiB (cache_size, set negative: KiB). */
+export function sqlitePageCacheKiB(l: LedgerCore): number {
+  live(l);
+  const n = l.db.pragma('cache_size', { simple: true }) as number;
+  return n < 0 ? -n : Math.round((n * (l.db.pragma('page_size', { simple: true }) as number)) / 1024);
+}
+
 export function sqliteSynchronous(l: LedgerCore): 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA' {
   live(l);
   return (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[l.db.pragma('synchronous', { simple: true }) as number]!;

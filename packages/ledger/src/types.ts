@@ -15,6 +15,12 @@ export interface LedgerOptions {
   /** Entries stamped further than this ahead of local time are quarantined. */
   maxDriftMs?: number;
   /**
+   * SQLite's page cache for this connection, in KiB (default DEFAULT_PAGE_CACHE_KIB, 32 MiB:
+   * keeps the access-log indexes' hot pages in memory on a coordinator). An edge node passes
+   * less: the cache fills as a catch-up is served and stays in its RSS (DESIGN §12: 150 MB).
+   */
+  pageCacheKiB?: number;
+  /**
    * Open a damaged file anyway (no feed-contiguity check), to examine it with `verify()`.
    * For forensics only: never append to such a ledger.
    */
@@ -27,6 +33,11 @@ export interface LedgerOptions {
 }
 
 export type VerifyMode = 'each' | 'batch';
+
+/** The default of `LedgerOptions.pageCacheKiB` (SQLite's own default is 2,000 KiB). */
+export const DEFAULT_PAGE_CACHE_KIB = 32_768;
+/** The smallest `pageCacheKiB` accepted: a few pages of every B-tree a commit touches. */
+export const MIN_PAGE_CACHE_KIB = 256;
 
 export const DURABILITIES = ['group', 'each', 'process'] as const;
 /**

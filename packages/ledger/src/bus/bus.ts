@@ -30,6 +30,14 @@ export interface Bus {
    * await must still catch.
    */
   publish(topic: string, payload: Uint8Array, opts?: PublishOptions): Promise<void>;
+  /**
+   * Publishes `text` as its UTF-8 bytes, as `publish` does (optional). A transport that writes a
+   * string to its socket as it is implements it (MQTT.js): sync's batches (up to 128 KiB) then
+   * never become Buffers outside V8's heap, which only a full GC frees, so an edge serving a
+   * catch-up held tens of MB of sent batches (DESIGN §12: 150 MB). Without it, sync publishes
+   * the bytes.
+   */
+  publishText?(topic: string, text: string, opts?: PublishOptions): Promise<void>;
   /** Subscribes `handler` to `filter`; retained messages that match are delivered to it. */
   subscribe(filter: string, handler: BusHandler): Promise<void>;
   /** Removes `handler` from `filter` (the subscription ends when no handler is left). */

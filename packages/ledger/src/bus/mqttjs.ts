@@ -60,6 +60,12 @@ export class MqttJsBus implements Bus {
     await this.client.publishAsync(topic, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: opts.qos ?? 0, retain: opts.retain ?? false });
   }
 
+  /** MQTT.js writes a string payload to the socket as it is (its length counted in UTF-8 bytes). */
+  async publishText(topic: string, text: string, opts: PublishOptions = {}): Promise<void> {
+    if (!this.client.connected) throw new Error(`not connected to the broker: ${topic} not published`);
+    await this.client.publishAsync(topic, text, { qos: opts.qos ?? 0, retain: opts.retain ?? false });
+  }
+
   async subscribe(filter: string, handler: BusHandler): Promise<void> {
     const set = this.handlers.get(filter) ?? new Set();
     set.add(handler);

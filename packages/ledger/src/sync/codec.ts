@@ -8,9 +8,14 @@ import { Buffer } from 'node:buffer';
 import { SyncMessage, describeZodError } from '@keymesh/protocol';
 
 export function encodeSyncMessage(msg: SyncMessage): Uint8Array {
-  if (msg.kind !== 'batch') return Buffer.from(JSON.stringify(msg));
+  return Buffer.from(encodeSyncText(msg));
+}
+
+/** The message as text (its UTF-8 bytes are encodeSyncMessage's). */
+export function encodeSyncText(msg: SyncMessage): string {
+  if (msg.kind !== 'batch') return JSON.stringify(msg);
   const { entries, ...header } = msg;
-  return Buffer.from([JSON.stringify(header), ...entries].join('\n'));
+  return [JSON.stringify(header), ...entries].join('\n');
 }
 
 export type Decoded = { ok: true; msg: SyncMessage } | { ok: false; reason: string };

@@ -20,10 +20,9 @@ import {
   MAX_HAVE_FORKS, MIN_SYNC_MESSAGE_BYTES, NodeStatus, canonicalString, parseEntryText, topics,
   type AnyEntry, type HaveMessage, type SyncMessage,
 } from '@keymesh/protocol';
-import { Buffer } from 'node:buffer';
 import type { BusMessage } from '../bus/bus.js';
 import type { IngestResult } from '../types.js';
-import { decodeSyncMessage, encodeSyncMessage } from './codec.js';
+import { decodeSyncMessage, encodeSyncText } from './codec.js';
 import { SyncEngine } from './engine.js';
 import { Freshness } from './freshness.js';
 import { Outbound } from './outbound.js';
@@ -233,7 +232,7 @@ export class PubSubSync {
     const partial = Object.keys(heads).length < Object.keys(all).length;
     const unsigned = { kind: 'have' as const, node: this.node, heads, ...(Object.keys(forks).length ? { forks } : {}), at: this.o.store.now(), ...(partial ? { partial: true as const } : {}) };
     const have: HaveMessage = signSync(unsigned, this.o.key, this.o.crypto);
-    this.out.publish(this.t.have(this.node), encodeSyncMessage(have));
+    this.out.publish(this.t.have(this.node), encodeSyncText(have));
   }
 
   private publishStatus(): void {
@@ -263,11 +262,11 @@ export class PubSubSync {
     const topic = msg.kind === 'want' ? this.t.want(this.node, to) : msg.kind === 'batch' ? this.t.batch(this.node, to) : this.t.have(this.node);
     if (msg.kind === 'batch') this.counters.batchesSent++;
     if (msg.kind === 'want') (msg = signSync(msg, this.o.key, this.o.crypto), this.gate.asked(to));
-    this.out.send(to, topic, encodeSyncMessage(msg));
+    this.out.send(to, topic, encodeSyncText(msg));
   }
 
   private publish(topic: string, text: string, retain: boolean): void {
-    this.out.publish(topic, Buffer.from(text), retain);
+    this.out.publish(topic, text, retain);
   }
 
   /** Size check, and no handler ever throws into the bus. */
