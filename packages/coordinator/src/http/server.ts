@@ -23,6 +23,7 @@ import { feedRoutes } from './routes/feeds.js';
 import { entryRoutes } from './routes/entries.js';
 import { commandRoutes } from './routes/commands.js';
 import { statusRoutes } from './routes/status.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 export type { ApiDeps } from './context.js';
 
@@ -44,7 +45,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   installErrorHandlers(app, deps.log, () => ledgerDown(deps));
   for (const routes of [
     healthRoutes, siteRoutes, nodeRoutes, memberRoutes, cardRoutes, certificationRoutes, resourceRoutes,
-    lockoutRoutes, logRoutes, problemRoutes, policyRoutes, feedRoutes, entryRoutes, commandRoutes, statusRoutes,
+    lockoutRoutes, logRoutes, problemRoutes, policyRoutes, feedRoutes, entryRoutes, commandRoutes, statusRoutes, dashboardRoutes,
   ]) await app.register(routes, { ctx });
   return app;
 }

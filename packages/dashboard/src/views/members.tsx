@@ -1,0 +1,57 @@
+/**
+ * Members: search, status, suspend and reinstate (each a `member.put` signed in the page, with
+ * the member register's heads as `deps`). A suspension also withdraws the member's signing keys
+ * at their current heads, as `keymesh member suspend` does: what they signed before keeps counting.
+ */
+import { useState } from 'preact/hooks';
+import type { BodyOf } from '@keymesh/protocol';
+import { api, type MemberInfo } from '../api.js';
+import { signAndSubmit } from '../sign.js';
+import { localTime } from '../format.js';
+import { useData, useSession } from '../session.js';
+import { OutcomeLine, useAction } from './action.js';
+
+async function bodyFor(m: MemberInfo, status: 'active' | 'suspended'): Promise<BodyOf<'member.put'>> {
+  // The register as the coordinator holds it now, not the list's copy from a few seconds ago.
+  const cur = (await api.policy<MemberInfo>(`member/${m.member}`))?.value ?? m;
+  const keys = [];
+  for (const [key, until] of Object.entries(cur.keys)) {
+    keys.push({ key, until: status === 'suspended' && until === null ? (await api.head(key))?.seq ?? 0 : until });
+  }
+  return {
+    member: cur.member, name: cur.name, contact: cur.contact, status, validUntil: cur.validUntil, keys,
+    trainerFor: Object.entries(cur.trainerFor).map(([cert, until]) => ({ cert, until })),
+  };
+}
+
+export function Members() {
+  const session = useSession();
+  const data = useData();
+  const { busy, outcome, run } = useAction(data.refresh);
+  const [q, setQ] = useState('');
+  const needle = q.trim().toLowerCase();
+  const list = data.members.filter((m) => !needle || m.member.toLowerCase().includes(needle) || m.name.toLowerCase().includes(needle));
+  const setStatus = (m: MemberInfo, status: 'active' | 'suspended') =>
+    run(`${status === 'suspended' ? 'Suspending' : 'Reinstating'} ${m.name}`, async () =>
+      signAndSubmit(session.key, session.site.site, 'member.put', await bodyFor(m, status), [`member/${m.member}`]));
+  return (
+    <section>
+      <label class="filter">Search <input type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} placeholder="name or id" /></label>
+      <OutcomeLine outcome={outcome} />
+      {list.length === 0 ? <p class="empty">{needle ? 'No member matches.' : 'No member yet: add one with keymesh member add.'}</p> : (
+        <ul class="cards">
+          {list.map((m) => (
+            <li key={m.member} data-member={m.member} class={m.status}>
+              <h3>{m.name} <small>{m.member}</small></h3>
+              <p data-field="status">{m.status}{m.validUntil !== null ? ` · valid until ${localTime(m.validUntil)}` : ''}</p>
+              {Object.keys(m.trainerFor).length > 0 && <p class="meta">trains: {Object.keys(m.trainerFor).join(', ')}</p>}
+              {m.status === 'active'
+                ? <button type="button" disabled={busy} onClick={() => void setStatus(m, 'suspended')}>Suspend</button>
+                : <button type="button" disabled={busy} onClick={() => void setStatus(m, 'active')}>Reinstate</button>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

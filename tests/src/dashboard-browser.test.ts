@@ -1,0 +1,126 @@
+// The dashboard in a real browser (Debian's Chromium driven by playwright-core; no browser is
+// ever downloaded): a real `keymesh serve` and two sim edge agents (`keymesh-edge run`). The
+// page signs in with the operator's key file, sees both nodes online, shows a tap's decision in
+// its live log as it happens, suspends the member with a `member.put` signed in the page (the
+// next tap is denied with the reason in words), locks the laser out with a signed
+// `resource.lockout` (its tile says so, a tap there is denied) after reinstating her, and shows a stopped edge offline.
+// Screenshots of each view go to tests/artifacts/dashboard/ (git-ignored) to be looked at.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { eventually, exited, stopAll } from '@keymesh/testkit/processes';
+import { CARDS, freePort, makeSite, startEdge, startServe, type Panel } from './edge-site.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts', 'dashboard');
+const dir = mkdtempSync(join(tmpdir(), 'km-dashboard-'));
+let browser: Browser | null = null;
+
+afterAll(async () => {
+  await browser?.close();
+  await stopAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ADA = { card: CARDS[0]!.name };
+/** Reads of one card closer than the config's tapRepeatMs (100 ms) are one tap. */
+const pastRepeatWindow = () => new Promise((r) => setTimeout(r, 150));
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function view(page: Page, id: 'floor' | 'log' | 'members' | 'nodes'): Promise<void> {
+  await page.click(`nav button[data-view="${id}"]`);
+  await page.waitForSelector(`nav button[data-view="${id}"][aria-current="page"]`);
+}
+
+/** Taps until the panel shows the wanted outcome (an entry signed in the page reaches the node within seconds). */
+async function tapUntil(panel: Panel, want: { allow: boolean; reason: string }): Promise<void> {
+  await eventually(`a tap decided ${want.reason}`, async () => {
+    await pastRepeatWindow();
+    await panel.tap(ADA);
+    const d = (await panel.status()).lastDecision;
+    return d && d.allow === want.allow && d.reason === want.reason ? true : undefined;
+  }, 15_000, 300);
+}
+
+test('the dashboard in Chromium: nodes online, a tap live in the log, suspend and lockout signed in the page, a stopped edge offline', async () => {
+  expect(existsSync(CHROMIUM)).toBe(true); // .ci/run installs Debian's chromium when missing
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const ports = { mqtt: await freePort(), http: await freePort() };
+  const site = await makeSite(dir, { broker: `mqtt://127.0.0.1:${ports.mqtt}` });
+  const coord = await startServe(site, ports);
+  const door = await startEdge(site.door);
+  const laser = await startEdge(site.laser!);
+  for (const [name, e] of [['door', door], ['laser', laser]] as const) {
+    await eventually(`${name}: online with fresh rules`, async () => {
+      const s = await e.panel.status();
+      return s.online && s.rulesFreshAt !== null ? true : undefined;
+    }, 20_000);
+  }
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  const failed: string[] = [];
+  page.on('requestfailed', (r) => failed.push(r.url()));
+  page.on('pageerror', (e) => failed.push(`page error: ${e.message}`));
+  await page.goto(`${coord.http}/`);
+  await page.waitForSelector('[data-field="page-key"]:text-matches("^[0-9a-f]{64}$")');
+  await shot(page, '0-sign-in');
+  await page.setInputFiles('#key-file', site.admin[1]!);
+  await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 15_000 });
+
+  // Floor: both nodes online.
+  for (const n of [site.door.name, site.laser!.name]) {
+    await page.waitForSelector(`.tile[data-node="${n}"] [data-field="online"]:text-is("online")`, { timeout: 15_000 });
+  }
+  await shot(page, '1-floor');
+
+  // Live log: a tap at the door appears as it happens.
+  await view(page, 'log');
+  await pastRepeatWindow();
+  expect((await door.panel.tap(ADA)).ok).toBe(true);
+  const allowed = page.locator('tr.allow', { hasText: 'Ada Lovelace' }).filter({ hasText: 'Front door' });
+  await allowed.first().waitFor({ timeout: 5_000 });
+  await shot(page, '2-live-log');
+
+  // Members: suspend Ada in the page → the next tap is denied with the reason, shown in the log.
+  await view(page, 'members');
+  await page.click('[data-member="ada"] button:text-is("Suspend")');
+  await page.waitForSelector('[data-outcome="ok"]', { timeout: 10_000 });
+  await page.waitForSelector('[data-member="ada"] [data-field="status"]:text-matches("^suspended")', { timeout: 10_000 });
+  await shot(page, '3-members');
+  await tapUntil(door.panel, { allow: false, reason: 'MEMBER_SUSPENDED' });
+  await view(page, 'log');
+  await page.locator('tr.deny', { hasText: 'Ada Lovelace' }).filter({ hasText: 'membership is suspended; talk to an admin' }).first().waitFor({ timeout: 5_000 });
+  await shot(page, '4-live-log-denied');
+
+  // Reinstate her (the page signs again after its own entry: no 409, no fork).
+  await view(page, 'members');
+  await page.click('[data-member="ada"] button:text-is("Reinstate")');
+  await page.waitForSelector('[data-member="ada"] [data-field="status"]:text-matches("^active")', { timeout: 10_000 });
+  await tapUntil(door.panel, { allow: true, reason: 'ALLOWED' });
+
+  // Nodes: lock the laser out now (a signed resource.lockout) → its tile says so, a tap is denied.
+  await view(page, 'nodes');
+  await page.click('[data-resource="laser"] button:text-is("Lock out now")');
+  await page.waitForSelector('[data-outcome="ok"]', { timeout: 10_000 });
+  await shot(page, '5-nodes');
+  await view(page, 'floor');
+  await page.waitForSelector('.tile[data-resource="laser"] [data-field="lockout"]:text-is("locked out")', { timeout: 10_000 });
+  await tapUntil(laser.panel, { allow: false, reason: 'LOCKED_OUT' });
+  // Stop the door's edge → its tile goes offline.
+  door.process.kill('SIGTERM');
+  await exited(door.process);
+  await page.waitForSelector(`.tile[data-node="${site.door.name}"] [data-field="online"]:text-is("offline")`, { timeout: 15_000 });
+  await shot(page, '6-floor-door-offline');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, '7-floor-phone');
+  await view(page, 'log');
+  await shot(page, '8-live-log-phone');
+
+  expect(failed).toEqual([]);
+}, 120_000);
