@@ -1,6 +1,7 @@
 // The dashboard in a real browser (Debian's Chromium driven by playwright-core; no browser is
 // ever downloaded): a real `keymesh serve` and two sim edge agents (`keymesh-edge run`). The
-// page signs in with the operator's key file, sees both nodes online, shows a tap's decision in
+// page signs in with the operator's key file, adds its own key to the admin set with it and
+// signs with its own key from then on, sees both nodes online, shows a tap's decision in
 // its live log as it happens, suspends the member with a `member.put` signed in the page (the
 // next tap is denied with the reason in words), locks the laser out with a signed
 // `resource.lockout` (its tile says so, a tap there is denied) after reinstating her, and shows a stopped edge offline.
@@ -11,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { eventually, exited, stopAll } from '@keymesh/testkit/processes';
-import { CARDS, freePort, makeSite, startEdge, startServe, type Panel } from './edge-site.js';
+import { CARDS, api, freePort, makeSite, startEdge, startServe, type Panel } from './edge-site.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts', 'dashboard');
@@ -70,7 +71,20 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.goto(`${coord.http}/`);
   await page.waitForSelector('[data-field="page-key"]:text-matches("^[0-9a-f]{64}$")');
   await shot(page, '0-sign-in');
+  const pageKey = (await page.textContent('[data-field="page-key"]'))!;
   await page.setInputFiles('#key-file', site.admin[1]!);
+  await page.waitForSelector('[data-field="signer"][data-kind="operator"]');
+  await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 15_000 });
+  await shot(page, '0-operator-key');
+  // The operator's key signs, once, the admins.change adding this browser's own key (kept in
+  // IndexedDB); a reload signs in with that key alone, and every later entry is signed by it.
+  await page.click('[data-action="adopt-page-key"]');
+  await page.waitForSelector('[data-field="signer"][data-kind="page"]', { timeout: 10_000 });
+  const admins = await api<{ value: { admins: Record<string, number | null> } }>(coord.http, '/api/policy/admins');
+  expect(admins.value.admins[pageKey]).toBeNull();
+  await page.reload();
+  await page.click('[data-action="sign-in-own"]', { timeout: 10_000 });
+  await page.waitForSelector('[data-field="signer"][data-kind="page"]');
   await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 15_000 });
 
   // Floor: both nodes online.
@@ -122,5 +136,7 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await view(page, 'log');
   await shot(page, '8-live-log-phone');
 
+  // Suspend, reinstate and the lockout: three entries of this browser's own feed.
+  expect((await api<{ seq: number }>(coord.http, `/api/feeds/${pageKey}/head`)).seq).toBe(3);
   expect(failed).toEqual([]);
 }, 120_000);

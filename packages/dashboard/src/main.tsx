@@ -5,8 +5,9 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { KeyPair } from '@keymesh/protocol';
-import { api } from './api.js';
+import { api, type SiteInfo } from './api.js';
 import { importKeyFile, pageKey } from './keys.js';
+import { addPageKey, isCurrentAdmin } from './admins.js';
 import { Live } from './live.js';
 import { short } from './format.js';
 import { DataContext, SessionContext, useLive, useSiteData, type Session } from './session.js';
@@ -18,21 +19,35 @@ import { Nodes } from './views/nodes.js';
 const VIEWS = { floor: ['Floor', Floor], log: ['Live log', LiveLog], members: ['Members', Members], nodes: ['Nodes', Nodes] } as const;
 type ViewId = keyof typeof VIEWS;
 
+function startSession(site: SiteInfo, key: KeyPair, kind: Session['kind'], keyLabel: string, page: KeyPair): Session {
+  const live = new Live(site.site, key);
+  live.connect();
+  return { site, key, kind, keyLabel, page, live };
+}
+
 function SignIn({ onSession }: { onSession: (s: Session) => void }) {
-  const [own, setOwn] = useState<KeyPair | null>(null);
+  const [own, setOwn] = useState<{ key: KeyPair; admin: boolean } | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    pageKey().then(setOwn, (e: Error) => setError(`this browser could not keep a key (${e.message})`));
+    pageKey().then(
+      async (key) => setOwn({ key, admin: await isCurrentAdmin(key.publicKey).catch(() => false) }),
+      (e: Error) => setError(`this browser could not keep a key (${e.message})`),
+    );
   }, []);
+  const withOwn = async () => {
+    if (!own) return;
+    try {
+      onSession(startSession(await api.site(), own.key, 'page', "this browser's key", own.key));
+    } catch (err) {
+      setError(`the coordinator did not answer: ${(err as Error).message}`);
+    }
+  };
   const onFile = async (e: Event) => {
     const file = (e.target as HTMLInputElement).files?.[0];
-    if (!file) return;
+    if (!file || !own) return;
     try {
       const { key, label } = importKeyFile(await file.text());
-      const site = await api.site();
-      const live = new Live(site.site, key);
-      live.connect();
-      onSession({ site, key, keyLabel: label, live });
+      onSession(startSession(await api.site(), key, 'operator', label, own.key));
     } catch (err) {
       setError(`that key file was not taken: ${(err as Error).message}`);
     }
@@ -40,15 +55,41 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
   return (
     <main class="signin">
       <h1>Keymesh dashboard</h1>
-      <p>Sign in with the operator's daily admin key file (<code>keymesh init</code> wrote it). It stays in this tab's memory only and is never stored by the page.</p>
-      <label class="file">Operator's key file <input id="key-file" type="file" accept=".json,.key,application/json" onChange={(e) => void onFile(e)} /></label>
+      {own?.admin && <p><button type="button" data-action="sign-in-own" onClick={() => void withOwn()}>Sign in with this browser's key</button></p>}
+      <p>{own?.admin ? 'Or sign' : 'Sign'} in with the operator's daily admin key file (<code>keymesh init</code> wrote it), once: it adds this browser's own key to the admin set, then the page signs with its own key. The file stays in this tab's memory only and is never stored by the page.</p>
+      <label class="file">Operator's key file <input id="key-file" type="file" accept=".json,.key,application/json" disabled={!own} onChange={(e) => void onFile(e)} /></label>
       {error && <p class="error" role="alert">{error}</p>}
-      <p class="meta">This browser's own key: <code data-field="page-key">{own ? own.publicKey : '…'}</code>. It is not an admin yet; an admin can add it with <code>keymesh admin add</code>.</p>
+      <p class="meta">This browser's own key: <code data-field="page-key">{own ? own.key.publicKey : '…'}</code>{own ? (own.admin ? ' (an admin)' : ' (not an admin yet)') : ''}.</p>
     </main>
   );
 }
 
-function Shell({ session }: { session: Session }) {
+/** Signed in with the operator's key: add this browser's key to the admin set, then sign with it. */
+function AdoptPageKey({ session, onSession }: { session: Session; onSession: (s: Session) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const adopt = async () => {
+    setBusy(true);
+    setError(null);
+    const r = await addPageKey(session.key, session.page, session.site.site).catch((e: Error) => ({ ok: false as const, code: 'ERROR', message: e.message }));
+    setBusy(false);
+    if (!r.ok && r.code !== 'ALREADY_ADMIN') {
+      setError(`this browser's key was not added (${r.code}): ${r.message}`);
+      return;
+    }
+    session.live.close();
+    onSession(startSession(session.site, session.page, 'page', "this browser's key", session.page));
+  };
+  return (
+    <div class="banner" role="region" aria-label="this browser's key">
+      <p>You are signing with the operator's key file. Add this browser's own key ({short(session.page.publicKey)}) to the admin set, and the page signs with it from then on.</p>
+      <button type="button" data-action="adopt-page-key" disabled={busy} onClick={() => void adopt()}>Add this browser's key to the admins</button>
+      {error && <p class="error" role="alert">{error}</p>}
+    </div>
+  );
+}
+
+function Shell({ session, onSession }: { session: Session; onSession: (s: Session) => void }) {
   const data = useSiteData();
   const [view, setView] = useState<ViewId>('floor');
   useLive(session.live);
@@ -60,8 +101,9 @@ function Shell({ session }: { session: Session }) {
         <header>
           <h1>{session.site.name}</h1>
           <p class={`conn ${conn}`} data-field="conn">{conn === 'online' ? 'live' : conn === 'connecting' ? 'connecting…' : 'not connected: retrying'}</p>
-          <p class="signer">Signing as <strong>the operator's key</strong> “{session.keyLabel}” ({short(session.key.publicKey)})</p>
+          <p class="signer" data-field="signer" data-kind={session.kind}>Signing as {session.kind === 'operator' ? <><strong>the operator's key</strong> “{session.keyLabel}”</> : <strong>this browser's key</strong>} ({short(session.key.publicKey)})</p>
         </header>
+        {session.kind === 'operator' && <AdoptPageKey session={session} onSession={onSession} />}
         <nav>
           {(Object.keys(VIEWS) as ViewId[]).map((id) => (
             <button type="button" key={id} aria-current={view === id ? 'page' : undefined} data-view={id} onClick={() => setView(id)}>{VIEWS[id][0]}</button>
@@ -77,7 +119,7 @@ function Shell({ session }: { session: Session }) {
 
 function App() {
   const [session, setSession] = useState<Session | null>(null);
-  return session ? <Shell session={session} /> : <SignIn onSession={setSession} />;
+  return session ? <Shell key={session.key.publicKey} session={session} onSession={setSession} /> : <SignIn onSession={setSession} />;
 }
 
 const root = document.getElementById('app')!;

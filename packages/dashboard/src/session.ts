@@ -7,8 +7,12 @@ import type { Live } from './live.js';
 
 export interface Session {
   site: SiteInfo;
+  /** The key the page signs with: this browser's own, or the operator's imported key file (until it has added this browser's). */
   key: KeyPair;
+  kind: 'page' | 'operator';
   keyLabel: string;
+  /** This browser's own key (IndexedDB). */
+  page: KeyPair;
   live: Live;
 }
 
