@@ -98,7 +98,7 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await pastRepeatWindow();
   expect((await door.panel.tap(ADA)).ok).toBe(true);
   const allowed = page.locator('tr.allow', { hasText: 'Ada Lovelace' }).filter({ hasText: 'Front door' });
-  await allowed.first().waitFor({ timeout: 5_000 });
+  await allowed.first().waitFor({ timeout: 10_000 });
   await shot(page, '2-live-log');
 
   // Members: suspend Ada in the page → the next tap is denied with the reason, shown in the log.
@@ -109,7 +109,7 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await shot(page, '3-members');
   await tapUntil(door.panel, { allow: false, reason: 'MEMBER_SUSPENDED' });
   await view(page, 'log');
-  await page.locator('tr.deny', { hasText: 'Ada Lovelace' }).filter({ hasText: 'membership is suspended; talk to an admin' }).first().waitFor({ timeout: 5_000 });
+  await page.locator('tr.deny', { hasText: 'Ada Lovelace' }).filter({ hasText: 'membership is suspended; talk to an admin' }).first().waitFor({ timeout: 10_000 });
   await shot(page, '4-live-log-denied');
 
   // Reinstate her (the page signs again after its own entry: no 409, no fork).
