@@ -4,13 +4,15 @@
 // signs with its own key from then on, sees both nodes online, shows a tap's decision in
 // its live log as it happens, suspends the member with a `member.put` signed in the page (the
 // next tap is denied with the reason in words), locks the laser out with a signed
-// `resource.lockout` (its tile says so, a tap there is denied) after reinstating her, and shows a stopped edge offline.
+// `resource.lockout` (its tile says so, a tap there is denied) after reinstating her, shows a
+// stopped edge offline, and shows a forged entry posted to the API in its quarantine.
 // Screenshots of each view go to tests/artifacts/dashboard/ (git-ignored) to be looked at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { generateKeyPair, nextEntry } from '@keymesh/protocol';
 import { eventually, exited, stopAll } from '@keymesh/testkit/processes';
 import { CARDS, api, freePort, makeSite, startEdge, startServe, type Panel } from './edge-site.js';
 
@@ -33,7 +35,7 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
-async function view(page: Page, id: 'floor' | 'log' | 'members' | 'nodes'): Promise<void> {
+async function view(page: Page, id: 'floor' | 'log' | 'members' | 'nodes' | 'alarms'): Promise<void> {
   await page.click(`nav button[data-view="${id}"]`);
   await page.waitForSelector(`nav button[data-view="${id}"][aria-current="page"]`);
 }
@@ -48,7 +50,7 @@ async function tapUntil(panel: Panel, want: { allow: boolean; reason: string }):
   }, 15_000, 300);
 }
 
-test('the dashboard in Chromium: nodes online, a tap live in the log, suspend and lockout signed in the page, a stopped edge offline', async () => {
+test('the dashboard in Chromium: nodes online, a tap live in the log, suspend and lockout signed in the page, a stopped edge offline, a forged entry in the quarantine', async () => {
   expect(existsSync(CHROMIUM)).toBe(true); // .ci/run installs Debian's chromium when missing
   mkdirSync(ARTIFACTS, { recursive: true });
   const ports = { mqtt: await freePort(), http: await freePort() };
@@ -135,6 +137,25 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await shot(page, '7-floor-phone');
   await view(page, 'log');
   await shot(page, '8-live-log-phone');
+
+  // A forged entry (its signature altered) and a stranger's genuine one are refused by the API;
+  // the forged one is kept in the quarantine, and the page's Alarms view shows it with its reason.
+  const { site: siteId } = await api<{ site: string }>(coord.http, '/api/site');
+  const stranger = generateKeyPair();
+  const body = { member: 'mallory', name: 'Mallory', contact: '', status: 'active' as const, validUntil: null, keys: [], trainerFor: [] };
+  const genuine = nextEntry(null, 'member.put', body, stranger, { site: siteId }).wire;
+  const forged = genuine.replace(/"sig":"([0-9a-f])/, (_m, c: string) => `"sig":"${c === '0' ? '1' : '0'}`);
+  expect(forged).not.toBe(genuine);
+  for (const [line, code] of [[forged, 'BAD_SIGNATURE'], [genuine, undefined]] as const) {
+    const res = await fetch(`${coord.http}/api/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entry: line }) });
+    expect(res.status).toBe(422);
+    const err = ((await res.json()) as { error: { code: string } }).error;
+    if (code) expect(err.code).toBe(code);
+  }
+  await view(page, 'alarms');
+  await page.waitForSelector('tr[data-quarantine="BAD_SIGNATURE"]', { timeout: 10_000 });
+  await page.waitForSelector(`[data-alarm]:has-text("${site.door.name} is offline")`, { timeout: 10_000 });
+  await shot(page, '9-alarms-phone');
 
   // Suspend, reinstate and the lockout: three entries of this browser's own feed.
   expect((await api<{ seq: number }>(coord.http, `/api/feeds/${pageKey}/head`)).seq).toBe(3);

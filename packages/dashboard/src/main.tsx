@@ -15,8 +15,9 @@ import { Floor } from './views/floor.js';
 import { LiveLog } from './views/log.js';
 import { Members } from './views/members.js';
 import { Nodes } from './views/nodes.js';
+import { Alarms } from './views/alarms.js';
 
-const VIEWS = { floor: ['Floor', Floor], log: ['Live log', LiveLog], members: ['Members', Members], nodes: ['Nodes', Nodes] } as const;
+const VIEWS = { floor: ['Floor', Floor], log: ['Live log', LiveLog], members: ['Members', Members], nodes: ['Nodes', Nodes], alarms: ['Alarms', Alarms] } as const;
 type ViewId = keyof typeof VIEWS;
 
 function startSession(site: SiteInfo, key: KeyPair, kind: Session['kind'], keyLabel: string, page: KeyPair): Session {
