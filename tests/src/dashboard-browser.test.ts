@@ -4,7 +4,8 @@
 // signs with its own key from then on, sees both nodes online, shows a tap's decision in
 // its live log as it happens, suspends the member with a `member.put` signed in the page (the
 // next tap is denied with the reason in words), locks the laser out with a signed
-// `resource.lockout` (its tile says so, a tap there is denied) after reinstating her, shows a
+// `resource.lockout` (its tile says so, a tap there is denied) after reinstating her, opens the
+// door by a command signed in the page, shows a
 // stopped edge offline, and shows a forged entry posted to the API in its quarantine.
 // Screenshots of each view go to tests/artifacts/dashboard/ (git-ignored) to be looked at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ async function tapUntil(panel: Panel, want: { allow: boolean; reason: string }):
   }, 15_000, 300);
 }
 
-test('the dashboard in Chromium: nodes online, a tap live in the log, suspend and lockout signed in the page, a stopped edge offline, a forged entry in the quarantine', async () => {
+test('the dashboard in Chromium: nodes online, a tap live in the log, suspend and lockout signed in the page, a remote unlock, a stopped edge offline, a forged entry in the quarantine', async () => {
   expect(existsSync(CHROMIUM)).toBe(true); // .ci/run installs Debian's chromium when missing
   mkdirSync(ARTIFACTS, { recursive: true });
   const ports = { mqtt: await freePort(), http: await freePort() };
@@ -146,6 +147,12 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.click('[data-resource="laser"] button:text-is("Lock out now")');
   await page.waitForSelector('[data-outcome="ok"]', { timeout: 10_000 });
   await shot(page, '5-nodes');
+  // Remote unlock: a command signed in the page, published on cmd/<door> over the page's own
+  // MQTT connection; the door's agent verifies it and opens.
+  await eventually('the door to lock again after the last tap', async () => ((await door.panel.output('relay')) ? undefined : true));
+  await page.click('[data-resource="front-door"] button:text-is("Unlock now")');
+  await page.waitForSelector('[data-outcome="ok"]:has-text("signed command")', { timeout: 10_000 });
+  await eventually('the door to unlock on the command', async () => ((await door.panel.output('relay')) ? true : undefined), 10_000);
   await view(page, 'floor');
   await page.waitForSelector('.tile[data-resource="laser"] [data-field="lockout"]:text-is("locked out")', { timeout: 10_000 });
   await tapUntil(laser.panel, { allow: false, reason: 'LOCKED_OUT' });
