@@ -56,7 +56,7 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   mkdirSync(ARTIFACTS, { recursive: true });
   const ports = { mqtt: await freePort(), http: await freePort() };
   const site = await makeSite(dir, { broker: `mqtt://127.0.0.1:${ports.mqtt}` });
-  const coord = await startServe(site, ports);
+  let coord = await startServe(site, ports);
   const door = await startEdge(site.door);
   const laser = await startEdge(site.laser!);
   for (const [name, e] of [['door', door], ['laser', laser]] as const) {
@@ -184,6 +184,18 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.waitForSelector('tr[data-quarantine="BAD_SIGNATURE"]', { timeout: 10_000 });
   await page.waitForSelector(`[data-alarm]:has-text("${site.door.name} is offline")`, { timeout: 10_000 });
   await shot(page, '9-alarms-phone');
+
+  expect(failed).toEqual([]);
+
+  // The coordinator restarts (same data, same ports): the page logs in again with a new token and
+  // is live (its API polls fail while it is down: what fails after it is back counts again).
+  coord.process.kill('SIGTERM');
+  // It stops by itself with the page connected (an open WebSocket once held it until SIGKILL).
+  expect(await exited(coord.process)).toEqual({ code: 0, signal: null });
+  await page.waitForSelector('[data-field="conn"]:not(:text-is("live"))', { timeout: 15_000 });
+  coord = await startServe(site, ports);
+  await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 20_000 });
+  failed.length = 0;
 
   // Bob twice, then Ada's suspension and reinstatement and the lockout: five entries of this browser's own feed.
   expect((await api<{ seq: number }>(coord.http, `/api/feeds/${pageKey}/head`)).seq).toBe(5);

@@ -191,6 +191,7 @@ export class Coordinator {
     if (this.stopped) return;
     this.stopped = true;
     this.ownFeed?.stop();
+    this.broker?.closeWebSockets(); // a dashboard's open WebSocket would keep the HTTP server from closing
     await this.api?.close().catch(() => undefined);
     await this.registry?.stop().catch(() => undefined);
     await this.bundles?.stop().catch(() => undefined);

@@ -4,9 +4,8 @@
  * - The page's own key: made here with tweetnacl (the protocol's pure provider), its seed kept
  *   in this browser profile's IndexedDB, shown so an admin can add it to the admin set.
  * - The operator's daily admin key file (`keymesh init` writes it), imported for this tab only:
- *   kept in memory, never stored, and shown as the operator's key wherever the page signs.
- *   This first release signs with it; signing the `admins.change` that adds the page's own key
- *   (and then signing with that) is the next step.
+ *   kept in memory, never stored, shown as the operator's key while the page signs with it,
+ *   and used to sign the `admins.change` adding the page's own key (admins.ts); then dropped.
  */
 import { decodeKeyFile, fromHex, generateKeyPair, keyPairFromSeed, pureCrypto, toHex, type KeyPair } from '@keymesh/protocol';
 

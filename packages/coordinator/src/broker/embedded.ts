@@ -188,6 +188,11 @@ export class EmbeddedBroker {
     };
   }
 
+  /** Ends the MQTT-over-WebSocket connections and stops taking new ones: an upgraded socket would hold the HTTP server's close open (idempotent). */
+  closeWebSockets(): void {
+    for (const d of this.detach.splice(0)) d();
+  }
+
   /** Stops listening, disconnects every client and closes the broker (idempotent). */
   close(): Promise<void> {
     this.closing ??= (async () => {
