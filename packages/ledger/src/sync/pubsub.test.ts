@@ -9,6 +9,11 @@ import { PubSubSync } from './pubsub.js';
 import { signSync } from './signed.js';
 
 const step = fc.tuple(fc.nat(4), fc.nat(10), fc.nat(50), fc.nat(50)) as fc.Arbitrary<HistoryStep>;
+// 100 histories by default (500 cost ~130 s of the suite's time): each run already draws 2-6
+// replicas, up to 14 steps of every writer kind, drops, duplicates, reordering and two
+// partitions, so 100 runs reach every path (catch-up batches, retained re-sends, pending
+// entries, retirement) many times over. A deeper run: KEYMESH_PROPERTY_RUNS=1000 npm test.
+const RUNS = Number(process.env.KEYMESH_PROPERTY_RUNS) || 100;
 
 interface Node { id: string; key: KeyPair; ledger: Ledger; sync: PubSubSync }
 
@@ -42,7 +47,7 @@ function agreed(nodes: Node[]): boolean {
 }
 
 describe('PubSubSync over the in-memory bus', () => {
-  it('2-6 replicas with drops, duplicates, reordering and partitions that heal end with one digest; nobody answers a want addressed to another (500 runs)', async () => {
+  it(`2-6 replicas with drops, duplicates, reordering and partitions that heal end with one digest; nobody answers a want addressed to another (${RUNS} runs)`, async () => {
     let totalBatches = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 14 }), fc.nat(), fc.integer({ min: 2, max: 6 }), async (steps, seed, n) => {
@@ -91,7 +96,7 @@ describe('PubSubSync over the in-memory bus', () => {
           broker.close();
         }
       }),
-      { numRuns: Number(process.env.KEYMESH_SYNC_RUNS ?? 500) },
+      { numRuns: RUNS },
     );
     expect(totalBatches).toBeGreaterThan(100); // the audit saw real catch-ups
   }, 600_000);
