@@ -4,8 +4,8 @@
 // signs with its own key from then on, sees both nodes online, shows a tap's decision in
 // its live log as it happens, suspends the member with a `member.put` signed in the page (the
 // next tap is denied with the reason in words), locks the laser out with a signed
-// `resource.lockout` (its tile says so, a tap there is denied) after reinstating her, opens the
-// door by a command signed in the page, shows a
+// `resource.lockout` (its tile says so, a tap there is denied) after reinstating her and binding her
+// new card by tapping it, opens the door by a command signed in the page, shows a
 // stopped edge offline, and shows a forged entry posted to the API in its quarantine.
 // Screenshots of each view go to tests/artifacts/dashboard/ (git-ignored) to be looked at.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { generateKeyPair, nextEntry } from '@keymesh/protocol';
 import { eventually, exited, stopAll } from '@keymesh/testkit/processes';
-import { CARDS, api, freePort, makeSite, startEdge, startServe, type Panel } from './edge-site.js';
+import { CARDS, UNKNOWN_UID, api, freePort, makeSite, startEdge, startServe, type Panel } from './edge-site.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts', 'dashboard');
@@ -42,10 +42,10 @@ async function view(page: Page, id: 'floor' | 'log' | 'members' | 'nodes' | 'ala
 }
 
 /** Taps until the panel shows the wanted outcome (an entry signed in the page reaches the node within seconds). */
-async function tapUntil(panel: Panel, want: { allow: boolean; reason: string }): Promise<void> {
+async function tapUntil(panel: Panel, want: { allow: boolean; reason: string }, card: { card: string } | { uid: string } = ADA): Promise<void> {
   await eventually(`a tap decided ${want.reason}`, async () => {
     await pastRepeatWindow();
-    await panel.tap(ADA);
+    await panel.tap(card);
     const d = (await panel.status()).lastDecision;
     return d && d.allow === want.allow && d.reason === want.reason ? true : undefined;
   }, 15_000, 300);
@@ -142,6 +142,15 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.waitForSelector('[data-member="ada"] [data-field="status"]:text-matches("^active")', { timeout: 10_000 });
   await tapUntil(door.panel, { allow: true, reason: 'ALLOWED' });
 
+  // Enrol a card by tapping it: Ada's new badge, tapped at the door, offered by its reference and bound in the page.
+  await page.click('[data-member="ada"] button:text-is("Enrol a card by tapping")');
+  await page.waitForSelector('[data-member="ada"] .enrol');
+  await pastRepeatWindow();
+  expect((await door.panel.tap({ uid: UNKNOWN_UID })).ok).toBe(false);
+  await page.click('[data-member="ada"] [data-action="bind-card"]', { timeout: 10_000 });
+  await page.waitForSelector('[data-outcome="ok"]:has-text("Binding the card to Ada Lovelace")', { timeout: 10_000 });
+  await tapUntil(door.panel, { allow: true, reason: 'ALLOWED' }, { uid: UNKNOWN_UID });
+
   // Nodes: lock the laser out now (a signed resource.lockout) → its tile says so, a tap is denied.
   await view(page, 'nodes');
   await page.click('[data-resource="laser"] button:text-is("Lock out now")');
@@ -197,7 +206,7 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 20_000 });
   failed.length = 0;
 
-  // Bob twice, then Ada's suspension and reinstatement and the lockout: five entries of this browser's own feed.
-  expect((await api<{ seq: number }>(coord.http, `/api/feeds/${pageKey}/head`)).seq).toBe(5);
+  // Bob twice, then Ada's suspension and reinstatement, her new card and the lockout: six entries of this browser's own feed.
+  expect((await api<{ seq: number }>(coord.http, `/api/feeds/${pageKey}/head`)).seq).toBe(6);
   expect(failed).toEqual([]);
 }, 120_000);

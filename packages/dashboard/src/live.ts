@@ -10,7 +10,8 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { DECISION_REASONS, NodeState, NodeStatus, makeLoginToken, parseEntryText, pureCrypto, toHex, topics, verifyEntry, type KeyPair } from '@keymesh/protocol';
 import type { LogRow } from './api.js';
 
-export interface Row { hash: string; author: string; seq: number; resource: string; member: string | null; allow: boolean; reason: string; at: number; live: boolean }
+/** A decision; `card` is the card's reference (never its uid: DESIGN §3). */
+export interface Row { hash: string; author: string; seq: number; resource: string; member: string | null; card: string | null; allow: boolean; reason: string; at: number; live: boolean }
 export type Conn = 'connecting' | 'online' | 'offline';
 
 const MAX_ROWS = 500;
@@ -22,7 +23,8 @@ export function reasonWords(code: string): string {
 
 export function rowOf(r: LogRow, live = false): Row | null {
   if (r.type !== 'access.decision' || r.allow === null) return null;
-  return { hash: r.hash, author: r.author, seq: r.seq, resource: r.resource, member: r.member, allow: r.allow, reason: typeof r.detail.reason === 'string' ? r.detail.reason : '', at: r.at, live };
+  const cred = r.detail.credential as { card?: unknown } | undefined;
+  return { hash: r.hash, author: r.author, seq: r.seq, resource: r.resource, member: r.member, card: typeof cred?.card === 'string' ? cred.card : null, allow: r.allow, reason: typeof r.detail.reason === 'string' ? r.detail.reason : '', at: r.at, live };
 }
 
 export class Live {
@@ -121,8 +123,8 @@ export class Live {
         if (entry.type !== 'access.decision' || entry.author !== rest[1]) return;
         const v = verifyEntry(entry, pureCrypto);
         if (!v.ok) return;
-        const b = entry.body as { resource: string; member: string | null; allow: boolean; reason: string; at: number };
-        this.addRows([{ hash: v.hash, author: entry.author, seq: entry.seq, resource: b.resource, member: b.member, allow: b.allow, reason: b.reason, at: b.at, live: true }]);
+        const b = entry.body as { resource: string; credential: { card: string }; member: string | null; allow: boolean; reason: string; at: number };
+        this.addRows([{ hash: v.hash, author: entry.author, seq: entry.seq, resource: b.resource, member: b.member, card: b.credential.card, allow: b.allow, reason: b.reason, at: b.at, live: true }]);
       }
     } catch {
       // A malformed payload is dropped: the page shows only what parses and verifies.

@@ -10,6 +10,7 @@ import { signAndSubmit } from '../sign.js';
 import { localTime } from '../format.js';
 import { useData, useSession } from '../session.js';
 import { OutcomeLine, useAction } from './action.js';
+import { EnrolCard } from './enrol.js';
 
 async function bodyFor(m: MemberInfo, status: 'active' | 'suspended'): Promise<BodyOf<'member.put'>> {
   // The register as the coordinator holds it now, not the list's copy from a few seconds ago.
@@ -29,6 +30,7 @@ export function Members() {
   const data = useData();
   const { busy, outcome, run } = useAction(data.refresh);
   const [q, setQ] = useState('');
+  const [enrolFor, setEnrolFor] = useState<string | null>(null);
   const needle = q.trim().toLowerCase();
   const list = data.members.filter((m) => !needle || m.member.toLowerCase().includes(needle) || m.name.toLowerCase().includes(needle));
   const setStatus = (m: MemberInfo, status: 'active' | 'suspended') =>
@@ -48,6 +50,9 @@ export function Members() {
               {m.status === 'active'
                 ? <button type="button" disabled={busy} onClick={() => void setStatus(m, 'suspended')}>Suspend</button>
                 : <button type="button" disabled={busy} onClick={() => void setStatus(m, 'active')}>Reinstate</button>}
+              {enrolFor === m.member
+                ? <EnrolCard member={m} busy={busy} run={run} onDone={() => setEnrolFor(null)} />
+                : <button type="button" disabled={busy} onClick={() => setEnrolFor(m.member)}>Enrol a card by tapping</button>}
             </li>
           ))}
         </ul>
