@@ -150,6 +150,12 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.click('[data-member="ada"] [data-action="bind-card"]', { timeout: 10_000 });
   await page.waitForSelector('[data-outcome="ok"]:has-text("Binding the card to Ada Lovelace")', { timeout: 10_000 });
   await tapUntil(door.panel, { allow: true, reason: 'ALLOWED' }, { uid: UNKNOWN_UID });
+  // Her details: both cards (by reference), the laser certification and who granted it.
+  await page.click('[data-member="ada"] button:text-is("Details")');
+  await page.waitForSelector('[data-member="ada"] [data-field="cards"] li:nth-child(2)', { timeout: 10_000 });
+  await page.waitForSelector('[data-member="ada"] [data-field="certs"] li:has-text("Laser cutter: granted by an admin")');
+  expect(await page.textContent('[data-member="ada"]')).not.toContain(UNKNOWN_UID); // a reference, never the uid
+  await shot(page, '3b-member-detail');
 
   // Nodes: lock the laser out now (a signed resource.lockout) → its tile says so, a tap is denied.
   await view(page, 'nodes');

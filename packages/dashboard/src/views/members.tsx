@@ -11,6 +11,7 @@ import { localTime } from '../format.js';
 import { useData, useSession } from '../session.js';
 import { OutcomeLine, useAction } from './action.js';
 import { EnrolCard } from './enrol.js';
+import { MemberDetail } from './member-detail.js';
 
 async function bodyFor(m: MemberInfo, status: 'active' | 'suspended'): Promise<BodyOf<'member.put'>> {
   // The register as the coordinator holds it now, not the list's copy from a few seconds ago.
@@ -31,6 +32,7 @@ export function Members() {
   const { busy, outcome, run } = useAction(data.refresh);
   const [q, setQ] = useState('');
   const [enrolFor, setEnrolFor] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
   const needle = q.trim().toLowerCase();
   const list = data.members.filter((m) => !needle || m.member.toLowerCase().includes(needle) || m.name.toLowerCase().includes(needle));
   const setStatus = (m: MemberInfo, status: 'active' | 'suspended') =>
@@ -53,6 +55,8 @@ export function Members() {
               {enrolFor === m.member
                 ? <EnrolCard member={m} busy={busy} run={run} onDone={() => setEnrolFor(null)} />
                 : <button type="button" disabled={busy} onClick={() => setEnrolFor(m.member)}>Enrol a card by tapping</button>}
+              <button type="button" aria-expanded={open === m.member} onClick={() => setOpen(open === m.member ? null : m.member)}>{open === m.member ? 'Hide details' : 'Details'}</button>
+              {open === m.member && <MemberDetail member={m.member} />}
             </li>
           ))}
         </ul>
