@@ -6,6 +6,7 @@
  * level before anything else happens on the board: a relay opened before the board is ready is
  * released in the same tick the board reports ready, ahead of the other devices' setups.
  */
+import { createRequire } from 'node:module';
 import { EdgeError } from '../../errors.js';
 import type { DriverEnv } from '../env.js';
 import type { J5, J5Board, J5Io } from './j5-types.js';
@@ -136,17 +137,20 @@ export class FirmataBoards {
     const common = { id: name, repl: false, debug: false, sigint: false, timeout: cfg.timeoutMs };
     let board: J5Board;
     try {
-      board = new five.Board(this.opts.io ? { ...common, io: this.opts.io(name, cfg) } : { ...common, port: cfg.port });
+      board = new five.Board({ ...common, io: this.opts.io ? this.opts.io(name, cfg) : await firmataOverSerialport(cfg.port) });
     } catch (err) {
       return this.#fail(e, new EdgeError('DEVICE_FAILED', `${where} cannot be opened: ${messageOf(err)}; check the port and that your user is in the dialout group`, { board: name, port: cfg.port }, { cause: err }));
     }
     e.board = board;
     // johnny-five reports problems as "error" events; one with no listener would crash the agent.
-    board.on('error', (ev: unknown) => {
+    const onError = (ev: unknown) => {
       if (e.state === 'opening') {
         this.#fail(e, new EdgeError('DEVICE_FAILED', `${where} failed: ${messageOf(ev)}; check the USB cable, the port (ls /dev/serial/by-id) and that StandardFirmata is flashed`, { board: name, port: cfg.port }));
       } else this.env.log('error', 'firmata board error', { board: name, port: cfg.port, error: messageOf(ev) });
-    });
+    };
+    board.on('error', onError);
+    // johnny-five does not pass on an io's own errors (a port that cannot open): heard here, never thrown.
+    if (!this.opts.io) (board.io as unknown as { on(ev: string, fn: (x: unknown) => void): void }).on('error', onError);
     for (const ev of ['close', 'disconnect']) {
       board.on(ev, () => {
         if (e.state === 'ready') this.env.log('error', 'firmata board went away: its devices are no longer driven', { board: name, port: cfg.port, event: ev });
@@ -239,4 +243,16 @@ function messageOf(x: unknown): string {
   if (x instanceof Error) return x.message;
   if (x && typeof x === 'object' && 'message' in x) return String((x as { message: unknown }).message);
   return String(x);
+}
+
+/**
+ * Firmata over this package's own serialport (13, prebuilt binaries), not the serialport 8
+ * johnny-five would load by itself: that one's native binding is built by an install script a
+ * fresh install does not run (npm 11's allowScripts), and it would not open a port at all.
+ * StandardFirmata talks at 57,600 baud.
+ */
+async function firmataOverSerialport(path: string): Promise<unknown> {
+  const { SerialPort } = await import('serialport');
+  const { Firmata } = createRequire(import.meta.url)('firmata-io') as { Firmata: new (port: unknown, options?: unknown) => unknown };
+  return new Firmata(new SerialPort({ path, baudRate: 57_600 }));
 }
