@@ -23,12 +23,15 @@ const track = (l: Ledger) => (opened.push(l), l);
 afterAll(() => opened.forEach((l) => l.close()));
 const fresh = (site: string) => track(tempLedger(site, { now: () => T0 }));
 
+/** Rounds run synchronously, so nothing may be deferred past a time slice (see sync.test.ts): no slices. */
+const UNSLICED = Number.POSITIVE_INFINITY;
+
 /** Two replicas linked by SyncEngines over an in-order queue; round() runs one exchange of heads to the end. */
 function link(a: Ledger, b: Ledger) {
   const queue: Array<{ to: () => SyncEngine; from: string; msg: SyncMessage }> = [];
   const [ka, kb] = [testKey(101).publicKey, testKey(102).publicKey];
-  const ea: SyncEngine = new SyncEngine(a, ka, (_to, m) => queue.push({ to: () => eb, from: ka, msg: JSON.parse(JSON.stringify(m)) as SyncMessage }));
-  const eb: SyncEngine = new SyncEngine(b, kb, (_to, m) => queue.push({ to: () => ea, from: kb, msg: JSON.parse(JSON.stringify(m)) as SyncMessage }));
+  const ea: SyncEngine = new SyncEngine(a, ka, (_to, m) => queue.push({ to: () => eb, from: ka, msg: JSON.parse(JSON.stringify(m)) as SyncMessage }), { sliceMs: UNSLICED });
+  const eb: SyncEngine = new SyncEngine(b, kb, (_to, m) => queue.push({ to: () => ea, from: kb, msg: JSON.parse(JSON.stringify(m)) as SyncMessage }), { sliceMs: UNSLICED });
   return {
     /** Returns the kinds of the messages exchanged. */
     round(): string[] {
@@ -144,7 +147,7 @@ describe('finding 6: fork proofs travel', () => {
     r1.ingest([forkLine]); // after the feed: the feed keeps X, Y is the proof
     const sent: SyncMessage[] = [];
     const invalid: string[] = [];
-    const e = new SyncEngine(r1, testKey(101).publicKey, (_to, m) => sent.push(m), { onInvalid: (reason) => invalid.push(reason) });
+    const e = new SyncEngine(r1, testKey(101).publicKey, (_to, m) => sent.push(m), { onInvalid: (reason) => invalid.push(reason), sliceMs: UNSLICED });
     const peer = testKey(102).publicKey;
     const forks = Object.fromEntries(Array.from({ length: MAX_HAVE_FORKS + 1 }, (_, i) => [testKey(1000 + i).publicKey, { seq: 1, entries: 2 }]));
     e.receive(peer, { kind: 'have', node: peer, heads: {}, forks });
