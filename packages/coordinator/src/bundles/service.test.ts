@@ -42,10 +42,10 @@ describe('bundle service', () => {
     });
     const edgeStore = BlobStore.open(':memory:');
     const edgeBus = broker.client(edgeKey.publicKey);
-    const fetcher = new BlobFetcher({ bus: edgeBus, site: init.site, self: edgeKey.publicKey, store: edgeStore, timeoutMs: 100, retries: 0 });
+    const fetcher = new BlobFetcher({ bus: edgeBus, site: init.site, self: edgeKey.publicKey, store: edgeStore, timeoutMs: 5000, retries: 0 });
     const stranger = testKey(42);
     const strangerStore = BlobStore.open(':memory:');
-    const strangerFetcher = new BlobFetcher({ bus: broker.client(stranger.publicKey), site: init.site, self: stranger.publicKey, store: strangerStore, timeoutMs: 50, retries: 0 });
+    const strangerFetcher = new BlobFetcher({ bus: broker.client(stranger.publicKey), site: init.site, self: stranger.publicKey, store: strangerStore, timeoutMs: 300, retries: 0 });
     try {
       await fetcher.start();
       await strangerFetcher.start();

@@ -89,7 +89,7 @@ describe('blob fetcher: hostile replies change nothing', () => {
       send(manifests.bytes(h) ?? real.getChunk(h)!);
     });
     const edge = w.store();
-    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 50, retries: 3 });
+    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 300, retries: 3 });
     const r = await f.fetch(manifestId(m), SRC);
     expect((await edge.getBytes(r.manifest)).equals(data)).toBe(true);
     expect(f.stats.reasked).toBeGreaterThanOrEqual(1);
@@ -111,7 +111,7 @@ describe('blob fetcher: hostile replies change nothing', () => {
     fakeSource(w.broker.client(SRC), SRC, (h, _to, send) => { if (h === manifestId(m)) send(manifests.bytes(h)!); });
     const intruder = w.broker.client(OTHER);
     const edge = w.store();
-    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 60, retries: 1 });
+    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 1000, retries: 1 });
     const fetching = f.fetch(manifestId(m), SRC);
     await settle();
     for (const c of m.chunks) await intruder.publish(T.blobPut(OTHER, EDGE), encodePart(c.hash, real.getChunk(c.hash)!, 0), { qos: 1 });
@@ -123,7 +123,7 @@ describe('blob fetcher: hostile replies change nothing', () => {
   it('oversized, malformed and misaligned parts are refused and nothing of them is stored', async () => {
     const w = world();
     const edge = w.store();
-    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 60, retries: 0 });
+    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 1000, retries: 0 });
     const id = 'aa'.repeat(32);
     const src = w.broker.client(SRC);
     fakeSource(src, SRC, () => undefined);
@@ -150,7 +150,7 @@ describe('blob fetcher: hostile replies change nothing', () => {
     const notManifest = Buffer.from('{"this":"is not a manifest"}');
     fakeSource(w.broker.client(SRC), SRC, (h, _to, send) => send(h === sha(big) ? big : notManifest));
     const edge = w.store();
-    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 60, retries: 0, maxManifestBytes: 100_000 });
+    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 1000, retries: 0, maxManifestBytes: 100_000 });
     await expect(f.fetch(sha(big), SRC)).rejects.toMatchObject({ code: 'TRANSFER_TIMEOUT' });
     expect(f.stats.refused.oversized).toBeGreaterThanOrEqual(1);
     await expect(f.fetch(sha(notManifest), SRC)).rejects.toMatchObject({ code: 'TRANSFER_BAD_MANIFEST' });
@@ -164,7 +164,7 @@ describe('blob fetcher: hostile replies change nothing', () => {
     const manifests = new PinnedManifests(real);
     fakeSource(w.broker.client(SRC), SRC, (h, _to, send) => send(manifests.bytes(h) ?? Buffer.concat([real.getChunk(h)!, Buffer.from('x')])));
     const edge = w.store();
-    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 60, retries: 0 });
+    const f = await edgeFetcher(w.broker.client(EDGE), edge, { timeoutMs: 1000, retries: 0 });
     await expect(f.fetch(manifestId(m), SRC)).rejects.toMatchObject({ code: 'TRANSFER_TIMEOUT' });
     expect(f.stats.refused.malformed).toBeGreaterThanOrEqual(1);
     expect(chunksStored(edge)).toBe(0);
