@@ -14,14 +14,21 @@ import { enrol, readProvisioningFile } from './enrol.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+  // The writer is a pipeline (sh, head, tr): its own process group, killed whole.
+  for (const c of children.splice(0)) {
+    try {
+      if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
 
 /** A FIFO with a writer that pours `bytes` spaces into it (as soon as someone opens it). */
 function fifoWithWriter(bytes: number): string {
   const p = join(tempDir('km-fifo-'), 'pi.json');
   expect(spawnSync('mkfifo', [p]).status).toBe(0);
-  const c = spawn('sh', ['-c', `head -c ${bytes} /dev/zero | tr '\\000' ' ' > "$1"`, 'sh', p], { stdio: 'ignore' });
+  const c = spawn('sh', ['-c', `head -c ${bytes} /dev/zero | tr '\\000' ' ' > "$1"`, 'sh', p], { stdio: 'ignore', detached: true });
   children.push(c);
   return p;
 }
