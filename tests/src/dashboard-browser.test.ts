@@ -70,7 +70,8 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
   const failed: string[] = [];
-  page.on('requestfailed', (r) => failed.push(r.url()));
+  // A reload cancels the polls in flight (ERR_ABORTED): not a failure of the page.
+  page.on('requestfailed', (r) => void (r.failure()?.errorText !== 'net::ERR_ABORTED' && failed.push(`${r.url()}: ${r.failure()?.errorText}`)));
   page.on('pageerror', (e) => failed.push(`page error: ${e.message}`));
   await page.goto(`${coord.http}/`);
   await page.waitForSelector('[data-field="page-key"]:text-matches("^[0-9a-f]{64}$")');
