@@ -157,6 +157,13 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.waitForSelector('[data-member="ada"] [data-field="certs"] li:has-text("Laser cutter: granted by an admin")');
   expect(await page.textContent('[data-member="ada"]')).not.toContain(UNKNOWN_UID); // a reference, never the uid
   await shot(page, '3b-member-detail');
+  // Her laser certification revoked in the page (a signed cert.revoke): the laser denies her; then certified again.
+  await page.click('[data-member="ada"] [data-cert="laser"] button:text-is("Revoke")');
+  await page.waitForSelector('[data-outcome="ok"]:has-text("Revoking")', { timeout: 10_000 });
+  await tapUntil(laser.panel, { allow: false, reason: 'NOT_CERTIFIED' });
+  await page.click('[data-member="ada"] [data-grant="laser"]', { timeout: 10_000 });
+  await page.waitForSelector('[data-outcome="ok"]:has-text("Certifying")', { timeout: 10_000 });
+  await page.waitForSelector('[data-member="ada"] [data-cert="laser"]', { timeout: 10_000 });
 
   // Nodes: lock the laser out now (a signed resource.lockout) → its tile says so, a tap is denied.
   await view(page, 'nodes');
@@ -213,7 +220,8 @@ test('the dashboard in Chromium: nodes online, a tap live in the log, suspend an
   await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 20_000 });
   failed.length = 0;
 
-  // Bob twice, then Ada's suspension and reinstatement, her new card and the lockout: six entries of this browser's own feed.
-  expect((await api<{ seq: number }>(coord.http, `/api/feeds/${pageKey}/head`)).seq).toBe(6);
+  // Bob twice, then Ada's suspension and reinstatement, her new card, her certification revoked
+  // and granted, and the lockout: eight entries of this browser's own feed.
+  expect((await api<{ seq: number }>(coord.http, `/api/feeds/${pageKey}/head`)).seq).toBe(8);
   expect(failed).toEqual([]);
 }, 120_000);

@@ -1,10 +1,15 @@
-/** A member's cards (by reference), certifications (and who granted them) and recent events, from GET /api/members/:id. */
+/**
+ * A member's cards (by reference), certifications (and who granted them) and recent events, from
+ * GET /api/members/:id; certifications granted and revoked here as signed `cert.grant` /
+ * `cert.revoke` entries (an admin's own: no trainer named; `deps`: the certification's heads).
+ */
 import { useEffect, useState } from 'preact/hooks';
 import type { CardValue, CertValue } from '@keymesh/protocol';
 import { get, type LogRow } from '../api.js';
 import { duration, localTime } from '../format.js';
 import { reasonWords } from '../live.js';
-import { useData } from '../session.js';
+import { useData, useSession } from '../session.js';
+import { signAndSubmit, type SignResult } from '../sign.js';
 
 interface Detail { cards: CardValue[]; certifications: CertValue[]; recent: LogRow[] }
 
@@ -14,7 +19,8 @@ function eventWords(r: LogRow): string {
   return r.type;
 }
 
-export function MemberDetail({ member }: { member: string }) {
+export function MemberDetail({ member, busy, run }: { member: string; busy: boolean; run: (what: string, act: () => Promise<SignResult>) => Promise<void> }) {
+  const { key, site } = useSession();
   const data = useData();
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -24,6 +30,8 @@ export function MemberDetail({ member }: { member: string }) {
   if (error) return <p class="error" role="alert">{error}</p>;
   if (!detail) return <p class="meta">Loading…</p>;
   const name = (id: string) => data.resources.find((r) => r.resource === id)?.name ?? id;
+  const held = new Set(detail.certifications.map((c) => c.cert));
+  const grantable = data.resources.filter((r) => r.kind === 'machine' && !held.has(r.resource));
   const machineSeconds = detail.recent.reduce((s, r) => s + (r.type === 'machine.session' && typeof r.detail.seconds === 'number' ? r.detail.seconds : 0), 0);
   return (
     <div class="detail">
@@ -33,8 +41,15 @@ export function MemberDetail({ member }: { member: string }) {
       )}
       <h4>Certifications</h4>
       {detail.certifications.length === 0 ? <p class="empty">None.</p> : (
-        <ul data-field="certs">{detail.certifications.map((c) => <li key={c.cert}>{name(c.cert)}: granted {c.by ? `by trainer ${c.by}` : 'by an admin'}</li>)}</ul>
+        <ul data-field="certs">{detail.certifications.map((c) => (
+          <li key={c.cert} data-cert={c.cert}>{name(c.cert)}: granted {c.by ? `by trainer ${c.by}` : 'by an admin'}{' '}
+            <button type="button" disabled={busy} onClick={() => void run(`Revoking ${name(c.cert)} from ${member}`, () => signAndSubmit(key, site.site, 'cert.revoke', { member, cert: c.cert, revokedBy: null, reason: 'revoked from the dashboard' }, [`cert/${member}/${c.cert}`]))}>Revoke</button>
+          </li>
+        ))}</ul>
       )}
+      {grantable.length > 0 && <p>{grantable.map((r) => (
+        <button type="button" key={r.resource} data-grant={r.resource} disabled={busy} onClick={() => void run(`Certifying ${member} for ${r.name}`, () => signAndSubmit(key, site.site, 'cert.grant', { member, cert: r.resource, grantedBy: null, note: 'granted from the dashboard' }, [`cert/${member}/${r.resource}`]))}>Certify for {r.name}</button>
+      ))}</p>}
       <h4>Recent</h4>
       {detail.recent.length === 0 ? <p class="empty">Nothing yet.</p> : (
         <ul>{detail.recent.map((r) => <li key={r.hash}>{localTime(r.at)} · {name(r.resource)} · {eventWords(r)}</li>)}</ul>

@@ -56,7 +56,7 @@ export function Members() {
                 ? <EnrolCard member={m} busy={busy} run={run} onDone={() => setEnrolFor(null)} />
                 : <button type="button" disabled={busy} onClick={() => setEnrolFor(m.member)}>Enrol a card by tapping</button>}
               <button type="button" aria-expanded={open === m.member} onClick={() => setOpen(open === m.member ? null : m.member)}>{open === m.member ? 'Hide details' : 'Details'}</button>
-              {open === m.member && <MemberDetail member={m.member} />}
+              {open === m.member && <MemberDetail member={m.member} busy={busy} run={run} />}
             </li>
           ))}
         </ul>
