@@ -51,7 +51,7 @@ async function tapUntil(panel: Panel, want: { allow: boolean; reason: string }, 
   }, 15_000, 300);
 }
 
-test('the dashboard in Chromium: nodes online, a tap live in the log, suspend and lockout signed in the page, a remote unlock, a stopped edge offline, a forged entry in the quarantine', async () => {
+test('the dashboard in Chromium: its own admin key, nodes live, taps in the log, members, cards, certifications and lockouts signed in the page, remote unlock, an edge offline, a coordinator restart, the quarantine', async () => {
   expect(existsSync(CHROMIUM)).toBe(true); // .ci/run installs Debian's chromium when missing
   mkdirSync(ARTIFACTS, { recursive: true });
   const ports = { mqtt: await freePort(), http: await freePort() };
