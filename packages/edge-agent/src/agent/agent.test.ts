@@ -3,13 +3,12 @@
 // a suspension arriving by sync ends the member's running session at once; a trainer's tap and
 // then a trainee's record a cert.grant the policy accepts; the edge's events reach the
 // coordinator; a tap works with the broker gone.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { Ledger, MqttJsBus, PubSubSync, ledgerSyncStore } from '@keymesh/ledger';
-import { encodeEntry, nodeMayDecide, toHex, type AnyEntry, type CardUid } from '@keymesh/protocol';
-import { TestSite, TEST_CARD_KEY, memberBody, resourceBody, testCard, testKey } from '@keymesh/testkit/site';
-import { startAedes, type AedesHandle } from '@keymesh/testkit/aedes-broker';
+import { nodeMayDecide, type AnyEntry, type CardUid } from '@keymesh/protocol';
+import { TestSite, memberBody, resourceBody, testCard, testKey } from '@keymesh/testkit/site';
+import type { AedesHandle } from '@keymesh/testkit/aedes-broker';
+import { startCoordinatorReplica, type CoordinatorReplica } from '@keymesh/testkit/coordinator-replica';
 import { tempDir } from '@keymesh/testkit/temp-files';
 import { eventually } from '@keymesh/testkit/processes';
 import { parseConfig } from '../config/load.js';
@@ -25,7 +24,7 @@ const dir = tempDir('km-agent-');
 const UIDS = { ada: '0a0b0c0d', bob: '0b0b0b0b', tina: '7a7a7a7a' };
 
 let broker: AedesHandle;
-let coord: { ledger: Ledger; sync: PubSubSync };
+let coord: CoordinatorReplica;
 let agent: Agent | undefined;
 
 function adminWrites(edgeKey: string): AnyEntry[] {
@@ -42,29 +41,11 @@ function adminWrites(edgeKey: string): AnyEntry[] {
   ];
 }
 
-/** An admin entry as the coordinator receives it from the admin's tools: stored, then published live. */
-function publish(e: AnyEntry): void {
-  coord.ledger.ingest([e]);
-  coord.sync.publishEntries([e]);
-}
-
 beforeAll(async () => {
-  broker = await startAedes();
-  const ledger = Ledger.open(join(dir, 'coordinator.db'), { site: site.site });
-  ledger.ingest([site.genesis]);
-  const sync = new PubSubSync({ bus: new MqttJsBus(await broker.connect('coordinator')), store: ledgerSyncStore(ledger), site: site.site, key: coordKey, relay: true, openPeers: true, intervalMs: 100 });
-  await sync.start();
-  coord = { ledger, sync };
-  const prov = join(dir, 'pi.json');
-  writeFileSync(prov, JSON.stringify({
-    keymesh: 'provisioning', v: 1, site: site.site, siteName: 'Test Space', genesis: encodeEntry(site.genesis),
-    broker: { url: broker.url }, coordinators: [coordKey.publicKey], cardKey: TEST_CARD_KEY,
-    node: { name: 'laser-pi', kind: 'machine', resource: 'laser', seed: toHex(edgeSeed) }, created: 1,
-  }));
-  const enrolled = enrol(prov, join(dir, 'edge'));
-  ledger.ingest(adminWrites(enrolled.key.publicKey));
-  // As `keymesh serve` does at start: the retained heads tell a node what to ask for.
-  sync.republishHeads();
+  coord = await startCoordinatorReplica(site, coordKey, dir);
+  broker = coord.broker;
+  const enrolled = enrol(coord.provisioning(dir, { name: 'laser-pi', kind: 'machine', resource: 'laser', seed: edgeSeed }), join(dir, 'edge'));
+  coord.hold(adminWrites(enrolled.key.publicKey));
   const config = parseConfig({
     data: 'edge', panel: false, sync: { intervalMs: 100 }, broker: { reconnectMinMs: 100, reconnectMaxMs: 1000 },
     devices: { reader: { driver: 'sim' }, relay: { driver: 'sim' }, estop: { driver: 'sim' } },
@@ -75,9 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
-  await coord?.sync.stop();
-  coord?.ledger.close();
-  await broker?.close();
+  await coord?.close();
 });
 
 const relay = () => (agent!.devices!.relay as SimOutput).value;
@@ -98,7 +77,7 @@ test('the rules arrive by sync; an allowed tap powers the machine, a refused one
 test('a suspension arriving by sync ends the running session at once, recorded as ended by an admin', async () => {
   const a = agent!;
   expect(relay()).toBe(true);
-  publish(admin.write('member.put', memberBody('ada', { name: 'Ada', status: 'suspended' })));
+  coord.publish(admin.write('member.put', memberBody('ada', { name: 'Ada', status: 'suspended' })));
   await eventually('the session to end', () => (relay() ? undefined : true), 10_000);
   const mine = a.ledger.read(a.key.publicKey, 1, 1000);
   const end = mine.find((e) => e.type === 'machine.session' && (e.body as { event: string }).event === 'end');

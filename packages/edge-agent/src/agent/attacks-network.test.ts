@@ -2,13 +2,12 @@
 // every topic a door edge subscribes to (feed, head, have, want, batch, blob, cmd): the agent
 // must not crash, stall, move the relay, or change its replica; afterwards a tap still opens
 // the door and an admin's command still acts, once.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Ledger, MqttJsBus, PubSubSync, ledgerSyncStore } from '@keymesh/ledger';
-import { encodeEntry, makeCommand, nodeMayDecide, toHex, topics, type CardUid } from '@keymesh/protocol';
-import { TestSite, TEST_CARD_KEY, memberBody, resourceBody, testCard, testKey } from '@keymesh/testkit/site';
-import { startAedes, type AedesHandle } from '@keymesh/testkit/aedes-broker';
+import { encodeEntry, makeCommand, nodeMayDecide, topics, type CardUid } from '@keymesh/protocol';
+import { TestSite, memberBody, resourceBody, testCard, testKey } from '@keymesh/testkit/site';
+import type { AedesHandle } from '@keymesh/testkit/aedes-broker';
+import { startCoordinatorReplica, type CoordinatorReplica } from '@keymesh/testkit/coordinator-replica';
 import { tempDir } from '@keymesh/testkit/temp-files';
 import { eventually } from '@keymesh/testkit/processes';
 import type { MqttClient } from 'mqtt';
@@ -26,7 +25,7 @@ const dir = tempDir('km-attack-net-');
 const ADA = '0a0b0c0d';
 
 let broker: AedesHandle;
-let coord: { ledger: Ledger; sync: PubSubSync };
+let coord: CoordinatorReplica;
 let agent: Agent | undefined;
 let evil: MqttClient | undefined;
 const relaySeen: boolean[] = [];
@@ -35,27 +34,16 @@ const logLines: string[] = [];
 const logSink = new Writable({ write(chunk, _enc, cb) { logLines.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
 
 beforeAll(async () => {
-  broker = await startAedes();
-  const ledger = Ledger.open(join(dir, 'coordinator.db'), { site: site.site });
-  ledger.ingest([site.genesis]);
-  const sync = new PubSubSync({ bus: new MqttJsBus(await broker.connect('coordinator')), store: ledgerSyncStore(ledger), site: site.site, key: coordKey, relay: true, openPeers: true, intervalMs: 100 });
-  await sync.start();
-  coord = { ledger, sync };
-  const prov = join(dir, 'pi.json');
-  writeFileSync(prov, JSON.stringify({
-    keymesh: 'provisioning', v: 1, site: site.site, siteName: 'Test Space', genesis: encodeEntry(site.genesis),
-    broker: { url: broker.url }, coordinators: [coordKey.publicKey], cardKey: TEST_CARD_KEY,
-    node: { name: 'door-pi', kind: 'door', resource: 'front', seed: toHex(new Uint8Array(32).fill(4)) }, created: 1,
-  }));
-  const enrolled = enrol(prov, join(dir, 'edge'));
-  ledger.ingest([
+  coord = await startCoordinatorReplica(site, coordKey, dir);
+  broker = coord.broker;
+  const enrolled = enrol(coord.provisioning(dir, { name: 'door-pi', kind: 'door', resource: 'front', seed: new Uint8Array(32).fill(4) }), join(dir, 'edge'));
+  coord.hold([
     admin.write('resource.put', resourceBody('front', { kind: 'door' })),
     admin.write('member.put', memberBody('ada', { name: 'Ada' })),
     admin.write('card.bind', { card: testCard(ADA), member: 'ada' }),
     admin.write('node.enrol', { node: coordKey.publicKey, name: 'coordinator', role: 'coordinator', resources: [] }),
     admin.write('node.enrol', { node: enrolled.key.publicKey, name: 'door-pi', role: 'edge', resources: ['front'] }),
   ]);
-  sync.republishHeads();
   const config = parseConfig({
     data: 'edge', panel: false, sync: { intervalMs: 100 }, broker: { reconnectMinMs: 100, reconnectMaxMs: 1000 },
     devices: { reader: { driver: 'sim' }, relay: { driver: 'sim' } }, taps: { tapRepeatMs: 100 }, log: { level: 'silent' },
@@ -68,9 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await evil?.endAsync().catch(() => undefined);
   await agent?.stop();
-  await coord?.sync.stop();
-  coord?.ledger.close();
-  await broker?.close();
+  await coord?.close();
 });
 
 const settle = () => new Promise((r) => setTimeout(r, 1500));
