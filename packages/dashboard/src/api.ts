@@ -43,7 +43,7 @@ export async function post<T>(path: string, body: unknown): Promise<T> {
 
 export interface SiteInfo { site: string; name: string; coordinator: string; now: number }
 export interface NodeInfo { node: string; name: string; role: 'edge' | 'coordinator'; resources: string[]; retired?: boolean; head: number; online: boolean | null; lastSeen: number | null }
-export interface ResourceInfo { resource: string; name: string; kind: 'door' | 'machine'; lockout: 'now' | 'when_idle' | 'lifted' }
+export interface ResourceInfo { resource: string; name: string; kind: 'door' | 'machine'; requiredCerts: string[]; lockout: 'now' | 'when_idle' | 'lifted' }
 export interface MemberInfo { member: string; name: string; contact: string; status: 'active' | 'suspended'; validUntil: number | null; keys: Record<string, number | null>; trainerFor: Record<string, Record<string, number> | null> }
 export interface LogRow { author: string; seq: number; hash: string; type: string; resource: string; member: string | null; at: number; allow: boolean | null; detail: Record<string, unknown> }
 

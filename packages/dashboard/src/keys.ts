@@ -13,7 +13,7 @@ const DB = 'keymesh-dashboard';
 const STORE = 'keys';
 const PAGE_KEY = 'page-key';
 
-function openDb(): Promise<IDBDatabase> {
+export function openDb(): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(DB, 1);
     req.onupgradeneeded = () => req.result.createObjectStore(STORE);
@@ -22,7 +22,7 @@ function openDb(): Promise<IDBDatabase> {
   });
 }
 
-function tx<T>(db: IDBDatabase, mode: IDBTransactionMode, run: (s: IDBObjectStore) => IDBRequest): Promise<T> {
+export function tx<T>(db: IDBDatabase, mode: IDBTransactionMode, run: (s: IDBObjectStore) => IDBRequest): Promise<T> {
   return new Promise((resolve, reject) => {
     const req = run(db.transaction(STORE, mode).objectStore(STORE));
     req.onsuccess = () => resolve(req.result as T);

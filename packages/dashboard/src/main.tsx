@@ -16,8 +16,10 @@ import { LiveLog } from './views/log.js';
 import { Members } from './views/members.js';
 import { Nodes } from './views/nodes.js';
 import { Alarms } from './views/alarms.js';
+import { Trainers } from './views/trainers.js';
+import { Admins } from './views/admins.js';
 
-const VIEWS = { floor: ['Floor', Floor], log: ['Live log', LiveLog], members: ['Members', Members], nodes: ['Nodes', Nodes], alarms: ['Alarms', Alarms] } as const;
+const VIEWS = { floor: ['Floor', Floor], log: ['Live log', LiveLog], members: ['Members', Members], nodes: ['Nodes', Nodes], alarms: ['Alarms', Alarms], trainers: ['Trainers', Trainers], admins: ['Admins', Admins] } as const;
 type ViewId = keyof typeof VIEWS;
 
 function startSession(site: SiteInfo, key: KeyPair, kind: Session['kind'], keyLabel: string, page: KeyPair): Session {
@@ -60,7 +62,7 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
       <p>{own?.admin ? 'Or sign' : 'Sign'} in with the operator's daily admin key file (<code>keymesh init</code> wrote it), once: it adds this browser's own key to the admin set, then the page signs with its own key. The file stays in this tab's memory only and is never stored by the page.</p>
       <label class="file">Operator's key file <input id="key-file" type="file" accept=".json,.key,application/json" disabled={!own} onChange={(e) => void onFile(e)} /></label>
       {error && <p class="error" role="alert">{error}</p>}
-      <p class="meta">This browser's own key: <code data-field="page-key">{own ? own.key.publicKey : '…'}</code>{own ? (own.admin ? ' (an admin)' : ' (not an admin yet)') : ''}.</p>
+      <p class="meta">This browser's own key: <code data-field="page-key">{own ? own.key.publicKey : '…'}</code>{own ? (own.admin ? ' (an admin)' : " (not an admin yet: an admin can paste it in their dashboard's Admins view, or sign in below)") : ''}.</p>
     </main>
   );
 }

@@ -1,13 +1,13 @@
 /**
  * Alarms: what needs an admin, from the coordinator (its alarms: forks, conflicts, quarantine,
  * entries held for a newer version; the quarantined entries with their reasons; stale and
- * offline nodes from the live view). Resolving entries (naming every head in `deps`) are not
- * offered here yet: `keymesh` resolves them.
+ * offline nodes from the live view). Conflicts and forks, with what resolves them: conflicts.tsx.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.js';
 import { duration, localTime, short } from '../format.js';
 import { useData, useLive, useSession } from '../session.js';
+import { Conflicts } from './conflicts.js';
 
 interface Alarm { kind: string; message: string }
 interface Quarantined { id: number; receivedAt: number; lastSeen: number; count: number; author: string | null; seq: number | null; code: string; reason: string }
@@ -52,6 +52,7 @@ export function Alarms() {
       {all.length === 0 ? <p class="empty">No alarm: no fork, no conflict, nothing refused, every node online.</p> : (
         <ul class="alarms">{all.map((m) => <li key={m} data-alarm>{m}</li>)}</ul>
       )}
+      <Conflicts />
       <h2>Refused entries (quarantine)</h2>
       {quarantine.length === 0 ? <p class="empty">No refused entry.</p> : (
         <table class="log">

@@ -12,6 +12,8 @@ import { useData, useSession } from '../session.js';
 import { OutcomeLine, useAction } from './action.js';
 import { EnrolCard } from './enrol.js';
 import { MemberDetail } from './member-detail.js';
+import { MemberForm } from './member-form.js';
+import { EnrolByNumber } from './enrol-number.js';
 
 async function bodyFor(m: MemberInfo, status: 'active' | 'suspended'): Promise<BodyOf<'member.put'>> {
   // The register as the coordinator holds it now, not the list's copy from a few seconds ago.
@@ -33,6 +35,8 @@ export function Members() {
   const [q, setQ] = useState('');
   const [enrolFor, setEnrolFor] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
+  // The add form ('+'), a member's edit form (their id), or a member's enrol-by-number ('#' + id).
+  const [form, setForm] = useState<string | null>(null);
   const needle = q.trim().toLowerCase();
   const list = data.members.filter((m) => !needle || m.member.toLowerCase().includes(needle) || m.name.toLowerCase().includes(needle));
   const setStatus = (m: MemberInfo, status: 'active' | 'suspended') =>
@@ -41,17 +45,25 @@ export function Members() {
   return (
     <section>
       <label class="filter">Search <input type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} placeholder="name or id" /></label>
+      {form === '+' ? <MemberForm editing={null} busy={busy} run={run} onDone={() => setForm(null)} /> : <p><button type="button" data-action="add-member" onClick={() => setForm('+')}>Add a member</button></p>}
       <OutcomeLine outcome={outcome} />
-      {list.length === 0 ? <p class="empty">{needle ? 'No member matches.' : 'No member yet: add one with keymesh member add.'}</p> : (
+      {list.length === 0 ? <p class="empty">{needle ? 'No member matches.' : 'No member yet: add one with the button above.'}</p> : (
         <ul class="cards">
           {list.map((m) => (
             <li key={m.member} data-member={m.member} class={m.status}>
               <h3>{m.name} <small>{m.member}</small></h3>
               <p data-field="status">{m.status}{m.validUntil !== null ? ` · valid until ${localTime(m.validUntil)}` : ''}</p>
-              {Object.keys(m.trainerFor).length > 0 && <p class="meta">trains: {Object.keys(m.trainerFor).join(', ')}</p>}
+              {m.contact && <p class="meta" data-field="contact">{m.contact}</p>}
+              {Object.values(m.trainerFor).some((u) => u === null) && <p class="meta">trains: {Object.keys(m.trainerFor).filter((c) => m.trainerFor[c] === null).join(', ')}</p>}
               {m.status === 'active'
                 ? <button type="button" disabled={busy} onClick={() => void setStatus(m, 'suspended')}>Suspend</button>
                 : <button type="button" disabled={busy} onClick={() => void setStatus(m, 'active')}>Reinstate</button>}
+              {form === m.member
+                ? <MemberForm editing={m} busy={busy} run={run} onDone={() => setForm(null)} />
+                : <button type="button" disabled={busy} onClick={() => setForm(m.member)}>Edit</button>}
+              {form === `#${m.member}`
+                ? <EnrolByNumber member={m} busy={busy} run={run} onDone={() => setForm(null)} />
+                : <button type="button" disabled={busy} onClick={() => setForm(`#${m.member}`)}>Enrol a card by its number</button>}
               {enrolFor === m.member
                 ? <EnrolCard member={m} busy={busy} run={run} onDone={() => setEnrolFor(null)} />
                 : <button type="button" disabled={busy} onClick={() => setEnrolFor(m.member)}>Enrol a card by tapping</button>}
