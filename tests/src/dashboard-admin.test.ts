@@ -2,7 +2,7 @@
 // `keymesh serve` and a sim door (`keymesh-edge run`): add a member and edit one (and the
 // refusals: an id taken, an id the protocol refuses), enrol a card by the number printed on its
 // fob (the site card key imported once into the page; a wrong file and a bad number refused; the
-// door then opens for it), a trainer added and withdrawn, a second browser's key approved from
+// door then opens for it; neither the card key nor the number ever leaves the page), a trainer added and withdrawn, a second browser's key approved from
 // the Admins view (a malformed key refused), and a conflict (two admins edit one member at once)
 // shown and resolved by an entry naming both heads. Screenshots to tests/artifacts/dashboard/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -56,6 +56,10 @@ test('the dashboard in Chromium: members added and edited, a card enrolled by it
   const failed: string[] = [];
   page.on('requestfailed', (r) => void (r.failure()?.errorText !== 'net::ERR_ABORTED' && failed.push(`${r.url()}: ${r.failure()?.errorText}`)));
   page.on('pageerror', (e) => failed.push(`page error: ${e.message}`));
+  // Everything the page sends (HTTP and its MQTT frames): the card key and a typed number must never be in it.
+  const sent: string[] = [];
+  page.on('request', (r) => void sent.push(`${r.url()} ${r.postData() ?? ''}`));
+  page.on('websocket', (ws) => ws.on('framesent', (f) => void sent.push(typeof f.payload === 'string' ? f.payload : f.payload.toString('latin1'))));
   await page.goto(`${coord.http}/`);
   await page.waitForSelector('[data-field="page-key"]:text-matches("^[0-9a-f]{64}$")');
   const pageKey = (await page.textContent('[data-field="page-key"]'))!;
@@ -125,6 +129,8 @@ test('the dashboard in Chromium: members added and edited, a card enrolled by it
     return d?.allow === true ? true : undefined;
   }, 15_000, 300);
   expect(await page.content()).not.toContain(uid);
+  const leaked = sent.filter((x) => x.includes(cardKey) || x.includes(uid) || x.includes('12345678'));
+  expect({ leaked, sentSomething: sent.some((x) => x.includes(ref)) }).toEqual({ leaked: [], sentSomething: true });
   // The card key stays in this browser (IndexedDB): the form is offered again without a file.
   await page.click('[data-member="bob"] button:text-is("Enrol a card by its number")');
   await page.waitForSelector('[data-member="bob"] [data-form="enrol-number"]');
