@@ -2,8 +2,9 @@
 // `npm run demo`: a demo makerspace on this machine. A coordinator and three sim edge agents
 // (front door, laser cutter, CNC router) as child processes, a site with an admin, six members
 // with badges, certifications and a trainer, in ./demo-data (kept between runs; --reset starts
-// afresh). Prints the panel URLs and the badges, then takes taps at its prompt. Ctrl-C or
-// `quit` stops the agents first (their outputs go safe), then the coordinator.
+// afresh). Prints the dashboard URL (its link signs the demo admin in), the panel URLs and the
+// badges, then takes taps at its prompt. Ctrl-C or `quit` stops the agents first (their outputs
+// go safe), then the coordinator.
 // See scripts/demo/flags.mjs for the flags; the pieces are in scripts/demo/.
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { startAgents, startCoordinator } from './demo/start.mjs';
 import { printIntro } from './demo/intro.mjs';
 import { runPrompt } from './demo/prompt.mjs';
 import { runOnce } from './demo/once.mjs';
+import { dashboardLink } from './demo/dashboard-key.mjs';
 import { NODES } from './demo/cast.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -98,7 +100,8 @@ async function main() {
   // startAgents fills children.agents as it spawns, so a failure half way still stops them all.
   await startAgents(root, paths, children.coordinator, { anyPort }, say, children.agents);
 
-  printIntro({ paths, marker, coordinator: children.coordinator, agents: children.agents, prompt: flags.prompt });
+  const dashboard = await dashboardLink(paths, marker, children.coordinator.http, say);
+  printIntro({ paths, marker, coordinator: children.coordinator, agents: children.agents, dashboard, prompt: flags.prompt });
 
   // A child that dies while the demo runs is reported, and the demo stops the rest.
   for (const c of [children.coordinator.child, ...children.agents.map((a) => a.child)]) {

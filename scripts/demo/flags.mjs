@@ -5,8 +5,8 @@ export const HELP = `npm run demo -- [flags]     (or: node scripts/demo.mjs [fla
 
 Sets up a demo makerspace (a coordinator, three sim edge agents: front door, laser cutter,
 CNC router; an admin, six members with badges, certifications, one trainer) in ./demo-data,
-starts everything on this machine, prints the panel URLs and the badges, and takes taps at
-its prompt. Ctrl-C or \`quit\` stops the agents (outputs safe) then the coordinator.
+starts everything on this machine, prints the dashboard URL (it signs the demo admin in),
+the panel URLs and the badges, and takes taps at its prompt. Ctrl-C or \`quit\` stops the agents (outputs safe) then the coordinator.
 
   --reset        delete the demo folder and set the site up afresh (default: reuse it)
   --data DIR     the demo folder (default ./demo-data)

@@ -17,7 +17,7 @@ function bin(name, file) {
   return inside ? `npx ${name}` : `node ${resolve(ROOT, file)}`;
 }
 
-export function printIntro({ paths, marker, coordinator, agents, prompt }) {
+export function printIntro({ paths, marker, coordinator, agents, dashboard, prompt }) {
   const edge = bin('keymesh-edge', 'packages/edge-agent/bin/keymesh-edge.js');
   const keymesh = bin('keymesh', 'packages/coordinator/bin/keymesh.js');
   const panel = (id) => agents.find((a) => a.node.id === id).panel;
@@ -27,6 +27,8 @@ export function printIntro({ paths, marker, coordinator, agents, prompt }) {
     `Keymesh demo: "${marker.siteName}" is running.`,
     '',
     `  ${'Coordinator'.padEnd(w)}${coordinator.http}   (MQTT broker ${coordinator.mqtt}; GET ${coordinator.http}api/status)`,
+    `  ${'Dashboard'.padEnd(w)}${dashboard}`,
+    `  ${''.padEnd(w)}(the admin's page; this link signs the demo admin in with a key made for the page, on this machine only)`,
     ...NODES.map((n) => `  ${n.name.padEnd(w)}${panel(n.id)}   (panel: open it in a browser, tap the badges there)`),
     '',
     'Demo badges (card numbers are made up; a real site never shows one):',

@@ -7,6 +7,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { KeyPair } from '@keymesh/protocol';
 import { api, type SiteInfo } from './api.js';
 import { importKeyFile, pageKey } from './keys.js';
+import { demoKey, forgetDemoKey, takeDemoKeyFromUrl } from './demo-key.js';
 import { addPageKey, isCurrentAdmin } from './admins.js';
 import { Live } from './live.js';
 import { short } from './format.js';
@@ -33,7 +34,18 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     pageKey().then(
-      async (key) => setOwn({ key, admin: await isCurrentAdmin(key.publicKey).catch(() => false) }),
+      async (key) => {
+        setOwn({ key, admin: await isCurrentAdmin(key.publicKey).catch(() => false) });
+        // A demo link's key (demo-key.ts) signs in only while it is an admin of this site.
+        const demo = demoKey();
+        if (!demo) return;
+        if (await isCurrentAdmin(demo.publicKey).catch(() => false)) {
+          api.site().then((site) => onSession(startSession(site, demo, 'demo', "the demo's key", key)), (e: Error) => setError(`the coordinator did not answer: ${e.message}`));
+        } else {
+          forgetDemoKey();
+          setError("the demo link's key is not an admin of this site; sign in with the operator's key file");
+        }
+      },
       (e: Error) => setError(`this browser could not keep a key (${e.message})`),
     );
   }, []);
@@ -104,7 +116,7 @@ function Shell({ session, onSession }: { session: Session; onSession: (s: Sessio
         <header>
           <h1>{session.site.name}</h1>
           <p class={`conn ${conn}`} data-field="conn">{conn === 'online' ? 'live' : conn === 'connecting' ? 'connecting…' : 'not connected: retrying'}</p>
-          <p class="signer" data-field="signer" data-kind={session.kind}>Signing as {session.kind === 'operator' ? <><strong>the operator's key</strong> “{session.keyLabel}”</> : <strong>this browser's key</strong>} ({short(session.key.publicKey)})</p>
+          <p class="signer" data-field="signer" data-kind={session.kind}>Signing as {session.kind === 'operator' ? <><strong>the operator's key</strong> “{session.keyLabel}”</> : session.kind === 'demo' ? <strong>the demo's key</strong> : <strong>this browser's key</strong>} ({short(session.key.publicKey)})</p>
         </header>
         {session.kind === 'operator' && <AdoptPageKey session={session} onSession={onSession} />}
         <nav>
@@ -125,6 +137,7 @@ function App() {
   return session ? <Shell key={session.key.publicKey} session={session} onSession={setSession} /> : <SignIn onSession={setSession} />;
 }
 
+takeDemoKeyFromUrl();
 const root = document.getElementById('app')!;
 root.textContent = ''; // the static "Loading…" line: Preact renders beside what it did not make
 render(<App />, root);

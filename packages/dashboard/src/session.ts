@@ -9,7 +9,7 @@ export interface Session {
   site: SiteInfo;
   /** The key the page signs with: this browser's own, or the operator's imported key file (until it has added this browser's). */
   key: KeyPair;
-  kind: 'page' | 'operator';
+  kind: 'page' | 'operator' | 'demo';
   keyLabel: string;
   /** This browser's own key (IndexedDB). */
   page: KeyPair;
