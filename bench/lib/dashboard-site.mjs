@@ -5,11 +5,14 @@
 // within the edge's tapRepeatMs is one tap). Then Debian's Chromium (playwright-core) signs in
 // to the dashboard as tests/src/dashboard-browser.test.ts does: the operator's key file adds
 // the page's own key to the admin set once, and the page signs with it.
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { eventually } from '@keymesh/testkit/processes';
 import { CARDS, freePort, keymeshOk, makeSite, startEdge, startServe } from '../../tests/dist/edge-site.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
+const SIGN_IN_SHOT = fileURLToPath(new URL('../tmp/dashboard-sign-in.png', import.meta.url));
 /** Ada's extra cards (hex uids, never printed): polled round-robin so no read is a repeat. */
 export const ADA_POLL_UIDS = Array.from({ length: 8 }, (_, i) => `ad0000${String(i + 1).padStart(2, '0')}`);
 export { CARDS };
@@ -43,16 +46,28 @@ export async function signIn(coord, site) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${coord.http}/`);
-  await page.waitForSelector('[data-field="page-key"]:text-matches("^[0-9a-f]{64}$")');
-  await page.setInputFiles('#key-file', site.admin[1]);
-  await page.waitForSelector('[data-field="signer"][data-kind="operator"]');
-  await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 15_000 });
-  await page.click('[data-action="adopt-page-key"]');
-  await page.waitForSelector('[data-field="signer"][data-kind="page"]', { timeout: 10_000 });
-  await page.reload();
-  await page.click('[data-action="sign-in-own"]', { timeout: 10_000 });
-  await page.waitForSelector('[data-field="signer"][data-kind="page"]');
-  await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 15_000 });
+  mkdirSync(fileURLToPath(new URL('../tmp/', import.meta.url)), { recursive: true });
+  try {
+    await page.waitForSelector('[data-field="page-key"]:text-matches("^[0-9a-f]{64}$")', { timeout: 30_000 });
+    const key = await page.textContent('[data-field="page-key"]');
+    await page.setInputFiles('#key-file', site.admin[1]);
+    await page.waitForSelector('[data-field="signer"][data-kind="operator"]', { timeout: 30_000 });
+    await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 30_000 });
+    await page.click('[data-action="adopt-page-key"]');
+    await page.waitForSelector('[data-field="signer"][data-kind="page"]', { timeout: 30_000 });
+    // The reload asks the coordinator whether the page's key is an admin: once it says so.
+    await eventually('the page key in the admin set', async () => {
+      const res = await fetch(`${coord.http}/api/policy/admins`);
+      return res.ok && Object.hasOwn((await res.json()).value.admins, key) ? true : undefined;
+    }, 30_000);
+    await page.reload();
+    await page.click('[data-action="sign-in-own"]', { timeout: 30_000 });
+    await page.waitForSelector('[data-field="signer"][data-kind="page"]', { timeout: 30_000 });
+    await page.waitForSelector('[data-field="conn"]:text-is("live")', { timeout: 30_000 });
+  } catch (err) {
+    await page.screenshot({ path: SIGN_IN_SHOT, fullPage: true }).catch(() => {});
+    throw new Error(`signing in to the dashboard failed (the page: ${SIGN_IN_SHOT}; its errors: ${errors.join('; ') || 'none'}): ${err.message}`);
+  }
   return { browser, page, errors };
 }
 
