@@ -4,7 +4,7 @@
 // fob (the site card key imported once into the page; a wrong file and a bad number refused; the
 // door then opens for it; neither the card key nor the number ever leaves the page), a trainer added and withdrawn, a second browser's key approved from
 // the Admins view (a malformed key refused), and a conflict (two admins edit one member at once)
-// shown and resolved by an entry naming both heads. Screenshots to tests/artifacts/dashboard/.
+// and a card bound to two members at once, each shown and resolved by an entry naming both heads. Screenshots to tests/artifacts/dashboard/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -37,7 +37,7 @@ async function outcome(page: Page, state: 'ok' | 'refused', text: string): Promi
   await page.waitForSelector(`main [data-outcome="${state}"]:has-text(${JSON.stringify(text)})`, { timeout: 10_000 });
 }
 
-test('the dashboard in Chromium: members added and edited, a card enrolled by its printed number, trainers, a browser approved as admin, a conflict resolved', async () => {
+test('the dashboard in Chromium: members added and edited, a card enrolled by its printed number, trainers, a browser approved as admin, conflicts on a member and a card resolved', async () => {
   expect(existsSync(CHROMIUM)).toBe(true);
   mkdirSync(ARTIFACTS, { recursive: true });
   const ports = { mqtt: await freePort(), http: await freePort() };
@@ -192,6 +192,27 @@ test('the dashboard in Chromium: members added and edited, a card enrolled by it
   expect((await api<{ conflicts: unknown[] }>(coord.http, '/api/conflicts')).conflicts).toEqual([]);
   await page.waitForSelector('[data-conflict="member/bob"]', { state: 'detached', timeout: 10_000 });
   expect((await member('bob')).heads).toHaveLength(1);
+
+  // A card conflict: the page binds a typed fob to Bob while the operator's key binds it to Ada,
+  // neither knowing the other; the card opens nothing until the page binds it to one of them.
+  const ref2 = cardRef(cardKey, normaliseCardUid('0a:0b:0c:99', 'hex'));
+  await view(page, 'members');
+  await page.click('[data-member="bob"] button:text-is("Enrol a card by its number")');
+  await page.selectOption('[data-member="bob"] [data-form="enrol-number"] select[name="form"]', 'hex');
+  await page.fill('[data-member="bob"] [data-form="enrol-number"] input[name="uid"]', '0a:0b:0c:99');
+  await page.click('[data-member="bob"] [data-form="enrol-number"] button[type="submit"]');
+  await outcome(page, 'ok', 'Binding the typed card to Bob Noyce: signed');
+  const opHead2 = await api<{ line: string }>(coord.http, `/api/feeds/${operator.publicKey}/head`);
+  const toAda = nextEntry(parseEntryText(opHead2.line).entry, 'card.bind', { card: ref2, member: 'ada' }, operator, { site: siteId, deps: [] });
+  const res2 = await fetch(`${coord.http}/api/entries`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entry: toAda.wire }) });
+  expect(res2.status).toBe(201);
+  const card2 = () => api<{ value: unknown; heads: string[] }>(coord.http, `/api/policy/${encodeURIComponent(`card/${ref2}`)}`);
+  expect((await card2()).value).toEqual({ card: ref2, state: 'conflict', members: expect.arrayContaining(['ada', 'bob']) });
+  await view(page, 'alarms');
+  await page.click(`[data-conflict="card/${ref2}"] button:text-is("Bind the card to bob")`, { timeout: 10_000 });
+  await outcome(page, 'ok', `Resolving card/${ref2}: signed`);
+  expect(await card2()).toMatchObject({ value: { card: ref2, state: 'bound', member: 'bob' }, heads: [expect.any(String)] });
+  expect((await api<{ conflicts: unknown[] }>(coord.http, '/api/conflicts')).conflicts).toEqual([]);
   await page.screenshot({ path: join(ARTIFACTS, 'a5-alarms-resolved.png'), fullPage: true });
 
   expect(failed).toEqual([]);
