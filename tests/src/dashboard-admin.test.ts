@@ -1,10 +1,11 @@
 // The dashboard's admin work in Chromium (Debian's, driven by playwright-core), against a real
 // `keymesh serve` and a sim door (`keymesh-edge run`): add a member and edit one (and the
-// refusals: an id taken, an id the protocol refuses), enrol a card by the number printed on its
+// refusals: an id taken, an id the protocol refuses); enrol a card by the number printed on its
 // fob (the site card key imported once into the page; a wrong file and a bad number refused; the
-// door then opens for it; neither the card key nor the number ever leaves the page), a trainer added and withdrawn, a second browser's key approved from
-// the Admins view (a malformed key refused), and a conflict (two admins edit one member at once)
-// and a card bound to two members at once, each shown and resolved by an entry naming both heads. Screenshots to tests/artifacts/dashboard/.
+// door then opens for it; neither the card key nor the number ever leaves the page); a trainer
+// added and withdrawn; a second browser's key approved from the Admins view (a malformed key
+// refused); and two conflicts (two admins edit one member at once; a card bound to two members at
+// once), each shown and resolved by an entry naming both heads. Screenshots: tests/artifacts/dashboard/.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -192,6 +193,7 @@ test('the dashboard in Chromium: members added and edited, a card enrolled by it
   expect((await api<{ conflicts: unknown[] }>(coord.http, '/api/conflicts')).conflicts).toEqual([]);
   await page.waitForSelector('[data-conflict="member/bob"]', { state: 'detached', timeout: 10_000 });
   expect((await member('bob')).heads).toHaveLength(1);
+  await page.waitForSelector('[data-alarm]:has-text("member/bob")', { state: 'detached', timeout: 10_000 });
 
   // A card conflict: the page binds a typed fob to Bob while the operator's key binds it to Ada,
   // neither knowing the other; the card opens nothing until the page binds it to one of them.

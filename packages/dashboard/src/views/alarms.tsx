@@ -22,17 +22,17 @@ export function Alarms() {
   const [alarms, setAlarms] = useState<Alarm[]>([]);
   const [quarantine, setQuarantine] = useState<Quarantined[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const load = async () => {
+    try {
+      const [a, q] = await Promise.all([get<{ alarms: Alarm[] }>('/api/alarms'), get<{ quarantine: Quarantined[] }>('/api/quarantine?limit=100')]);
+      setAlarms(a.alarms);
+      setQuarantine(q.quarantine);
+      setError(null);
+    } catch (e) {
+      setError(`the alarms did not load: ${(e as Error).message}`);
+    }
+  };
   useEffect(() => {
-    const load = async () => {
-      try {
-        const [a, q] = await Promise.all([get<{ alarms: Alarm[] }>('/api/alarms'), get<{ quarantine: Quarantined[] }>('/api/quarantine?limit=100')]);
-        setAlarms(a.alarms);
-        setQuarantine(q.quarantine);
-        setError(null);
-      } catch (e) {
-        setError(`the alarms did not load: ${(e as Error).message}`);
-      }
-    };
     void load();
     const timer = setInterval(() => void load(), 3000);
     return () => clearInterval(timer);
@@ -52,7 +52,7 @@ export function Alarms() {
       {all.length === 0 ? <p class="empty">No alarm: no fork, no conflict, nothing refused, every node online.</p> : (
         <ul class="alarms">{all.map((m) => <li key={m} data-alarm>{m}</li>)}</ul>
       )}
-      <Conflicts />
+      <Conflicts onResolved={load} />
       <h2>Refused entries (quarantine)</h2>
       {quarantine.length === 0 ? <p class="empty">No refused entry.</p> : (
         <table class="log">

@@ -76,7 +76,7 @@ function ConflictRow({ c, busy, run }: { c: Conflict; busy: boolean; run: (what:
   );
 }
 
-export function Conflicts() {
+export function Conflicts({ onResolved }: { onResolved?: () => Promise<void> }) {
   const data = useData();
   const [conflicts, setConflicts] = useState<Conflict[]>([]);
   const [forks, setForks] = useState<Fork[]>([]);
@@ -92,7 +92,7 @@ export function Conflicts() {
     }
   };
   const { busy, outcome, run } = useAction(async () => {
-    await Promise.all([load(), data.refresh()]);
+    await Promise.all([load(), data.refresh(), onResolved?.()]);
   });
   useEffect(() => {
     void load();
