@@ -56,11 +56,12 @@ export function Trainers() {
                 )}
                 {others.length > 0 && (
                   <p class="pick">
-                    <label>Add a trainer <select data-field="add-trainer" value={chosen} onChange={(e) => setPick({ ...pick, [cert]: (e.target as HTMLSelectElement).value })}>
-                      <option value="">choose a member…</option>
-                      {others.map((m) => <option key={m.member} value={m.member}>{m.name}</option>)}
+                    <label>Add a trainer <select data-field="add-trainer" onChange={(e) => setPick({ ...pick, [cert]: (e.target as HTMLSelectElement).value })}>
+                      {/* `selected` per option: a select whose chosen option left the list keeps no value to compare */}
+                      <option value="" selected={chosen === ''}>choose a member…</option>
+                      {others.map((m) => <option key={m.member} value={m.member} selected={m.member === chosen}>{m.name}</option>)}
                     </select></label>
-                    <button type="button" data-action="add-trainer" disabled={busy || !chosen} onClick={() => void setScope(chosen, cert, true)}>Add</button>
+                    <button type="button" data-action="add-trainer" disabled={busy || !chosen} onClick={() => void setScope(chosen, cert, true).then(() => setPick((p) => ({ ...p, [cert]: '' })))}>Add</button>
                   </p>
                 )}
               </li>
