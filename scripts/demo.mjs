@@ -97,10 +97,11 @@ async function main() {
   const anyPort = flags.once || flags.anyPort;
   children.coordinator = await startCoordinator(root, paths, { anyPort }, say);
   say(`coordinator up: HTTP ${children.coordinator.http}, MQTT ${children.coordinator.mqtt}`);
+  // Before the agents start, so the rules they wait to hold already include this admin set.
+  const dashboard = await dashboardLink(paths, marker, children.coordinator.http, say);
   // startAgents fills children.agents as it spawns, so a failure half way still stops them all.
   await startAgents(root, paths, children.coordinator, { anyPort }, say, children.agents);
 
-  const dashboard = await dashboardLink(paths, marker, children.coordinator.http, say);
   printIntro({ paths, marker, coordinator: children.coordinator, agents: children.agents, dashboard, prompt: flags.prompt });
 
   // A child that dies while the demo runs is reported, and the demo stops the rest.

@@ -95,7 +95,8 @@ test('a second run reuses the site; a tap typed at its prompt shows on that pane
     expect(page.url()).toBe(http.origin + '/');
     await page.waitForSelector('[data-field="conn"]:has-text("live")');
     await page.click('nav button[data-view="log"]');
-    await page.waitForSelector('section .log, section .empty');
+    // The log's first page from the API holds the first run's taps: then "no Alan row yet" means something.
+    await page.waitForSelector('table.log tr:has(td[data-field="member"]:text-is("Ada Lovelace"))', { timeout: 10_000 });
     const alanRow = 'table.log tr.deny:has(td[data-field="member"]:text-is("Alan Turing"))';
     expect(await page.$$(alanRow)).toHaveLength(0);
     p.stdin.write('tap alan door\n');
@@ -110,6 +111,14 @@ test('a second run reuses the site; a tap typed at its prompt shows on that pane
     expect(await exited).toBe(0);
     expect(out).toContain('SIGINT: stopping everything');
     expect(out.indexOf('Front door agent stopped (exit 0)')).toBeLessThan(out.indexOf('coordinator stopped (exit 0)'));
+  } catch (err) {
+    // What each page showed, to be looked at: a timeout alone does not say which step stopped.
+    const pages = browser?.contexts().flatMap((c) => c.pages()) ?? [];
+    const seen = await Promise.all(pages.map(async (pg, i) => {
+      await pg.screenshot({ path: join(ARTIFACTS, `failed-${i}.png`), fullPage: true }).catch(() => undefined);
+      return `page ${i} ${pg.url()}: ${((await pg.textContent('body').catch(() => '')) ?? '').slice(0, 600)}`;
+    }));
+    throw new Error(`${(err as Error).message}\n${seen.join('\n')}\ndemo output:\n${out.slice(-2500)}`);
   } finally {
     if (p.exitCode === null) p.kill('SIGKILL');
   }
