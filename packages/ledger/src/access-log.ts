@@ -5,18 +5,13 @@
 import type { AnyEntry, EntryType, EventRef } from '@keymesh/protocol';
 import { entryIdSql, SEQ_BITS } from './migrations.js';
 import type { AccessLogQuery, AccessLogRow } from './types.js';
-import { markChecked, write, type EventRow, type LedgerCore, type UnindexedEvent } from './core.js';
+import { markChecked, write, type LedgerCore, type UnindexedEvent } from './core.js';
 
 /** An access event's row, and its place in the next batch of the access log's indexes. */
-export function recordEvent(l: LedgerCore, feed: number, seq: number, ev: EventRow): void {
-  l.stmt.insertEvent.run(feed, seq, ev.resource, ev.member, ev.at, ev.allow === null ? null : ev.allow ? 1 : 0);
-  l.unindexed.push({ feed, seq, member: ev.member, resource: ev.resource, at: ev.at });
-}
-
-/** The fields of an access event's row, from its body. */
-export function eventRow(e: AnyEntry): EventRow {
+export function recordEvent(l: LedgerCore, feed: number, e: AnyEntry): void {
   const b = e.body as { resource: string; member?: string | null; at: number; allow?: boolean };
-  return { resource: b.resource, member: b.member ?? null, at: b.at, allow: b.allow ?? null };
+  l.stmt.insertEvent.run(feed, e.seq, b.resource, b.member ?? null, b.at, b.allow === undefined ? null : b.allow ? 1 : 0);
+  l.unindexed.push({ feed, seq: e.seq, member: b.member ?? null, resource: b.resource, at: b.at });
 }
 
 /** Writes the unindexed events into the access log's member and resource indexes. In a transaction. */

@@ -20,13 +20,9 @@ export type LineCheck = ({ ok: true; entry: AnyEntry; hash: Uint8Array; known: b
 
 /**
  * What the worker pool hands to Ledger.ingestChecked for one line: its hash (an entry this
- * release understands), its hash marked as held for a newer version, its hash and fields (a
- * known access event), or why it was refused.
+ * release understands), its hash marked as held for a newer version, or why it was refused.
  */
-export type CheckedLine = Uint8Array | { hash: Uint8Array; known: false } | CheckedEvent | LineRejection;
-
-/** A known access event that passed, with its record (event-fields.ts) at `at` of `records`. */
-export interface CheckedEvent { hash: Uint8Array; records: Float64Array; at: number }
+export type CheckedLine = Uint8Array | { hash: Uint8Array; known: false } | LineRejection;
 
 export function checkLine(text: string, crypto: CryptoProvider): LineCheck {
   let parsed: { entry: AnyEntry; known: boolean };

@@ -14,6 +14,4 @@ export interface CheckReply {
   errors: Array<{ i: number; code: RejectCode; reason: string; author: string | null; seq: number | null }>;
   /** Lines whose entry this release does not understand (held for a newer version). */
   unknown: number[];
-  /** Records of the known access events among the lines (event-fields.ts): STRIDE numbers per line. */
-  events: Float64Array;
 }

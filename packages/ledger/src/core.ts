@@ -33,12 +33,7 @@ export interface Parsed {
   hash: Uint8Array;
   /** False: a type or body this release does not understand (held for a newer version); unset: not yet checked. */
   known?: boolean;
-  /** A known access event's indexed body fields, when a worker read them (ingest.ts eventEntry). */
-  event?: EventRow;
 }
-
-/** The body fields of an access event that its row in the access log holds. */
-export interface EventRow { resource: string; member: string | null; at: number; allow: boolean | null }
 
 /** Events an append leaves for the next batch of the access log's member and resource indexes. */
 export const INDEX_BATCH = 256;

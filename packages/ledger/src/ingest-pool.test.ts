@@ -1,8 +1,7 @@
 import { describe, it, expect, afterAll } from '@jest/globals';
-import { encodeEntry, type AnyEntry } from '@keymesh/protocol';
+import { encodeEntry } from '@keymesh/protocol';
 import { memberBody, playHistory, resourceBody, shuffled, testCard, testKey, TestSite, type HistoryStep } from '@keymesh/testkit/site';
 import { IngestPool } from './ingest-pool.js';
-import { eventEntry } from './ingest.js';
 import { tempDir, tempLedger } from '@keymesh/testkit/temp-ledger';
 import type { IngestResult, Ledger } from './ledger.js';
 
@@ -67,20 +66,6 @@ describe('IngestPool (validation in a worker)', () => {
 
   /** The line with one hex character of its signature changed: the same entry, a forged signature. */
   const forge = (line: string) => line.replace(/"sig":"(.)/, (_, c: string) => `"sig":"${c === 'a' ? 'b' : 'a'}`);
-
-  it('builds each known access event from the worker\'s fields as parsing its line would', async () => {
-    const { site, events } = eventSite();
-    const pool = new IngestPool(tempLedger(site.site, {}, dir));
-    open.push(pool.ledger);
-    const checks = await pool.checkLines(events);
-    checks.forEach((c, i) => {
-      expect(c).toHaveProperty('records');
-      const p = eventEntry(events[i]!, c as Parameters<typeof eventEntry>[1]);
-      expect(p.entry).toEqual(JSON.parse(events[i]!) as AnyEntry);
-      expect(encodeEntry(p.entry)).toBe(events[i]);
-    });
-    await pool.close();
-  });
 
   it('stores, indexes and refuses access events exactly as Ledger.ingest does', async () => {
     for (const verify of ['each', 'batch'] as const) {

@@ -7,7 +7,6 @@
 import { Worker } from 'node:worker_threads';
 import type { CheckReply, CheckRequest } from './check-messages.js';
 import type { CheckedLine } from './check-line.js';
-import { STRIDE } from './event-fields.js';
 import { addIngestResult, emptyIngestResult, type IngestOptions, type IngestResult, type Ledger } from './ledger.js';
 
 export type { CheckReply, CheckRequest } from './check-messages.js';
@@ -73,7 +72,6 @@ export class IngestPool {
     const reply = await this.check(lines);
     const checks: CheckedLine[] = lines.map((_, i) => reply.hashes.subarray(i * 32, i * 32 + 32));
     for (const i of reply.unknown) checks[i] = { hash: checks[i] as Uint8Array, known: false };
-    for (let i = 0; i < lines.length; i++) if (reply.events[i * STRIDE] === 1) checks[i] = { hash: checks[i] as Uint8Array, records: reply.events, at: i * STRIDE };
     for (const e of reply.errors) checks[e.i] = e;
     return checks;
   }

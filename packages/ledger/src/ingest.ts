@@ -5,8 +5,7 @@
  */
 import { canonicalString, isRestrictive, toHex, type AnyEntry } from '@keymesh/protocol';
 import { HELD_AUTHORS } from './pending.js';
-import { checkLine, type CheckedEvent, type CheckedLine } from './check-line.js';
-import { fieldsAt } from './event-fields.js';
+import { checkLine, type CheckedLine } from './check-line.js';
 import type { QuarantineRow } from './quarantine.js';
 import type { IngestOptions, IngestResult, Rejected } from './types.js';
 import { ingestContext, safeJson, writable, write, type LedgerCore, type Parsed, type Reject } from './core.js';
@@ -114,7 +113,6 @@ export function authorityOf(l: LedgerCore, author: string): boolean {
 export function ingestChecked(l: LedgerCore, lines: readonly string[], checks: ReadonlyArray<CheckedLine>, opts: IngestOptions): IngestResult {
   return ingestWith(l, lines.map((_, i) => i), (i, reject) => {
     const c = checks[i]!;
-    if ('records' in c) return admit(l, eventEntry(lines[i]!, c), reject);
     if (c instanceof Uint8Array || 'hash' in c) {
       // The worker ran checkLine (envelope, canonical bytes); parsing again here is plain JSON.
       const entry = JSON.parse(lines[i]!) as AnyEntry;
@@ -123,19 +121,6 @@ export function ingestChecked(l: LedgerCore, lines: readonly string[], checks: R
     reject(lines[i]!.slice(0, 65536), c.author, c.seq, c.code, c.reason);
     return null;
   }, opts);
-}
-
-/**
- * A known access event that the worker parsed, built from its record (event-fields.ts): the
- * envelope as parsing the line would give it, and the body (and deps), which the ingest of an
- * event does not read (its row's fields come with it), parsed from the line only if asked.
- */
-export function eventEntry(json: string, c: CheckedEvent): Parsed {
-  const { v, site, author, seq, prev, wall, logical, type, sig, resource, member, at, allow } = fieldsAt(json, c.records, c.at);
-  let full: AnyEntry | undefined;
-  const parsed = (): AnyEntry => (full ??= JSON.parse(json) as AnyEntry);
-  const entry = { v, site, author, seq, prev, hlc: { wall, logical }, type, sig, get deps() { return parsed().deps; }, get body() { return parsed().body; } };
-  return { entry: entry as unknown as AnyEntry, json, hash: c.hash, known: true, event: { resource, member, at, allow } };
 }
 
 /**

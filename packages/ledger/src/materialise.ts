@@ -5,7 +5,7 @@
 import { PolicyState, canonicalString, isEventType, isKnownEntry, policyKeyOf, toHex, type AnyEntry } from '@keymesh/protocol';
 import { entryIdSql } from './migrations.js';
 import { write, type LedgerCore } from './core.js';
-import { eventRefs, eventRow, indexEvents, recordEvent } from './access-log.js';
+import { eventRefs, indexEvents, recordEvent } from './access-log.js';
 
 /**
  * The in-memory state holds the policy entries; access events stay in the file (events table),
@@ -127,7 +127,7 @@ export function rereadHeld(l: LedgerCore): void {
         l.state.add(e, r.hash.toString('hex'));
         touched.add(pkey);
       } else if (isEventType(e.type)) {
-        recordEvent(l, r.feed, r.seq, eventRow(e));
+        recordEvent(l, r.feed, e);
       }
     }
     materialise(l, touched);

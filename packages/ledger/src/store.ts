@@ -2,7 +2,7 @@
 import { isEventType, isKnownEntry, policyKeyOf, toHex } from '@keymesh/protocol';
 import { feedFor, h8, type LedgerCore, type Parsed } from './core.js';
 import { isCoordinator } from './materialise.js';
-import { eventRow, recordEvent } from './access-log.js';
+import { recordEvent } from './access-log.js';
 
 /**
  * Stores one verified entry in its feed and applies it. `hashHex` is given by append: the
@@ -22,5 +22,5 @@ export function storeEntry(l: LedgerCore, p: Parsed, touched: Set<string>, hashH
     l.state.add(e, hashHex ?? toHex(p.hash));
     touched.add(pkey);
   }
-  else if (isEventType(e.type)) recordEvent(l, feed.id, e.seq, p.event ?? eventRow(e));
+  else if (isEventType(e.type)) recordEvent(l, feed.id, e);
 }
