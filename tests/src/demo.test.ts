@@ -120,6 +120,12 @@ test('a second run reuses the site; a tap typed at its prompt shows on that pane
     }));
     throw new Error(`${(err as Error).message}\n${seen.join('\n')}\ndemo output:\n${out.slice(-2500)}`);
   } finally {
-    if (p.exitCode === null) p.kill('SIGKILL');
+    // The demo's children run in process groups of their own: only the demo stops them, so it
+    // gets SIGINT and time to do so before it is killed.
+    if (p.exitCode === null) {
+      p.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (p.exitCode === null) p.kill('SIGKILL');
+    }
   }
-}, 120_000);
+}, 140_000);
