@@ -227,15 +227,18 @@ describe('wiegand reader over gpiomon (the gpio family\'s edge source, fake libg
       reader.onError((e) => errors.push(e));
       await eventually('gpiomon on the lines', () => (tools.state.holder(lineKey('gpiochip0', 21))?.tool === 'gpiomon' ? true : undefined), 10_000, 10);
       // Facility 0, number 0: 25 zeros on D0, then the odd parity bit, a 1, on D1. Each line's
-      // edges are in time order, and D0 is written first: gpiomon reports them in order.
-      const send = (zeros: number) => {
+      // edges are in time order, and D0 is written first. The fake tool tails each line's file on
+      // a timer of its own, so D1's edge is written 100 ms later (its time stamp is still the
+      // frame's): a real gpiomon reports one request's lines in kernel order.
+      const send = async (zeros: number) => {
         const t0 = BigInt(Date.now()) * 1_000_000n;
         const edges = wiegandEdges([...Array(zeros).fill(0), 1], { startUs: 0 });
         const at = (e: WiegandEdge): [boolean, bigint] => [e.rising, t0 + BigInt(e.atUs * 1000)];
         tools.state.drive(lineKey('gpiochip0', 20), edges.filter((e) => e.line === 0).map(at));
+        await new Promise((r) => setTimeout(r, 100));
         tools.state.drive(lineKey('gpiochip0', 21), edges.filter((e) => e.line === 1).map(at));
       };
-      send(25);
+      await send(25);
       await eventually(
         'a read',
         () => {
@@ -245,7 +248,7 @@ describe('wiegand reader over gpiomon (the gpio family\'s edge source, fake libg
         10_000,
         10,
       );
-      send(24);
+      await send(24);
       await eventually('an error', () => (errors.length > 0 ? true : undefined), 10_000, 10);
       expect(reads).toEqual(['000000']);
       expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('frame of 25 bits')]);
